@@ -1,0 +1,85 @@
+/*
+ * Daemon configuration, read from YAML through libcyaml and checked before
+ * use. A reload builds a new struct config and swaps it in only if valid.
+ */
+#ifndef TRACKFUSE_CONFIG_H
+#define TRACKFUSE_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "trackfuse/track.h"
+
+#define CONFIG_ERRLEN	512
+
+enum config_role {
+	CONFIG_ROLE_FEED = 1,
+	CONFIG_ROLE_SUBSCRIBER = 2
+};
+
+/* A peer the daemon knows, matched by its certificate subject CN == id. */
+struct config_identity {
+	char			*id;
+	enum config_role	 role;
+	char			*nation;
+	char			**sensors;	/* feeds: sensor ids it may report */
+	unsigned		 nsensors;
+};
+
+struct config_listen {
+	char		*address;	/* default 127.0.0.1 */
+	uint16_t	 port;
+	int		 tls;		/* 1 unless "tls: off"; off only on loopback */
+};
+
+struct config_limits {
+	uint32_t	max_frame;		/* bytes, default 65536 */
+	uint32_t	max_feeds;		/* default 64 */
+	uint32_t	max_subscribers;	/* default 32 */
+	uint32_t	max_tracks;		/* system tracks, default 100000 */
+	uint32_t	max_sources;		/* source tracks, default 200000 */
+	uint32_t	subscriber_buffer;	/* bytes queued per subscriber, default 1 MiB */
+	uint32_t	handshake_timeout_ms;	/* default 5000 */
+	uint32_t	idle_timeout_ms;	/* no frame from a feed, default 30000 */
+};
+
+struct config_correlator {
+	double		gate_chi2;	/* default 22.46 (6 dof, p = 0.999) */
+	uint32_t	stale_ms;	/* default 15000 */
+	uint32_t	coast_ms;	/* default 30000 */
+	double		cell_m;		/* default 50000 */
+};
+
+struct config {
+	char			*path;		/* file it came from */
+	char			*name;		/* daemon name */
+	char			*nation;	/* nation operating this daemon */
+	struct config_listen	 feeds;
+	struct config_listen	 subscribers;
+	char			*ca;		/* paths resolved against the */
+	char			*cert;		/* config file's directory */
+	char			*key;
+	char			*log_file;	/* NULL: stderr/syslog-free default */
+	uint32_t		 stats_interval_s;	/* default 10 */
+	struct config_limits	 limits;
+	struct config_correlator correlator;
+	struct config_identity	*identities;
+	unsigned		 nidentities;
+};
+
+/* config.c */
+/*
+ * Load and validate path. On error returns NULL and writes
+ * "file:line:column: reason" (or "file: reason") into err.
+ */
+struct config	*config_load(const char *path, char *err, size_t errlen);
+void		 config_free(struct config *);
+const struct config_identity *config_identity(const struct config *,
+		    const char *);
+int		 config_identity_has_sensor(const struct config_identity *,
+		    const char *);
+/* Print a human summary (for -n -v). */
+void		 config_print(const struct config *, FILE *);
+
+#endif
