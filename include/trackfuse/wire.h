@@ -33,12 +33,22 @@ enum wire_status wire_frame_peek(const uint8_t *, size_t, size_t,
 		    size_t *, size_t *);
 const char	*wire_status_str(enum wire_status);
 /*
- * Take one frame off buf. On WIRE_OK *envp is an Envelope the caller frees
- * with wire_envelope_free(); the frame's bytes are drained. On NEED_MORE
- * nothing is drained. Other results leave buf as it was; the caller closes.
+ * Per-connection unpack arena so that decoding a frame does not touch the
+ * heap on the hot path; wire_arena_reset() frees everything unpacked since
+ * the last reset (falls back to malloc past its capacity).
  */
-enum wire_status wire_read_envelope(struct evbuffer *, size_t, Envelope **);
-void		 wire_envelope_free(Envelope *);
+struct wire_arena;
+struct wire_arena *wire_arena_new(size_t);
+void		 wire_arena_reset(struct wire_arena *);
+void		 wire_arena_free(struct wire_arena *);
+/*
+ * Take one frame off buf. On WIRE_OK *envp points into arena (valid until
+ * the next wire_arena_reset()); the frame's bytes are drained. On NEED_MORE
+ * nothing is drained. Other results leave buf as it was; the caller closes.
+ * An Envelope with no message set is returned as WIRE_OK: the caller judges.
+ */
+enum wire_status wire_read_envelope(struct evbuffer *, size_t,
+		    struct wire_arena *, Envelope **);
 /* Append one framed Envelope; returns bytes added or -1. */
 int		 wire_write_envelope(struct evbuffer *, const Envelope *);
 /* Frame an Envelope into a new malloc'd buffer (for encode-once fan out). */
