@@ -1,1 +1,1619 @@
-/* placeholder: being written */
+/*
+ * The correlation core: many sensors' tracks of one object become one
+ * system track.
+ *
+ * Source tracks (sensor id + local track number) keep their latest estimate
+ * in ECEF. Each one contributes to exactly one system track; a system track
+ * is the covariance intersection (CI) of its contributions predicted to the
+ * newest of them. A new source gates against the system tracks found in the
+ * 27 spatial index cells around it; an associated source stays where it is
+ * while it agrees with the rest of its track (hysteresis).
+ *
+ * Everything here is a function of the input sequence: no clock, no
+ * randomness, no I/O. "Now" is the event-time watermark. Records come from
+ * slabs and free lists, so once warm a report allocates nothing.
+ */
+#include <sys/queue.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trackfuse/corr.h"
+#include "trackfuse/geo.h"
+
+#define CORR_SLAB	256		/* records per slab allocation */
+#define CORR_HOLD	2.0		/* persistence gate, x gate_chi2 */
+#define CORR_NEWTON	8		/* Newton steps on the CI weights */
+#define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
+#define CORR_MAXSTEP	64		/* max gravity substeps */
+#define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
+#define CORR_NS		1e-9
+/*
+ * Event times outside [0, CORR_TMAX] are refused, so that no difference
+ * or watermark arithmetic can overflow (the year 2262 is INT64_MAX ns).
+ */
+#define CORR_TMAX	(INT64_MAX / 4)
+
+struct corr_sys;
+
+/* One sensor's local track and its latest estimate. */
+struct corr_src {
+	LIST_ENTRY(corr_src)	 hentry;	/* source hash bucket */
+	TAILQ_ENTRY(corr_src)	 aentry;	/* age list, ascending t */
+	TAILQ_ENTRY(corr_src)	 centry;	/* contributions of sys */
+	struct corr_src		*fnext;		/* free list */
+	struct corr_sys		*sys;		/* NULL: not associated */
+	uint64_t		 from;		/* track it was displaced from */
+	int			 replaced;	/* took the place of ... */
+	uint32_t		 replaced_local;	/* ... this local track */
+	char			 sensor[TF_ID_LEN];
+	uint32_t		 local;
+	uint32_t		 hash;
+	int64_t			 t;
+	double			 x[6];
+	double			 P[36];
+	enum tf_category	 cat;
+	enum tf_identity	 ident;
+	float			 quality;
+	struct tf_label		 label;
+};
+
+TAILQ_HEAD(corr_srcq, corr_src);
+
+/* A system track: the fusion of its contributions. */
+struct corr_sys {
+	TAILQ_ENTRY(corr_sys)	 entry;		/* all tracks, ascending id */
+	LIST_ENTRY(corr_sys)	 centry;	/* spatial index bucket */
+	struct corr_sys		*fnext;		/* free list */
+	struct corr_srcq	 contribs;
+	uint32_t		 ncontrib;
+	uint64_t		 id;
+	int64_t			 cell[3];
+	int64_t			 t;
+	double			 x[6];
+	double			 P[36];
+	enum tf_category	 cat;
+};
+
+/* An estimate to associate: a converted report, or a stored source. */
+struct corr_obs {
+	const char		*sensor;
+	int64_t			 t;
+	enum tf_category	 cat;
+	double			 x[6];
+	double			 P[36];
+};
+
+/* Slab header; the records follow it. */
+struct corr_slab {
+	struct corr_slab	*next;
+};
+
+LIST_HEAD(corr_srcl, corr_src);
+LIST_HEAD(corr_sysl, corr_sys);
+
+struct corr {
+	struct corr_params	 p;
+	corr_emit_fn		 emit;
+	void			*arg;
+	struct corr_srcl	*sbuckets;
+	size_t			 smask;
+	struct corr_sysl	*cbuckets;
+	size_t			 cmask;
+	struct corr_srcq	 age;
+	TAILQ_HEAD(, corr_sys)	 tracks;
+	struct corr_src		*sfree;
+	struct corr_sys		*tfree;
+	struct corr_slab	*slabs;
+	size_t			 nsrc;
+	size_t			 nsys;
+	uint64_t		 next_id;
+	int64_t			 now;
+	int			 have_now;
+	struct corr_stats	 st;
+	/* Scratch for fusion, kept here to stay off the stack and the heap. */
+	double			 fx[CORR_FUSE_MAX][6];
+	double			 fP[CORR_FUSE_MAX][36];
+};
+
+/* ---- 6x6 linear algebra ------------------------------------------------ */
+
+/* Cholesky factor L (lower, row major) of a symmetric A; -1 if not PD. */
+static int
+corr_chol(const double *A, double *L, int n)
+{
+	int	i, j, k;
+	double	s;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j <= i; j++) {
+			s = A[i * n + j];
+			for (k = 0; k < j; k++)
+				s -= L[i * n + k] * L[j * n + k];
+			if (i == j) {
+				if (!(s > 0.0) || !isfinite(s))
+					return -1;
+				L[i * n + i] = sqrt(s);
+			} else
+				L[i * n + j] = s / L[j * n + j];
+		}
+		for (j = i + 1; j < n; j++)
+			L[i * n + j] = 0.0;
+	}
+	return 0;
+}
+
+/* Solve L L^T x = b for a 6x6 Cholesky factor. */
+static void
+corr_chol_solve(const double L[36], const double b[6], double x[6])
+{
+	int	i, k;
+	double	y[6], s;
+
+	for (i = 0; i < 6; i++) {
+		s = b[i];
+		for (k = 0; k < i; k++)
+			s -= L[i * 6 + k] * y[k];
+		y[i] = s / L[i * 6 + i];
+	}
+	for (i = 5; i >= 0; i--) {
+		s = y[i];
+		for (k = i + 1; k < 6; k++)
+			s -= L[k * 6 + i] * x[k];
+		x[i] = s / L[i * 6 + i];
+	}
+}
+
+/* Inverse of A = L L^T, symmetrised. */
+static void
+corr_chol_inv(const double L[36], double Ai[36])
+{
+	int	i, j;
+	double	e[6], col[6];
+
+	for (j = 0; j < 6; j++) {
+		memset(e, 0, sizeof(e));
+		e[j] = 1.0;
+		corr_chol_solve(L, e, col);
+		for (i = 0; i < 6; i++)
+			Ai[i * 6 + j] = col[i];
+	}
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < i; j++)
+			Ai[i * 6 + j] = Ai[j * 6 + i] =
+			    0.5 * (Ai[i * 6 + j] + Ai[j * 6 + i]);
+}
+
+/* log det of A = L L^T. */
+static double
+corr_chol_logdet(const double L[36])
+{
+	int	i;
+	double	s = 0.0;
+
+	for (i = 0; i < 6; i++)
+		s += log(L[i * 6 + i]);
+	return 2.0 * s;
+}
+
+/* C = A B for 6x6 matrices. */
+static void
+corr_mul(const double A[36], const double B[36], double C[36])
+{
+	int	i, j, k;
+	double	s;
+
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 6; j++) {
+			for (s = 0.0, k = 0; k < 6; k++)
+				s += A[i * 6 + k] * B[k * 6 + j];
+			C[i * 6 + j] = s;
+		}
+}
+
+/* tr(A B) for 6x6 matrices. */
+static double
+corr_trmul(const double A[36], const double B[36])
+{
+	int	i, k;
+	double	s = 0.0;
+
+	for (i = 0; i < 6; i++)
+		for (k = 0; k < 6; k++)
+			s += A[i * 6 + k] * B[k * 6 + i];
+	return s;
+}
+
+/* ---- motion model ------------------------------------------------------ */
+
+/*
+ * White-acceleration spectral density q, (m/s^2)^2 per s, by category:
+ * aircraft manoeuvre hard, ships and land units barely, satellites follow
+ * their orbit. A ballistic missile coasts on gravity but may still be
+ * boosting or re-entering, hence its large q.
+ */
+static double
+corr_q(enum tf_category cat)
+{
+	switch (cat) {
+	case TF_CAT_SURFACE:
+	case TF_CAT_SUBSURFACE:
+	case TF_CAT_LAND:
+		return 0.05;
+	case TF_CAT_SPACE:
+		return 0.01;
+	case TF_CAT_BALLISTIC_MISSILE:
+		return 100.0;
+	default:
+		return 9.0;
+	}
+}
+
+/* Whether the category's motion is dominated by gravity. */
+static int
+corr_ballistic(enum tf_category cat)
+{
+	return cat == TF_CAT_SPACE || cat == TF_CAT_BALLISTIC_MISSILE;
+}
+
+/* Point-mass gravity acceleration at r: -GM r / |r|^3. */
+static void
+corr_gravity(const double r[3], double a[3])
+{
+	double	n, k;
+	int	i;
+
+	n = sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+	k = n > 1.0 ? -GEO_GM / (n * n * n) : 0.0;
+	for (i = 0; i < 3; i++)
+		a[i] = k * r[i];
+}
+
+/*
+ * Move a state dt under gravity with velocity-Verlet substeps (at least
+ * two, at most CORR_SUBSTEP s each, capped): symplectic, cheap and exact
+ * enough for the few seconds between reports.
+ */
+static void
+corr_fly(double x[6], double dt)
+{
+	double	a[3], h;
+	int	i, k, n;
+
+	n = (int)ceil(fabs(dt) / CORR_SUBSTEP);
+	if (n < 2)
+		n = 2;
+	if (n > CORR_MAXSTEP)
+		n = CORR_MAXSTEP;
+	h = dt / n;
+	for (k = 0; k < n; k++) {
+		corr_gravity(x, a);
+		for (i = 0; i < 3; i++) {
+			x[3 + i] += 0.5 * h * a[i];
+			x[i] += h * x[3 + i];
+		}
+		corr_gravity(x, a);
+		for (i = 0; i < 3; i++)
+			x[3 + i] += 0.5 * h * a[i];
+	}
+}
+
+/*
+ * Constant velocity (plus gravity for ballistic categories) with white
+ * acceleration noise: P' = F P F^T + Q, F = [I dt I; 0 I]. Backward
+ * prediction (dt < 0) still adds noise: |dt| in Q, sign in the cross term.
+ * The gravity gradient (about 3e-6 s^-2) is left out of F.
+ */
+void
+corr_predict(enum tf_category cat, double dt, const double x[6],
+    const double P[36], double xo[6], double Po[36])
+{
+	double	q, ad, R[36];
+	int	i, j;
+
+	memcpy(xo, x, 6 * sizeof(double));
+	if (corr_ballistic(cat))
+		corr_fly(xo, dt);
+	else
+		for (i = 0; i < 3; i++)
+			xo[i] += dt * x[3 + i];
+	/* R = F P, then F P F^T = R F^T: column j += dt * column j+3. */
+	memcpy(R, P, sizeof(R));
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 6; j++)
+			R[i * 6 + j] += dt * P[(i + 3) * 6 + j];
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 3; j++)
+			R[i * 6 + j] += dt * R[i * 6 + j + 3];
+	q = corr_q(cat);
+	ad = fabs(dt);
+	for (i = 0; i < 3; i++) {
+		R[i * 6 + i] += q * ad * ad * ad / 3.0;
+		R[i * 6 + i + 3] += q * dt * ad / 2.0;
+		R[(i + 3) * 6 + i] += q * dt * ad / 2.0;
+		R[(i + 3) * 6 + i + 3] += q * ad;
+	}
+	memcpy(Po, R, sizeof(R));
+}
+
+/* ---- gating and fusion ------------------------------------------------- */
+
+/* d^2 = x^T S^-1 x, x = a - b, S = Pa + Pb; -1 when S is not PD. */
+int
+corr_distance(const double a[6], const double Pa[36], const double b[6],
+    const double Pb[36], double *d2)
+{
+	double	S[36], L[36], d[6], y[6], s;
+	int	i;
+
+	for (i = 0; i < 36; i++)
+		S[i] = Pa[i] + Pb[i];
+	if (corr_chol(S, L, 6) == -1)
+		return -1;
+	for (i = 0; i < 6; i++)
+		d[i] = a[i] - b[i];
+	corr_chol_solve(L, d, y);
+	for (s = 0.0, i = 0; i < 6; i++)
+		s += d[i] * y[i];
+	*d2 = s;
+	return 0;
+}
+
+/* Weighted information sum Y(w) = sum w_i Y_i. */
+static void
+corr_ysum(size_t n, const double (*Y)[36], const double *w, double Yw[36])
+{
+	size_t	i;
+	int	k;
+
+	memset(Yw, 0, 36 * sizeof(double));
+	for (i = 0; i < n; i++)
+		if (w[i] > 0.0)
+			for (k = 0; k < 36; k++)
+				Yw[k] += w[i] * Y[i][k];
+}
+
+/* f(w) = log det P(w) = -log det Y(w); HUGE_VAL if Y(w) is not PD. */
+static double
+corr_ci_cost(size_t n, const double (*Y)[36], const double *w)
+{
+	double	Yw[36], L[36];
+
+	corr_ysum(n, Y, w, Yw);
+	if (corr_chol(Yw, L, 6) == -1)
+		return HUGE_VAL;
+	return -corr_chol_logdet(L);
+}
+
+/*
+ * Improved fast CI (Franken and Hupper 2005): w_i is proportional to
+ * det(Y) - det(Y - Y_i) + det(Y_i), Y the sum of the informations. Every
+ * determinant is taken relative to det(Y), in logs, so that 6x6 matrices
+ * of m^2 do not overflow.
+ */
+static void
+corr_ci_start(size_t n, const double (*Y)[36], const double *ld, double *w)
+{
+	double	ones[CORR_FUSE_MAX], Yw[36], L[36], ldY, ldo, sum;
+	size_t	i;
+	int	k;
+
+	for (i = 0; i < n; i++)
+		ones[i] = 1.0;
+	corr_ysum(n, Y, ones, Yw);
+	if (corr_chol(Yw, L, 6) == -1)
+		goto uniform;
+	ldY = corr_chol_logdet(L);
+	for (sum = 0.0, i = 0; i < n; i++) {
+		for (k = 0; k < 36; k++)
+			Yw[k] -= Y[i][k];
+		ldo = corr_chol(Yw, L, 6) == 0 ? corr_chol_logdet(L) : -HUGE_VAL;
+		for (k = 0; k < 36; k++)
+			Yw[k] += Y[i][k];
+		w[i] = 1.0 - exp(ldo - ldY) + exp(ld[i] - ldY);
+		if (!(w[i] > 0.0) || !isfinite(w[i]))
+			w[i] = 0.0;
+		sum += w[i];
+	}
+	if (sum > 0.0 && isfinite(sum)) {
+		for (i = 0; i < n; i++)
+			w[i] /= sum;
+		return;
+	}
+uniform:
+	for (i = 0; i < n; i++)
+		w[i] = 1.0 / n;
+}
+
+/*
+ * Solve the equality-constrained Newton system over the active weights:
+ * [H 1; 1^T 0] [dw; l] = [-g; 0] by Gaussian elimination with partial
+ * pivoting. Returns -1 when the system is singular (f flat: done).
+ */
+static int
+corr_kkt(size_t m, const double *H, const double *g, double *dw)
+{
+	double	A[(CORR_FUSE_MAX + 1) * (CORR_FUSE_MAX + 2)], f, t;
+	size_t	n = m + 1, c = m + 2, i, j, k, piv;
+
+	for (i = 0; i < m; i++) {
+		for (j = 0; j < m; j++)
+			A[i * c + j] = H[i * m + j];
+		A[i * c + m] = 1.0;
+		A[i * c + m + 1] = -g[i];
+	}
+	for (j = 0; j < m; j++)
+		A[m * c + j] = 1.0;
+	A[m * c + m] = A[m * c + m + 1] = 0.0;
+	for (k = 0; k < n; k++) {
+		for (piv = k, i = k + 1; i < n; i++)
+			if (fabs(A[i * c + k]) > fabs(A[piv * c + k]))
+				piv = i;
+		if (!(fabs(A[piv * c + k]) > 1e-12 * (1.0 + fabs(H[0]))))
+			return -1;
+		for (j = 0; j < c; j++) {
+			t = A[k * c + j];
+			A[k * c + j] = A[piv * c + j];
+			A[piv * c + j] = t;
+		}
+		for (i = k + 1; i < n; i++) {
+			f = A[i * c + k] / A[k * c + k];
+			for (j = k; j < c; j++)
+				A[i * c + j] -= f * A[k * c + j];
+		}
+	}
+	for (k = n; k-- > 0;) {
+		for (t = A[k * c + n], j = k + 1; j < n; j++)
+			t -= A[k * c + j] * A[j * c + n];
+		A[k * c + n] = t / A[k * c + k];
+	}
+	for (i = 0; i < m; i++)
+		dw[i] = A[i * c + n];
+	return 0;
+}
+
+/*
+ * Gradient and Hessian of f(w) = -log det Y(w) over the active weights:
+ * g_i = -tr(P Y_i), H_ij = tr(P Y_i P Y_j), P = Y(w)^-1. Returns the
+ * number of active weights, 0 if Y(w) is not PD.
+ */
+static size_t
+corr_ci_derivs(size_t n, const double (*Y)[36], const double *w,
+    size_t *act, double *g, double *H)
+{
+	double	Yw[36], L[36], P[36], M[CORR_FUSE_MAX][36];
+	size_t	i, j, m = 0;
+
+	corr_ysum(n, Y, w, Yw);
+	if (corr_chol(Yw, L, 6) == -1)
+		return 0;
+	corr_chol_inv(L, P);
+	for (i = 0; i < n; i++)
+		if (w[i] > 0.0) {
+			act[m] = i;
+			corr_mul(P, Y[i], M[m]);
+			g[m] = -(M[m][0] + M[m][7] + M[m][14] + M[m][21] +
+			    M[m][28] + M[m][35]);
+			m++;
+		}
+	for (i = 0; i < m; i++)
+		for (j = 0; j <= i; j++)
+			H[i * m + j] = H[j * m + i] = corr_trmul(M[i], M[j]);
+	return m;
+}
+
+/*
+ * One damped Newton step on the simplex. The step is cut to stay in
+ * w >= 0 (a weight that reaches 0 leaves the active set) and halved until
+ * f decreases (Armijo). Returns -1 when there is nothing left to gain.
+ */
+static int
+corr_ci_step(size_t n, const double (*Y)[36], double *w)
+{
+	double	g[CORR_FUSE_MAX], H[CORR_FUSE_MAX * CORR_FUSE_MAX];
+	double	dw[CORR_FUSE_MAX], wt[CORR_FUSE_MAX], f0, f1, a, slope;
+	size_t	act[CORR_FUSE_MAX], m, i, hit = n;
+	int	k;
+
+	if ((m = corr_ci_derivs(n, Y, w, act, g, H)) < 2)
+		return -1;
+	if (corr_kkt(m, H, g, dw) == -1)
+		return -1;
+	for (slope = 0.0, i = 0; i < m; i++)
+		slope += g[i] * dw[i];
+	if (!(slope < -1e-14))
+		return -1;
+	for (a = 1.0, i = 0; i < m; i++)
+		if (dw[i] < 0.0 && w[act[i]] + a * dw[i] < 0.0) {
+			a = -w[act[i]] / dw[i];
+			hit = act[i];
+		}
+	f0 = corr_ci_cost(n, Y, w);
+	for (k = 0; k < 30; k++, a *= 0.5, hit = n) {
+		memcpy(wt, w, n * sizeof(double));
+		for (i = 0; i < m; i++)
+			wt[act[i]] += a * dw[i];
+		if (hit < n)
+			wt[hit] = 0.0;
+		for (i = 0; i < m; i++)
+			if (wt[act[i]] < 0.0)
+				wt[act[i]] = 0.0;
+		f1 = corr_ci_cost(n, Y, wt);
+		if (f1 <= f0 + 1e-4 * a * slope)
+			break;
+	}
+	if (k == 30)
+		return -1;
+	memcpy(w, wt, n * sizeof(double));
+	return 0;
+}
+
+/* Normalise weights to sum to one. */
+static void
+corr_ci_normalise(size_t n, double *w)
+{
+	double	s = 0.0;
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		s += w[i];
+	for (i = 0; i < n; i++)
+		w[i] /= s;
+}
+
+/*
+ * Covariance intersection: P = (sum w_i P_i^-1)^-1, x = P sum w_i P_i^-1 x_i
+ * with w on the simplex minimising det P. The sum is taken on the
+ * differences to x_0 so that equal states fuse to themselves exactly.
+ */
+int
+corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *wout)
+{
+	double	Y[CORR_FUSE_MAX][36], ld[CORR_FUSE_MAX], w[CORR_FUSE_MAX];
+	double	L[36], Yw[36], b[6], d[6], yd[6], dx[6];
+	size_t	i;
+	int	k, j;
+
+	if (n < 1 || n > CORR_FUSE_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (corr_chol(P[i], L, 6) == -1)
+			return -1;
+		corr_chol_inv(L, Y[i]);
+		ld[i] = -corr_chol_logdet(L);
+	}
+	if (n == 1) {
+		memcpy(xo, x[0], 6 * sizeof(double));
+		memcpy(Po, P[0], 36 * sizeof(double));
+		if (wout != NULL)
+			wout[0] = 1.0;
+		return 0;
+	}
+	corr_ci_start(n, (const double (*)[36])Y, ld, w);
+	for (k = 0; k < CORR_NEWTON; k++)
+		if (corr_ci_step(n, (const double (*)[36])Y, w) == -1)
+			break;
+	corr_ci_normalise(n, w);
+	corr_ysum(n, (const double (*)[36])Y, w, Yw);
+	if (corr_chol(Yw, L, 6) == -1)
+		return -1;
+	memset(b, 0, sizeof(b));
+	for (i = 1; i < n; i++) {
+		for (j = 0; j < 6; j++)
+			d[j] = x[i][j] - x[0][j];
+		for (j = 0; j < 6; j++)
+			for (yd[j] = 0.0, k = 0; k < 6; k++)
+				yd[j] += Y[i][j * 6 + k] * d[k];
+		for (j = 0; j < 6; j++)
+			b[j] += w[i] * yd[j];
+	}
+	corr_chol_solve(L, b, dx);
+	for (j = 0; j < 6; j++)
+		xo[j] = x[0][j] + dx[j];
+	corr_chol_inv(L, Po);
+	if (wout != NULL)
+		memcpy(wout, w, n * sizeof(double));
+	return 0;
+}
+
+/* ---- records: slabs and free lists ------------------------------------- */
+
+/* Allocate a slab of n records of size sz; NULL when out of memory. */
+static void *
+corr_slab(struct corr *c, size_t n, size_t sz)
+{
+	struct corr_slab	*sl;
+	size_t			 off;
+
+	off = (sizeof(*sl) + 63) & ~(size_t)63;
+	if ((sl = calloc(1, off + n * sz)) == NULL)
+		return NULL;
+	sl->next = c->slabs;
+	c->slabs = sl;
+	return (char *)sl + off;
+}
+
+/*
+ * Make sure one source and one system record are free before a report
+ * changes anything, so a failed allocation refuses cleanly.
+ */
+static int
+corr_reserve(struct corr *c)
+{
+	struct corr_src	*s;
+	struct corr_sys	*t;
+	size_t		 i;
+
+	if (c->sfree == NULL) {
+		if ((s = corr_slab(c, CORR_SLAB, sizeof(*s))) == NULL)
+			return -1;
+		for (i = 0; i < CORR_SLAB; i++) {
+			s[i].fnext = c->sfree;
+			c->sfree = &s[i];
+		}
+	}
+	if (c->tfree == NULL) {
+		if ((t = corr_slab(c, CORR_SLAB, sizeof(*t))) == NULL)
+			return -1;
+		for (i = 0; i < CORR_SLAB; i++) {
+			t[i].fnext = c->tfree;
+			c->tfree = &t[i];
+		}
+	}
+	return 0;
+}
+
+/*
+ * FNV-1a over the sensor id (at most TF_ID_LEN - 1 bytes, as stored) and
+ * the local track number.
+ */
+static uint32_t
+corr_src_hash(const char *sensor, uint32_t local)
+{
+	uint32_t	h = 2166136261U;
+	int		i;
+
+	for (i = 0; i < TF_ID_LEN - 1 && sensor[i] != '\0'; i++)
+		h = (h ^ (unsigned char)sensor[i]) * 16777619U;
+	for (i = 0; i < 4; i++, local >>= 8)
+		h = (h ^ (local & 0xff)) * 16777619U;
+	return h;
+}
+
+/* The source track sensor/local, or NULL. */
+static struct corr_src *
+corr_src_find(struct corr *c, const char *sensor, uint32_t local,
+    uint32_t h)
+{
+	struct corr_src	*s;
+
+	LIST_FOREACH(s, &c->sbuckets[h & c->smask], hentry)
+		if (s->hash == h && s->local == local &&
+		    strncmp(s->sensor, sensor, TF_ID_LEN - 1) == 0)
+			return s;
+	return NULL;
+}
+
+/* Take a source record off the free list and enter it in the hash. */
+static struct corr_src *
+corr_src_new(struct corr *c, const struct tf_report *r, uint32_t h)
+{
+	struct corr_src	*s = c->sfree;
+
+	c->sfree = s->fnext;
+	memset(s, 0, sizeof(*s));
+	memcpy(s->sensor, r->sensor, sizeof(s->sensor) - 1);
+	s->local = r->local_track;
+	s->hash = h;
+	LIST_INSERT_HEAD(&c->sbuckets[h & c->smask], s, hentry);
+	c->nsrc++;
+	return s;
+}
+
+/* Forget a source (already detached from its system track). */
+static void
+corr_src_free(struct corr *c, struct corr_src *s)
+{
+	LIST_REMOVE(s, hentry);
+	TAILQ_REMOVE(&c->age, s, aentry);
+	s->fnext = c->sfree;
+	c->sfree = s;
+	c->nsrc--;
+}
+
+/*
+ * Keep the age list sorted by last update time. Reports arrive nearly in
+ * time order, so the walk back from the tail is short; expiry then pops
+ * from the head only.
+ */
+static void
+corr_age_insert(struct corr *c, struct corr_src *s)
+{
+	struct corr_src	*p;
+
+	for (p = TAILQ_LAST(&c->age, corr_srcq); p != NULL;
+	    p = TAILQ_PREV(p, corr_srcq, aentry))
+		if (p->t <= s->t)
+			break;
+	if (p == NULL)
+		TAILQ_INSERT_HEAD(&c->age, s, aentry);
+	else
+		TAILQ_INSERT_AFTER(&c->age, p, s, aentry);
+}
+
+/* ---- spatial index ----------------------------------------------------- */
+
+/*
+ * System tracks are hashed by the ECEF cell (edge cell_m) of their fused
+ * position. A source looks at the 27 cells around its own position, so it
+ * finds every track within cell_m of it along each axis. cell_m must
+ * therefore exceed the largest distance that can still gate: sqrt(gate_chi2)
+ * (4.74) times the largest combined position sigma, plus the distance a
+ * track moves between the fused time and the report time. The default
+ * 50 km covers a combined sigma of 10 km, e.g. a 7 km satellite or long
+ * range radar track against another of the same, or an aircraft's travel
+ * in tens of seconds.
+ */
+static void
+corr_cell(const struct corr *c, const double x[3], int64_t cell[3])
+{
+	int	i;
+	double	v;
+
+	for (i = 0; i < 3; i++) {
+		v = floor(x[i] / c->p.cell_m);
+		if (!(v > -1e15 && v < 1e15))
+			v = 0.0;
+		cell[i] = (int64_t)v;
+	}
+}
+
+/* Bucket of a cell. */
+static size_t
+corr_cell_bucket(const struct corr *c, const int64_t cell[3])
+{
+	uint64_t	h;
+
+	h = (uint64_t)cell[0] * 0x9e3779b97f4a7c15ULL;
+	h ^= (uint64_t)cell[1] * 0xc2b2ae3d27d4eb4fULL;
+	h ^= (uint64_t)cell[2] * 0x165667b19e3779f9ULL;
+	h ^= h >> 29;
+	return (size_t)h & c->cmask;
+}
+
+/* Enter (or move) a system track in the index after its state changed. */
+static void
+corr_index(struct corr *c, struct corr_sys *t, int moved)
+{
+	int64_t	cell[3];
+
+	corr_cell(c, t->x, cell);
+	if (moved) {
+		if (memcmp(cell, t->cell, sizeof(cell)) == 0)
+			return;
+		LIST_REMOVE(t, centry);
+	}
+	memcpy(t->cell, cell, sizeof(cell));
+	LIST_INSERT_HEAD(&c->cbuckets[corr_cell_bucket(c, cell)], t, centry);
+}
+
+/* ---- system tracks ----------------------------------------------------- */
+
+/* Categories that may describe one object. */
+static int
+corr_compatible(enum tf_category a, enum tf_category b)
+{
+	return a == b || (corr_ballistic(a) && corr_ballistic(b));
+}
+
+/* Whether a is more credible than b: quality, then sensor, then number. */
+static int
+corr_credible(const struct corr_src *a, const struct corr_src *b)
+{
+	int	r;
+
+	if (a->quality != b->quality)
+		return a->quality > b->quality;
+	if ((r = strcmp(a->sensor, b->sensor)) != 0)
+		return r < 0;
+	return a->local < b->local;
+}
+
+/* The most credible contribution of a system track. */
+static struct corr_src *
+corr_best(const struct corr_sys *t)
+{
+	struct corr_src	*s, *best = NULL;
+
+	TAILQ_FOREACH(s, &t->contribs, centry)
+		if (best == NULL || corr_credible(s, best))
+			best = s;
+	return best;
+}
+
+/*
+ * Predict the contributions of t, all but skip, to time tt into the
+ * scratch arrays; returns how many.
+ */
+static size_t
+corr_gather(struct corr *c, const struct corr_sys *t,
+    const struct corr_src *skip, int64_t tt)
+{
+	struct corr_src	*s;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(s, &t->contribs, centry) {
+		if (s == skip)
+			continue;
+		corr_predict(s->cat, (tt - s->t) * CORR_NS, s->x, s->P,
+		    c->fx[n], c->fP[n]);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Fuse the contributions of t at the newest contribution time and move t
+ * in the index. Should the fusion fail (inputs are checked PD, so only in
+ * numerically absurd cases) the most credible contribution stands alone.
+ */
+static void
+corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
+{
+	struct corr_src	*s, *best;
+	size_t		 n;
+
+	t->t = TAILQ_FIRST(&t->contribs)->t;
+	TAILQ_FOREACH(s, &t->contribs, centry)
+		if (s->t > t->t)
+			t->t = s->t;
+	best = corr_best(t);
+	t->cat = best->cat;
+	n = corr_gather(c, t, NULL, t->t);
+	if (corr_fuse(n, (const double (*)[6])c->fx,
+	    (const double (*)[36])c->fP, t->x, t->P, NULL) == -1)
+		corr_predict(best->cat, (t->t - best->t) * CORR_NS, best->x,
+		    best->P, t->x, t->P);
+	corr_index(c, t, moved);
+}
+
+/* Attach source s to system track t. */
+static void
+corr_attach(struct corr_sys *t, struct corr_src *s)
+{
+	TAILQ_INSERT_TAIL(&t->contribs, s, centry);
+	t->ncontrib++;
+	s->sys = t;
+	s->from = 0;
+}
+
+/* Detach source s from its system track; returns that track. */
+static struct corr_sys *
+corr_detach(struct corr_src *s)
+{
+	struct corr_sys	*t = s->sys;
+
+	TAILQ_REMOVE(&t->contribs, s, centry);
+	t->ncontrib--;
+	s->sys = NULL;
+	s->replaced = 0;
+	return t;
+}
+
+/* A new, empty system track with the next number. */
+static struct corr_sys *
+corr_sys_new(struct corr *c)
+{
+	struct corr_sys	*t = c->tfree;
+
+	c->tfree = t->fnext;
+	memset(t, 0, sizeof(*t));
+	TAILQ_INIT(&t->contribs);
+	t->id = c->next_id++;
+	TAILQ_INSERT_TAIL(&c->tracks, t, entry);
+	c->nsys++;
+	return t;
+}
+
+/* Drop an empty system track and tell the world. */
+static void
+corr_sys_drop(struct corr *c, struct corr_sys *t)
+{
+	struct tf_picture_track	pt;
+
+	memset(&pt, 0, sizeof(pt));
+	pt.track_id = t->id;
+	pt.t_ns = c->now;
+	LIST_REMOVE(t, centry);
+	TAILQ_REMOVE(&c->tracks, t, entry);
+	t->fnext = c->tfree;
+	c->tfree = t;
+	c->nsys--;
+	c->st.dropped++;
+	c->emit(c->arg, CORR_DROPPED, &pt);
+}
+
+/* ---- the picture ------------------------------------------------------- */
+
+/* Insert a nation into a sorted unique list of at most max entries. */
+static void
+corr_nation_add(char (*list)[TF_NATION_LEN], uint8_t *n, size_t max,
+    const char *nation)
+{
+	size_t	i, j;
+	int	r;
+
+	if (nation[0] == '\0')
+		return;
+	for (i = 0; i < *n; i++) {
+		if ((r = strncmp(list[i], nation, TF_NATION_LEN - 1)) == 0)
+			return;
+		if (r > 0)
+			break;
+	}
+	if (*n >= max)
+		return;
+	for (j = *n; j > i; j--)
+		memcpy(list[j], list[j - 1], TF_NATION_LEN);
+	memcpy(list[i], nation, TF_NATION_LEN - 1);
+	list[i][TF_NATION_LEN - 1] = '\0';
+	(*n)++;
+}
+
+/* Whether nation is in the label's releasable list. */
+static int
+corr_rel_has(const struct tf_label *l, const char *nation)
+{
+	size_t	i;
+
+	for (i = 0; i < l->nrel && i < TF_MAX_REL; i++)
+		if (strncmp(l->rel[i], nation, TF_NATION_LEN - 1) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Label of the fused product: the highest class, the nations every
+ * contribution may be released to, and an owner only when all agree.
+ * Whether a recipient sees it is the release module's business.
+ */
+static void
+corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
+{
+	const struct tf_label	*first = &TAILQ_FIRST(&t->contribs)->label;
+	struct corr_src		*s;
+	size_t			 i;
+	int			 all;
+
+	for (i = 0; i < first->nrel && i < TF_MAX_REL; i++) {
+		all = 1;
+		TAILQ_FOREACH(s, &t->contribs, centry)
+			if (!corr_rel_has(&s->label, first->rel[i]))
+				all = 0;
+		if (all)
+			corr_nation_add(pt->label.rel, &pt->label.nrel,
+			    TF_MAX_REL, first->rel[i]);
+	}
+	memcpy(pt->label.owner, first->owner, TF_NATION_LEN);
+	pt->label.owner[TF_NATION_LEN - 1] = '\0';
+	TAILQ_FOREACH(s, &t->contribs, centry) {
+		if (strncmp(s->label.owner, pt->label.owner,
+		    TF_NATION_LEN - 1) != 0)
+			memset(pt->label.owner, 0, TF_NATION_LEN);
+		if (s->label.cls > pt->label.cls)
+			pt->label.cls = s->label.cls;
+		corr_nation_add(pt->nations, &pt->nnations, TF_MAX_NATIONS,
+		    s->label.owner);
+	}
+}
+
+/* Friend-like and hostile-like identities. */
+static int
+corr_ident_side(enum tf_identity id)
+{
+	if (id == TF_IDENT_FRIEND || id == TF_IDENT_ASSUMED_FRIEND)
+		return 1;
+	if (id == TF_IDENT_SUSPECT || id == TF_IDENT_HOSTILE)
+		return 2;
+	return 0;
+}
+
+/* Build the picture of system track t. */
+static void
+corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
+{
+	struct corr_src	*s, *best = corr_best(t);
+	double		 Pe[36];
+	int		 sides = 0;
+
+	memset(pt, 0, sizeof(*pt));
+	pt->track_id = t->id;
+	pt->t_ns = t->t;
+	geo_ecef_to_lla(t->x, &pt->lat_deg, &pt->lon_deg, &pt->alt_m);
+	geo_ecef_to_enu_vec(pt->lat_deg, pt->lon_deg, t->x + 3, pt->vel);
+	geo_cov_ecef_to_enu(pt->lat_deg, pt->lon_deg, t->P, Pe);
+	geo_cov_pack(Pe, pt->cov);
+	pt->cat = best->cat;
+	pt->ident = best->ident;
+	TAILQ_FOREACH(s, &t->contribs, centry) {
+		if (s->quality > pt->quality)
+			pt->quality = s->quality;
+		sides |= corr_ident_side(s->ident);
+	}
+	pt->ident_conflict = sides == 3;
+	pt->contributors = t->ncontrib;
+	corr_label(t, pt);
+}
+
+/* Tell the world about a created or updated system track. */
+static void
+corr_emit(struct corr *c, struct corr_sys *t, enum corr_change what)
+{
+	struct tf_picture_track	pt;
+
+	corr_picture(t, &pt);
+	c->emit(c->arg, what, &pt);
+}
+
+/* ---- association ------------------------------------------------------- */
+
+/*
+ * Whether a contribution k of track t from the sensor of o may give way
+ * to o. A sensor never contributes two tracks to one system track, except
+ * when it renumbers one: a source seen for the first time (self NULL) may
+ * replace its sensor's contribution if that one is older than the report.
+ * That guess can be wrong (two objects of one sensor within one gate, the
+ * second first reported a little later): if the displaced source reports
+ * again it is alive, so it reclaims its track and the newcomer re-gates.
+ * Nothing else replaces, so two local tracks never take turns.
+ */
+static int
+corr_may_replace(const struct corr *c, const struct corr_sys *t,
+    const struct corr_src *k, const struct corr_obs *o,
+    const struct corr_src *self)
+{
+	if (self == NULL)
+		return k->t < o->t;
+	return self->sys == NULL && self->from == t->id && k->replaced &&
+	    k->replaced_local == self->local && c->nsys < c->p.max_tracks;
+}
+
+/* Whether estimate o may join system track t, and its distance. */
+static int
+corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
+    const struct corr_src *self, double *d2, struct corr_src **rep)
+{
+	struct corr_src	*s;
+	double		 x[6], P[36];
+
+	if (!corr_compatible(t->cat, o->cat) ||
+	    t->ncontrib >= CORR_FUSE_MAX)
+		return 0;
+	*rep = NULL;
+	TAILQ_FOREACH(s, &t->contribs, centry) {
+		if (strncmp(s->sensor, o->sensor, TF_ID_LEN - 1) != 0)
+			continue;
+		if (!corr_may_replace(c, t, s, o, self))
+			return 0;
+		*rep = s;
+	}
+	corr_predict(t->cat, (o->t - t->t) * CORR_NS, t->x, t->P, x, P);
+	if (corr_distance(o->x, o->P, x, P, d2) == -1)
+		return 0;
+	return *d2 < c->p.gate_chi2;
+}
+
+/*
+ * The nearest system track in gate among those in the 27 cells around the
+ * report (ties: lowest id), or NULL. *rep is the contribution it replaces.
+ */
+static struct corr_sys *
+corr_gate(struct corr *c, const struct corr_obs *o,
+    const struct corr_src *self, struct corr_src **rep)
+{
+	struct corr_sys	*t, *best = NULL;
+	struct corr_src	*r;
+	int64_t		 cell[3], nb[3];
+	double		 d2, bd2 = 0.0;
+	int		 i;
+
+	*rep = NULL;
+	corr_cell(c, o->x, cell);
+	for (i = 0; i < 27; i++) {
+		nb[0] = cell[0] + i % 3 - 1;
+		nb[1] = cell[1] + i / 3 % 3 - 1;
+		nb[2] = cell[2] + i / 9 - 1;
+		LIST_FOREACH(t, &c->cbuckets[corr_cell_bucket(c, nb)], centry) {
+			if (memcmp(t->cell, nb, sizeof(nb)) != 0)
+				continue;
+			c->st.candidates++;
+			if (!corr_gate_one(c, t, o, self, &d2, &r))
+				continue;
+			if (best == NULL || d2 < bd2 ||
+			    (d2 == bd2 && t->id < best->id)) {
+				best = t;
+				bd2 = d2;
+				*rep = r;
+			}
+		}
+	}
+	return best;
+}
+
+/*
+ * Hysteresis: an associated source stays while it agrees, within the
+ * looser CORR_HOLD x gate, with the fusion of the other contributions of
+ * its track. A lone contribution always stays (the track follows it).
+ */
+static int
+corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o)
+{
+	struct corr_src	*k;
+	double		 x[6], P[36], d2;
+	size_t		 n;
+
+	if (s->sys->ncontrib < 2)
+		return 1;
+	TAILQ_FOREACH(k, &s->sys->contribs, centry)
+		if (k != s && !corr_compatible(k->cat, o->cat))
+			return 0;
+	n = corr_gather(c, s->sys, s, o->t);
+	if (corr_fuse(n, (const double (*)[6])c->fx,
+	    (const double (*)[36])c->fP, x, P, NULL) == -1)
+		return 0;
+	if (corr_distance(o->x, o->P, x, P, &d2) == -1)
+		return 0;
+	return d2 < CORR_HOLD * c->p.gate_chi2;
+}
+
+/* Remove source s, detaching it first; an emptied track is dropped. */
+static void
+corr_src_remove(struct corr *c, struct corr_src *s)
+{
+	struct corr_sys	*t;
+
+	if (s->sys != NULL) {
+		t = corr_detach(s);
+		if (t->ncontrib == 0)
+			corr_sys_drop(c, t);
+		else {
+			corr_sys_refresh(c, t, 1);
+			corr_emit(c, t, CORR_UPDATED);
+		}
+	}
+	corr_src_free(c, s);
+}
+
+/* Age out contributions not updated for stale_ns, oldest first. */
+static void
+corr_expire(struct corr *c)
+{
+	struct corr_src	*s;
+
+	while ((s = TAILQ_FIRST(&c->age)) != NULL &&
+	    s->t < c->now - c->p.stale_ns) {
+		c->st.expired++;
+		corr_src_remove(c, s);
+	}
+}
+
+/* Move the watermark forward; times out of range do not count. */
+static void
+corr_watermark(struct corr *c, int64_t t)
+{
+	if (t < 0 || t > CORR_TMAX)
+		return;
+	if (!c->have_now || t > c->now) {
+		c->now = t;
+		c->have_now = 1;
+	}
+}
+
+/*
+ * Check a report (time range, finite numbers) and convert it to ECEF. A
+ * covariance that is PSD but singular (a sensor that states zero variance
+ * somewhere) gets a tiny diagonal jitter so that it can be factored; one
+ * that is not PSD is refused.
+ */
+static int
+corr_convert(const struct tf_report *r, double x[6], double P[36])
+{
+	double	Pe[36], L[36];
+	int	i;
+
+	if (r->t_ns < 0 || r->t_ns > CORR_TMAX)
+		return -1;
+	if (!isfinite(r->lat_deg) || !isfinite(r->lon_deg) ||
+	    !isfinite(r->alt_m) || fabs(r->lat_deg) > 90.0 ||
+	    fabs(r->lon_deg) > 180.0)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (!isfinite(r->vel[i]))
+			return -1;
+	for (i = 0; i < TF_COV_N; i++)
+		if (!isfinite(r->cov[i]))
+			return -1;
+	geo_cov_unpack(r->cov, Pe);
+	if (corr_chol(Pe, L, 6) == -1) {
+		for (i = 0; i < 6; i++)
+			Pe[i * 7] += 1e-9 * fabs(Pe[i * 7]) + 1e-6;
+		if (corr_chol(Pe, L, 6) == -1)
+			return -1;
+	}
+	geo_lla_to_ecef(r->lat_deg, r->lon_deg, r->alt_m, x);
+	geo_enu_to_ecef_vec(r->lat_deg, r->lon_deg, r->vel, x + 3);
+	geo_cov_enu_to_ecef(r->lat_deg, r->lon_deg, Pe, P);
+	return 0;
+}
+
+/* Store a converted report in its source. */
+static void
+corr_src_set(struct corr_src *s, const struct tf_report *r,
+    const struct corr_obs *o)
+{
+	int	i;
+
+	s->t = r->t_ns;
+	memcpy(s->x, o->x, sizeof(s->x));
+	memcpy(s->P, o->P, sizeof(s->P));
+	s->cat = r->cat;
+	s->ident = r->ident;
+	s->quality = r->quality;
+	s->label = r->label;
+	s->label.owner[TF_NATION_LEN - 1] = '\0';
+	if (s->label.nrel > TF_MAX_REL)
+		s->label.nrel = TF_MAX_REL;
+	for (i = 0; i < TF_MAX_REL; i++)
+		s->label.rel[i][TF_NATION_LEN - 1] = '\0';
+}
+
+static int	corr_displace(struct corr *, struct corr_src *,
+		    struct corr_sys *, struct corr_src *);
+static void	corr_regate(struct corr *, struct corr_src *);
+
+/*
+ * Put source s (state already set) into system track t, or a new one when
+ * t is NULL, leaving its previous track and displacing rep.
+ */
+static void
+corr_place(struct corr *c, struct corr_src *s, struct corr_sys *t,
+    struct corr_src *rep)
+{
+	struct corr_sys	*old;
+
+	if (s->sys != NULL) {
+		old = corr_detach(s);
+		c->st.detached++;
+		if (old->ncontrib == 0)
+			corr_sys_drop(c, old);
+		else {
+			corr_sys_refresh(c, old, 1);
+			corr_emit(c, old, CORR_UPDATED);
+		}
+	}
+	if (rep != NULL && corr_displace(c, s, t, rep)) {
+		corr_attach(t, s);
+		corr_sys_refresh(c, t, 1);
+		corr_emit(c, t, CORR_UPDATED);
+		corr_regate(c, rep);
+		return;
+	}
+	if (t == NULL) {
+		t = corr_sys_new(c);
+		corr_attach(t, s);
+		corr_sys_refresh(c, t, 0);
+		c->st.created++;
+		corr_emit(c, t, CORR_CREATED);
+		return;
+	}
+	corr_attach(t, s);
+	corr_sys_refresh(c, t, 1);
+	corr_emit(c, t, CORR_UPDATED);
+}
+
+/*
+ * Source rep gives way to s in track t (see corr_may_replace): a
+ * renumbering, remembered on both sides, or a reclaim, which undoes one.
+ * Returns 1 for a reclaim: rep must then find a new place.
+ */
+static int
+corr_displace(struct corr *c, struct corr_src *s, struct corr_sys *t,
+    struct corr_src *rep)
+{
+	int	reclaim;
+
+	reclaim = s->from == t->id && rep->replaced &&
+	    rep->replaced_local == s->local;
+	corr_detach(rep);
+	if (reclaim) {
+		c->st.reclaimed++;
+		return 1;
+	}
+	s->replaced = 1;
+	s->replaced_local = rep->local;
+	rep->from = t->id;
+	c->st.renumbered++;
+	return 0;
+}
+
+/* Associate a stored, unassociated source afresh. */
+static void
+corr_regate(struct corr *c, struct corr_src *s)
+{
+	struct corr_obs	 o;
+	struct corr_src	*rep;
+	struct corr_sys	*t;
+
+	o.sensor = s->sensor;
+	o.t = s->t;
+	o.cat = s->cat;
+	memcpy(o.x, s->x, sizeof(o.x));
+	memcpy(o.P, s->P, sizeof(o.P));
+	t = corr_gate(c, &o, s, &rep);
+	corr_place(c, s, t, NULL);
+}
+
+/* Count a refusal and return it. */
+static enum corr_result
+corr_refuse(struct corr *c, enum corr_result res)
+{
+	if (res == CORR_OLD)
+		c->st.old++;
+	else if (res == CORR_LIMIT)
+		c->st.limit++;
+	else
+		c->st.invalid++;
+	return res;
+}
+
+/*
+ * One sensor report. Every decision (and every refusal) is taken before
+ * anything changes, so a refused report leaves the core as it was.
+ */
+enum corr_result
+corr_report(struct corr *c, const struct tf_report *r)
+{
+	struct corr_obs	 o;
+	struct corr_src	*s, *rep = NULL;
+	struct corr_sys	*t = NULL;
+	uint32_t	 h;
+	int		 keep = 0;
+
+	o.sensor = r->sensor;
+	o.t = r->t_ns;
+	o.cat = r->cat;
+	if (corr_convert(r, o.x, o.P) == -1)
+		return corr_refuse(c, CORR_INVALID);
+	h = corr_src_hash(r->sensor, r->local_track);
+	s = corr_src_find(c, r->sensor, r->local_track, h);
+	if ((s != NULL && r->t_ns < s->t) ||
+	    (c->have_now && r->t_ns < c->now - c->p.stale_ns))
+		return corr_refuse(c, CORR_OLD);
+	if ((s == NULL && c->nsrc >= c->p.max_sources) ||
+	    corr_reserve(c) == -1)
+		return corr_refuse(c, CORR_LIMIT);
+	if (s != NULL && s->sys != NULL && corr_hold(c, s, &o)) {
+		t = s->sys;
+		keep = 1;
+	} else if ((t = corr_gate(c, &o, s, &rep)) == NULL &&
+	    c->nsys >= c->p.max_tracks)
+		return corr_refuse(c, CORR_LIMIT);
+	corr_watermark(c, r->t_ns);
+	if (s == NULL)
+		s = corr_src_new(c, r, h);
+	else
+		TAILQ_REMOVE(&c->age, s, aentry);
+	corr_src_set(s, r, &o);
+	corr_age_insert(c, s);
+	if (keep) {
+		corr_sys_refresh(c, t, 1);
+		corr_emit(c, t, CORR_UPDATED);
+	} else
+		corr_place(c, s, t, rep);
+	c->st.reports++;
+	corr_expire(c);
+	return CORR_OK;
+}
+
+/* A sensor ended a local track: its contribution goes. */
+void
+corr_drop(struct corr *c, const struct tf_drop *d)
+{
+	struct corr_src	*s;
+	uint32_t	 h;
+
+	corr_watermark(c, d->t_ns);
+	h = corr_src_hash(d->sensor, d->local_track);
+	if ((s = corr_src_find(c, d->sensor, d->local_track, h)) != NULL)
+		corr_src_remove(c, s);
+	corr_expire(c);
+}
+
+/* Event time moved on (heartbeat, idle feed): age out what went stale. */
+void
+corr_advance(struct corr *c, int64_t t)
+{
+	corr_watermark(c, t);
+	corr_expire(c);
+}
+
+/* ---- life cycle and queries -------------------------------------------- */
+
+/* The defaults: 6-dof gate at p = 0.999, 15 s stale, 50 km cells. */
+void
+corr_params_default(struct corr_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->gate_chi2 = 22.46;
+	p->stale_ns = 15LL * 1000000000LL;
+	p->coast_ns = 30LL * 1000000000LL;
+	p->max_tracks = 100000;
+	p->max_sources = 200000;
+	p->cell_m = 50000.0;
+}
+
+/* Whether params can run a core. */
+static int
+corr_params_ok(const struct corr_params *p)
+{
+	return p->gate_chi2 > 0.0 && isfinite(p->gate_chi2) &&
+	    p->stale_ns > 0 && p->stale_ns <= CORR_TMAX &&
+	    p->cell_m >= 1.0 && isfinite(p->cell_m) &&
+	    p->max_tracks > 0 && p->max_sources > 0;
+}
+
+/* Smallest power of two >= n, at least 16, capped at CORR_BUCKETS. */
+static size_t
+corr_pow2(size_t n)
+{
+	size_t	v = 16;
+
+	while (v < n && v < CORR_BUCKETS)
+		v <<= 1;
+	return v;
+}
+
+/* A new core; NULL if params are unusable or memory is short. */
+struct corr *
+corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
+{
+	struct corr	*c;
+	size_t		 ns, nc;
+
+	if (emit == NULL || !corr_params_ok(p))
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->p = *p;
+	c->emit = emit;
+	c->arg = arg;
+	ns = corr_pow2(p->max_sources);
+	nc = corr_pow2(2 * p->max_tracks);
+	c->sbuckets = calloc(ns, sizeof(*c->sbuckets));
+	c->cbuckets = calloc(nc, sizeof(*c->cbuckets));
+	if (c->sbuckets == NULL || c->cbuckets == NULL) {
+		corr_free(c);
+		return NULL;
+	}
+	c->smask = ns - 1;
+	c->cmask = nc - 1;
+	TAILQ_INIT(&c->age);
+	TAILQ_INIT(&c->tracks);
+	c->next_id = 1;
+	return c;
+}
+
+/* Free the core and everything in it; emits nothing. */
+void
+corr_free(struct corr *c)
+{
+	struct corr_slab	*sl, *next;
+
+	if (c == NULL)
+		return;
+	for (sl = c->slabs; sl != NULL; sl = next) {
+		next = sl->next;
+		free(sl);
+	}
+	free(c->sbuckets);
+	free(c->cbuckets);
+	free(c);
+}
+
+/*
+ * New parameters (config reload). Unusable ones are ignored. The hash
+ * tables keep the size they got at corr_new(): longer chains, same
+ * answers. A new cell size re-files every track in the index.
+ */
+void
+corr_set_params(struct corr *c, const struct corr_params *p)
+{
+	struct corr_sys	*t;
+	double		 old = c->p.cell_m;
+
+	if (!corr_params_ok(p))
+		return;
+	c->p = *p;
+	if (p->cell_m != old)
+		TAILQ_FOREACH(t, &c->tracks, entry) {
+			LIST_REMOVE(t, centry);
+			corr_index(c, t, 0);
+		}
+	corr_expire(c);
+}
+
+/* Number of system tracks. */
+size_t
+corr_count(const struct corr *c)
+{
+	return c->nsys;
+}
+
+/* Number of source tracks. */
+size_t
+corr_sources(const struct corr *c)
+{
+	return c->nsrc;
+}
+
+/* Visit every system track, ascending track_id (creation order). */
+void
+corr_foreach(struct corr *c, void (*fn)(void *,
+    const struct tf_picture_track *), void *arg)
+{
+	struct corr_sys		*t;
+	struct tf_picture_track	 pt;
+
+	TAILQ_FOREACH(t, &c->tracks, entry) {
+		corr_picture(t, &pt);
+		fn(arg, &pt);
+	}
+}
+
+/* Name of a change, for logs. */
+const char *
+corr_change_name(enum corr_change ch)
+{
+	switch (ch) {
+	case CORR_CREATED:
+		return "created";
+	case CORR_UPDATED:
+		return "updated";
+	case CORR_DROPPED:
+		return "dropped";
+	}
+	return "unknown";
+}
+
+/* Name of a result, for logs. */
+const char *
+corr_result_name(enum corr_result res)
+{
+	switch (res) {
+	case CORR_OK:
+		return "ok";
+	case CORR_LIMIT:
+		return "limit";
+	case CORR_OLD:
+		return "old";
+	case CORR_INVALID:
+		return "invalid";
+	}
+	return "unknown";
+}
+
+/* Counters since corr_new(). */
+void
+corr_get_stats(const struct corr *c, struct corr_stats *st)
+{
+	*st = c->st;
+}
+
+/* The event-time watermark. */
+int64_t
+corr_now(const struct corr *c)
+{
+	return c->have_now ? c->now : 0;
+}

@@ -1,1 +1,236 @@
-/* placeholder: being written */
+/*
+ * Feed input: decode and validate a feed's messages, authorize them against
+ * the identity of the connection, and hand them to the correlation core.
+ *
+ * A feed identity may only report its own sensors and may only label data
+ * as its own nation's. Unlabeled data is owner-only. Time is event time; a
+ * feed may not push the watermark more than FEED_MAX_AHEAD_NS ahead of what
+ * everyone else has reported (a lying clock would age out every other
+ * feed's tracks).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trackfuse/codec.h"
+#include "trackfuse/corr.h"
+#include "trackfuse/feed.h"
+#include "trackfuse/log.h"
+#include "trackfuse/publish.h"
+
+/* Log every this many reports refused by a core limit. */
+#define FEED_LIMIT_LOG_EVERY	1000
+
+struct feed {
+	struct corr		*corr;
+	struct publish		*pub;		/* told of the watermark */
+	int64_t			 watermark;	/* max event time accepted */
+	int			 have_time;
+	struct feed_stats	 stats;
+};
+
+/* Create the feed stage in front of corr; pub may be NULL (tests). */
+struct feed *
+feed_new(struct corr *corr, struct publish *pub)
+{
+	struct feed	*f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		fatal("%s: calloc", __func__);
+	f->corr = corr;
+	f->pub = pub;
+	return f;
+}
+
+/* Free the feed stage. */
+void
+feed_free(struct feed *f)
+{
+	free(f);
+}
+
+/* Copy src into a fixed-size field, truncating. */
+static void
+feed_strlcpy(char *dst, const char *src, size_t len)
+{
+	snprintf(dst, len, "%s", src);
+}
+
+/* Is sensor one of ident's sensors? Else FEED_FORBIDDEN with a reason. */
+static enum feed_result
+feed_check_sensor(const struct config_identity *ident, const char *sensor,
+    char *err, size_t errlen)
+{
+	if (config_identity_has_sensor(ident, sensor))
+		return FEED_OK;
+	snprintf(err, errlen, "sensor %s not allowed for identity %s",
+	    sensor, ident->id);
+	return FEED_FORBIDDEN;
+}
+
+/*
+ * Authorize a decoded report: its sensor must be one of the identity's and
+ * its label's owner the identity's nation. An absent label (owner "") makes
+ * the report the identity nation's, unmarked, released to nobody else.
+ */
+enum feed_result
+feed_authorize(const struct config_identity *ident, struct tf_report *r,
+    char *err, size_t errlen)
+{
+	enum feed_result	 res;
+
+	if ((res = feed_check_sensor(ident, r->sensor, err, errlen)) != FEED_OK)
+		return res;
+	if (r->label.owner[0] == '\0') {
+		memset(&r->label, 0, sizeof(r->label));
+		feed_strlcpy(r->label.owner, ident->nation,
+		    sizeof(r->label.owner));
+		r->label.cls = TF_CLASS_NONE;
+		return FEED_OK;
+	}
+	if (strcmp(r->label.owner, ident->nation) != 0) {
+		snprintf(err, errlen, "label owner %s not allowed for identity "
+		    "%s (nation %s)", r->label.owner, ident->id, ident->nation);
+		return FEED_FORBIDDEN;
+	}
+	return FEED_OK;
+}
+
+/* Refuse an event time too far ahead of the watermark (after the first). */
+enum feed_result
+feed_check_time(const struct feed *f, int64_t t, char *err, size_t errlen)
+{
+	if (!f->have_time || t <= f->watermark ||
+	    t - f->watermark <= FEED_MAX_AHEAD_NS)
+		return FEED_OK;
+	snprintf(err, errlen, "time_ns %lld is %.1f s ahead of the watermark "
+	    "%lld", (long long)t, (double)(t - f->watermark) / 1e9,
+	    (long long)f->watermark);
+	return FEED_INVALID;
+}
+
+/* Move the watermark to t if it is later. */
+static void
+feed_advance(struct feed *f, int64_t t)
+{
+	if (f->have_time && t <= f->watermark)
+		return;
+	f->watermark = t;
+	f->have_time = 1;
+	if (f->pub != NULL)
+		publish_set_time(f->pub, t);
+}
+
+/* Log a report the core refused over a limit, at most every so often. */
+static void
+feed_limit_log(struct feed *f, const struct tf_report *r)
+{
+	f->stats.dropped_over_limit++;
+	if (f->stats.dropped_over_limit % FEED_LIMIT_LOG_EVERY != 1)
+		return;
+	log_warnx("feed: report dropped over limit sensor=%s track=%u "
+	    "tracks=%zu sources=%zu total=%llu", r->sensor, r->local_track,
+	    corr_count(f->corr), corr_sources(f->corr),
+	    (unsigned long long)f->stats.dropped_over_limit);
+}
+
+/* Decode, authorize and correlate one TrackReport. */
+enum feed_result
+feed_report(struct feed *f, const struct config_identity *ident,
+    const Trackfuse__V1__TrackReport *m, char *err, size_t errlen)
+{
+	struct tf_report	 r;
+	char			 why[CODEC_ERRLEN];
+	enum feed_result	 res;
+
+	memset(&r, 0, sizeof(r));
+	if (codec_report_decode(m, &r, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "bad report: %s", why);
+		return FEED_INVALID;
+	}
+	if ((res = feed_authorize(ident, &r, err, errlen)) != FEED_OK)
+		return res;
+	if ((res = feed_check_time(f, r.t_ns, err, errlen)) != FEED_OK)
+		return res;
+	switch (corr_report(f->corr, &r)) {
+	case CORR_OK:
+		f->stats.reports++;
+		feed_advance(f, r.t_ns);
+		return FEED_OK;
+	case CORR_LIMIT:
+		feed_limit_log(f, &r);
+		return FEED_DROPPED;
+	case CORR_OLD:
+		f->stats.old++;
+		log_debug("feed: old report sensor=%s track=%u", r.sensor,
+		    r.local_track);
+		return FEED_OK;
+	case CORR_INVALID:
+		snprintf(err, errlen, "bad report: refused by the correlator "
+		    "(non-finite values or covariance not PSD)");
+		return FEED_INVALID;
+	}
+	return FEED_OK;
+}
+
+/* Decode, authorize and apply one TrackDrop. */
+enum feed_result
+feed_drop(struct feed *f, const struct config_identity *ident,
+    const Trackfuse__V1__TrackDrop *m, char *err, size_t errlen)
+{
+	struct tf_drop		 d;
+	char			 why[CODEC_ERRLEN];
+	enum feed_result	 res;
+
+	memset(&d, 0, sizeof(d));
+	if (codec_drop_decode(m, &d, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "bad drop: %s", why);
+		return FEED_INVALID;
+	}
+	if ((res = feed_check_sensor(ident, d.sensor, err, errlen)) != FEED_OK)
+		return res;
+	if ((res = feed_check_time(f, d.t_ns, err, errlen)) != FEED_OK)
+		return res;
+	corr_drop(f->corr, &d);
+	f->stats.drops++;
+	feed_advance(f, d.t_ns);
+	return FEED_OK;
+}
+
+/* A feed's Heartbeat moves event time forward (same future check). */
+enum feed_result
+feed_heartbeat(struct feed *f, const struct config_identity *ident,
+    const Trackfuse__V1__Heartbeat *m, char *err, size_t errlen)
+{
+	enum feed_result	 res;
+
+	if (m->sensor_id != NULL && m->sensor_id[0] != '\0' &&
+	    (res = feed_check_sensor(ident, m->sensor_id, err, errlen)) !=
+	    FEED_OK)
+		return res;
+	if (m->time_ns <= 0) {
+		snprintf(err, errlen, "bad heartbeat: time_ns %lld",
+		    (long long)m->time_ns);
+		return FEED_INVALID;
+	}
+	if ((res = feed_check_time(f, m->time_ns, err, errlen)) != FEED_OK)
+		return res;
+	f->stats.heartbeats++;
+	feed_advance(f, m->time_ns);
+	corr_advance(f->corr, f->watermark);
+	return FEED_OK;
+}
+
+/* The event-time watermark: the latest time any feed got accepted. */
+int64_t
+feed_watermark(const struct feed *f)
+{
+	return f->watermark;
+}
+
+/* Counters of the feed stage. */
+const struct feed_stats *
+feed_stats(const struct feed *f)
+{
+	return &f->stats;
+}

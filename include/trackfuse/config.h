@@ -11,7 +11,11 @@
 
 #include "trackfuse/track.h"
 
-#define CONFIG_ERRLEN	512
+#define CONFIG_ERRLEN		512
+#define CONFIG_MAX_FILE		(1024 * 1024)	/* bytes of YAML read at most */
+#define CONFIG_MAX_IDENTITIES	8192
+#define CONFIG_MAX_SENSORS	64		/* per feed identity */
+#define CONFIG_NAME_LEN		64		/* daemon name incl. NUL */
 
 enum config_role {
 	CONFIG_ROLE_FEED = 1,
@@ -81,5 +85,6 @@ int		 config_identity_has_sensor(const struct config_identity *,
 		    const char *);
 /* Print a human summary (for -n -v). */
 void		 config_print(const struct config *, FILE *);
+const char	*config_role_name(enum config_role);
 
 #endif

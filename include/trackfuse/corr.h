@@ -34,8 +34,27 @@ enum corr_change {
 
 enum corr_result {
 	CORR_OK = 0,
-	CORR_LIMIT,		/* a configured limit refused the input */
-	CORR_OLD		/* older than what the core holds for that source */
+	CORR_LIMIT,		/* a configured limit (or memory) refused the input */
+	CORR_OLD,		/* older than what the core holds for that source */
+	CORR_INVALID		/* non-finite values or a covariance that is not PSD */
+};
+
+/* At most this many source tracks fuse into one system track. */
+#define CORR_FUSE_MAX	16
+
+/* Counters since corr_new(), for the operator's stats line and for tests. */
+struct corr_stats {
+	uint64_t	reports;	/* corr_report() calls accepted */
+	uint64_t	old;		/* refused CORR_OLD */
+	uint64_t	limit;		/* refused CORR_LIMIT */
+	uint64_t	invalid;	/* refused CORR_INVALID */
+	uint64_t	created;	/* system tracks created */
+	uint64_t	dropped;	/* system tracks dropped */
+	uint64_t	detached;	/* contributions detached as inconsistent */
+	uint64_t	renumbered;	/* contributions replaced by a sensor's new number */
+	uint64_t	reclaimed;	/* renumberings undone: the old number lived on */
+	uint64_t	expired;	/* contributions aged out */
+	uint64_t	candidates;	/* system tracks examined while gating */
 };
 
 /*
@@ -59,5 +78,26 @@ size_t		 corr_sources(const struct corr *);
 void		 corr_foreach(struct corr *, void (*)(void *,
 		    const struct tf_picture_track *), void *);
 const char	*corr_change_name(enum corr_change);
+const char	*corr_result_name(enum corr_result);
+void		 corr_get_stats(const struct corr *, struct corr_stats *);
+/* The core's event-time watermark ("now"); 0 before any input. */
+int64_t		 corr_now(const struct corr *);
+
+/*
+ * The estimation primitives, exported for tests and benchmarks. States are
+ * ECEF (x, y, z, vx, vy, vz), covariances full 6x6 row major.
+ */
+/* Predict a state dt seconds ahead (or back) under the category's motion model. */
+void		 corr_predict(enum tf_category, double, const double[6],
+		    const double[36], double[6], double[36]);
+/* Squared Mahalanobis distance of two estimates; -1 if S is not PD. */
+int		 corr_distance(const double[6], const double[36],
+		    const double[6], const double[36], double *);
+/*
+ * Covariance intersection of n (1..CORR_FUSE_MAX) estimates at one time;
+ * weights out if not NULL. Returns -1 if an input is not PD.
+ */
+int		 corr_fuse(size_t, const double (*)[6], const double (*)[36],
+		    double[6], double[36], double *);
 
 #endif

@@ -41,6 +41,9 @@ struct wire_arena;
 struct wire_arena *wire_arena_new(size_t);
 void		 wire_arena_reset(struct wire_arena *);
 void		 wire_arena_free(struct wire_arena *);
+/* Bytes used in the fixed block; chunks malloc'd past it since new. */
+size_t		 wire_arena_used(const struct wire_arena *);
+size_t		 wire_arena_spilled(const struct wire_arena *);
 /*
  * Take one frame off buf. On WIRE_OK *envp points into arena (valid until
  * the next wire_arena_reset()); the frame's bytes are drained. On NEED_MORE

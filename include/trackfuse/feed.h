@@ -1,0 +1,54 @@
+/*
+ * Feed: decode, authorize and hand sensor input to the correlation core.
+ * Knows nothing of sockets: the caller turns a refusal into an Error frame.
+ */
+#ifndef TRACKFUSE_FEED_H
+#define TRACKFUSE_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trackfuse/config.h"
+#include "trackfuse/corr.h"
+#include "trackfuse/track.h"
+#include "trackfuse/wire.h"
+
+#define FEED_ERRLEN		256
+/* A feed may not run ahead of the watermark by more than this. */
+#define FEED_MAX_AHEAD_NS	(60LL * 1000000000LL)
+
+enum feed_result {
+	FEED_OK = 0,
+	FEED_INVALID,		/* ERROR_INVALID */
+	FEED_FORBIDDEN,		/* ERROR_FORBIDDEN */
+	FEED_DROPPED		/* refused by a core limit; keep the connection */
+};
+
+struct feed_stats {
+	uint64_t	reports;		/* accepted by the core */
+	uint64_t	drops;
+	uint64_t	heartbeats;
+	uint64_t	dropped_over_limit;
+	uint64_t	old;			/* older than the core's copy */
+};
+
+struct feed;
+struct publish;
+
+/* feed.c */
+struct feed	*feed_new(struct corr *, struct publish *);
+void		 feed_free(struct feed *);
+/* Check sensor and label of r against ident; fills an absent label. */
+enum feed_result feed_authorize(const struct config_identity *,
+		    struct tf_report *, char *, size_t);
+enum feed_result feed_check_time(const struct feed *, int64_t, char *, size_t);
+enum feed_result feed_report(struct feed *, const struct config_identity *,
+		    const Trackfuse__V1__TrackReport *, char *, size_t);
+enum feed_result feed_drop(struct feed *, const struct config_identity *,
+		    const Trackfuse__V1__TrackDrop *, char *, size_t);
+enum feed_result feed_heartbeat(struct feed *, const struct config_identity *,
+		    const Trackfuse__V1__Heartbeat *, char *, size_t);
+int64_t		 feed_watermark(const struct feed *);
+const struct feed_stats *feed_stats(const struct feed *);
+
+#endif

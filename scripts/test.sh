@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# test.sh: install missing packages, build with -Werror, run every test
+# (unit and integration) and then the unit tests again under ASan/UBSan.
+# Exits non-zero on any failure. Environment knobs:
+#   JOBS=N           parallel build/test jobs (default 2)
+#   TF_NO_ASAN=1     skip the sanitizer build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+JOBS=${JOBS:-2}
+START=$(date +%s)
+
+bash scripts/deps.sh
+
+echo "== build (Debug, -Werror) into build/"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DTF_WERROR=ON -DBUILD_TESTING=ON
+cmake --build build -j"$JOBS"
+
+echo "== tests"
+(cd build && ctest --output-on-failure --timeout 300 -j"$JOBS")
+
+if [ "${TF_NO_ASAN:-0}" != 1 ]; then
+	echo "== ASan/UBSan build into build-asan/, unit tests"
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTF_WERROR=ON \
+	    -DTF_SANITIZE=ON -DBUILD_TESTING=ON
+	cmake --build build-asan -j"$JOBS"
+	(cd build-asan &&
+	    ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
+	    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+	    ctest --output-on-failure --timeout 300 -j"$JOBS" -LE integration)
+fi
+
+echo "== all tests passed in $(( $(date +%s) - START )) s"

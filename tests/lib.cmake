@@ -1,0 +1,9 @@
+# Unit tests for libtrackfuse and tfgeo (lib/), each linking the real code.
+tf_unit_test(test_wire test_wire.c)
+target_link_libraries(test_wire PRIVATE trackfuse)
+tf_unit_test(test_codec test_codec.c)
+target_link_libraries(test_codec PRIVATE trackfuse)
+tf_unit_test(test_geo test_geo.c)
+target_link_libraries(test_geo PRIVATE tfgeo)
+tf_unit_test(test_log test_log.c)
+target_link_libraries(test_log PRIVATE trackfuse)

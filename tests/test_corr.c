@@ -1,0 +1,999 @@
+/*
+ * Unit tests of the correlation core (daemon/corr.c), linked for real with
+ * tfgeo. Expected values come from hand derivations or from independent
+ * arithmetic in this file, never from the core's own output.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "trackfuse/corr.h"
+#include "trackfuse/geo.h"
+
+#define SEC		1000000000LL
+#define T0		(1800000000LL * SEC)
+#define Q_AIR		9.0
+
+/* Everything the core emitted, in order. */
+struct rec {
+	size_t			 n, cap;
+	enum corr_change	*ch;
+	struct tf_picture_track	*pt;
+	/* The raw byte stream, for the determinism test. */
+	unsigned char		*bytes;
+	size_t			 nbytes, capbytes;
+	int			 keep_bytes;
+};
+
+/* Fail with both values when |a - b| > tol. */
+static void
+test_near(double a, double b, double tol, const char *what)
+{
+	if (!(fabs(a - b) <= tol)) {
+		print_error("%s: got %.12g want %.12g (tol %g)\n", what, a, b,
+		    tol);
+		fail();
+	}
+}
+
+/* Append to a growing buffer; the test aborts when memory is short. */
+static void
+test_grow(void **p, size_t *cap, size_t need, size_t sz)
+{
+	if (need <= *cap)
+		return;
+	*cap = need * 2;
+	*p = realloc(*p, *cap * sz);
+	assert_non_null(*p);
+}
+
+/* corr_emit_fn recording every change. */
+static void
+test_emit(void *arg, enum corr_change ch, const struct tf_picture_track *pt)
+{
+	struct rec	*r = arg;
+
+	if (r->keep_bytes) {
+		test_grow((void **)&r->bytes, &r->capbytes,
+		    r->nbytes + sizeof(ch) + sizeof(*pt), 1);
+		memcpy(r->bytes + r->nbytes, &ch, sizeof(ch));
+		memcpy(r->bytes + r->nbytes + sizeof(ch), pt, sizeof(*pt));
+		r->nbytes += sizeof(ch) + sizeof(*pt);
+		return;
+	}
+	test_grow((void **)&r->ch, &r->cap, r->n + 1, sizeof(*r->ch));
+	r->pt = realloc(r->pt, r->cap * sizeof(*r->pt));
+	assert_non_null(r->pt);
+	r->ch[r->n] = ch;
+	r->pt[r->n] = *pt;
+	r->n++;
+}
+
+/* Forget what was recorded. */
+static void
+test_rec_clear(struct rec *r)
+{
+	free(r->ch);
+	free(r->pt);
+	free(r->bytes);
+	memset(r, 0, sizeof(*r));
+}
+
+/* A core with default params (optionally changed by the caller). */
+static struct corr *
+test_core(struct rec *r, const struct corr_params *p)
+{
+	struct corr_params	def;
+	struct corr		*c;
+
+	memset(r, 0, sizeof(*r));
+	corr_params_default(&def);
+	c = corr_new(p != NULL ? p : &def, test_emit, r);
+	assert_non_null(c);
+	return c;
+}
+
+/*
+ * A report at (lat, lon, alt) plus east metres (on the equator, so the
+ * longitude offset is east / a exactly enough), ENU velocity, diagonal
+ * covariance sigma (position) and sigv (velocity).
+ */
+static struct tf_report
+test_report(const char *sensor, uint32_t local, int64_t t, double lat,
+    double lon, double alt, double east, double ve, double sig, double sigv,
+    enum tf_category cat)
+{
+	struct tf_report	r;
+	int			i;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.sensor, sizeof(r.sensor), "%s", sensor);
+	r.local_track = local;
+	r.t_ns = t;
+	r.lat_deg = lat;
+	r.lon_deg = lon + east / (GEO_A * cos(lat * GEO_DEG)) / GEO_DEG;
+	r.alt_m = alt;
+	r.vel[0] = ve;
+	for (i = 0; i < 6; i++)
+		r.cov[tf_cov_idx(i, i)] = i < 3 ? sig * sig : sigv * sigv;
+	r.cat = cat;
+	r.ident = TF_IDENT_UNKNOWN;
+	r.quality = 0.5f;
+	snprintf(r.label.owner, sizeof(r.label.owner), "%.3s", sensor);
+	r.label.cls = TF_CLASS_SECRET;
+	return r;
+}
+
+/* A simple air report on the equator. */
+static struct tf_report
+test_air(const char *sensor, uint32_t local, int64_t t, double east)
+{
+	return test_report(sensor, local, t, 0.0, 130.0, 10000.0, east, 0.0,
+	    100.0, 10.0, TF_CAT_AIR);
+}
+
+/* Diagonal 6x6. */
+static void
+test_diag(double P[36], const double d[6])
+{
+	int	i;
+
+	memset(P, 0, 36 * sizeof(double));
+	for (i = 0; i < 6; i++)
+		P[i * 7] = d[i];
+}
+
+/* C = A B (6x6), the plain way. */
+static void
+test_mul(const double *A, const double *B, double *C)
+{
+	int	i, j, k;
+
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 6; j++) {
+			C[i * 6 + j] = 0.0;
+			for (k = 0; k < 6; k++)
+				C[i * 6 + j] += A[i * 6 + k] * B[k * 6 + j];
+		}
+}
+
+/* Determinant of a 6x6 by Gaussian elimination with pivoting. */
+static double
+test_det(const double *M)
+{
+	double	A[36], d = 1.0, f, t;
+	int	i, j, k, p;
+
+	memcpy(A, M, sizeof(A));
+	for (k = 0; k < 6; k++) {
+		for (p = k, i = k + 1; i < 6; i++)
+			if (fabs(A[i * 6 + k]) > fabs(A[p * 6 + k]))
+				p = i;
+		if (p != k) {
+			for (j = 0; j < 6; j++) {
+				t = A[k * 6 + j];
+				A[k * 6 + j] = A[p * 6 + j];
+				A[p * 6 + j] = t;
+			}
+			d = -d;
+		}
+		d *= A[k * 6 + k];
+		for (i = k + 1; i < 6; i++) {
+			f = A[i * 6 + k] / A[k * 6 + k];
+			for (j = k; j < 6; j++)
+				A[i * 6 + j] -= f * A[k * 6 + j];
+		}
+	}
+	return d;
+}
+
+/* Inverse of an SPD 6x6 by Gauss-Jordan (no pivoting needed). */
+static void
+test_inv(const double *M, double *Mi)
+{
+	double	A[36], f, p;
+	int	r, s, u;
+
+	memcpy(A, M, sizeof(A));
+	memset(Mi, 0, 36 * sizeof(double));
+	for (r = 0; r < 6; r++)
+		Mi[r * 7] = 1.0;
+	for (r = 0; r < 6; r++) {
+		p = A[r * 7];
+		for (s = 0; s < 6; s++) {
+			A[r * 6 + s] /= p;
+			Mi[r * 6 + s] /= p;
+		}
+		for (s = 0; s < 6; s++) {
+			if (s == r)
+				continue;
+			f = A[s * 6 + r];
+			for (u = 0; u < 6; u++) {
+				A[s * 6 + u] -= f * A[r * 6 + u];
+				Mi[s * 6 + u] -= f * Mi[r * 6 + u];
+			}
+		}
+	}
+}
+
+/*
+ * Constant velocity: x' = x + dt v, P' = F P F^T + Q with F built as a
+ * matrix here and Q the textbook white-acceleration block.
+ */
+static void
+test_predict_cv(void **state)
+{
+	double	x[6] = { 7e6, 1e5, -2e5, 100.0, 200.0, -50.0 };
+	double	P[36], F[36], FP[36], Ft[36], want[36], xo[6], Po[36];
+	double	d[6] = { 400.0, 900.0, 100.0, 4.0, 9.0, 1.0 }, dt = 2.5;
+	int	i, j;
+
+	(void)state;
+	test_diag(P, d);
+	P[0 * 6 + 3] = P[3 * 6 + 0] = 20.0;	/* some x-vx correlation */
+	test_diag(F, (double[6]){ 1, 1, 1, 1, 1, 1 });
+	for (i = 0; i < 3; i++)
+		F[i * 6 + i + 3] = dt;
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 6; j++)
+			Ft[i * 6 + j] = F[j * 6 + i];
+	test_mul(F, P, FP);
+	test_mul(FP, Ft, want);
+	for (i = 0; i < 3; i++) {
+		want[i * 7] += Q_AIR * dt * dt * dt / 3.0;
+		want[i * 6 + i + 3] += Q_AIR * dt * dt / 2.0;
+		want[(i + 3) * 6 + i] += Q_AIR * dt * dt / 2.0;
+		want[(i + 3) * 7] += Q_AIR * dt;
+	}
+	corr_predict(TF_CAT_AIR, dt, x, P, xo, Po);
+	for (i = 0; i < 3; i++) {
+		test_near(xo[i], x[i] + dt * x[i + 3], 1e-6, "cv position");
+		test_near(xo[i + 3], x[i + 3], 0.0, "cv velocity");
+	}
+	for (i = 0; i < 36; i++)
+		test_near(Po[i], want[i], 1e-9, "cv covariance");
+	/* Hand check of one entry: 400 + 2*2.5*20 + 6.25*4 + 9*15.625/3. */
+	test_near(Po[0], 400.0 + 100.0 + 25.0 + 46.875, 1e-9, "P[0][0]");
+	/* Backwards the state retreats and the uncertainty still grows. */
+	corr_predict(TF_CAT_SURFACE, -4.0, x, P, xo, Po);
+	test_near(xo[0], x[0] - 400.0, 1e-6, "back position");
+	assert_true(Po[1 * 7] > P[1 * 7]);
+	assert_true(Po[4 * 7] > P[4 * 7]);
+}
+
+/*
+ * Gravity: a ballistic object at rest 100 km up falls 1/2 g t^2 with
+ * g = GM / r^2; an air object does not. A satellite on a circular orbit
+ * keeps its radius.
+ */
+static void
+test_predict_gravity(void **state)
+{
+	double	r = GEO_A + 100000.0, g = GEO_GM / (r * r), t = 10.0;
+	double	x[6] = { r, 0, 0, 0, 0, 0 }, P[36], xo[6], Po[36], v, ro;
+
+	(void)state;
+	test_diag(P, (double[6]){ 1, 1, 1, 1, 1, 1 });
+	corr_predict(TF_CAT_BALLISTIC_MISSILE, t, x, P, xo, Po);
+	test_near(r - xo[0], 0.5 * g * t * t, 1.0, "fall distance");
+	test_near(xo[3], -g * t, 0.05, "fall speed");
+	assert_true(Po[0] > 100.0 * t * t * t / 3.0);	/* q ~ 100 */
+	corr_predict(TF_CAT_AIR, t, x, P, xo, Po);
+	test_near(xo[0], r, 0.0, "air does not fall");
+
+	r = GEO_A + 800000.0;
+	v = sqrt(GEO_GM / r);
+	memcpy(x, (double[6]){ r, 0, 0, 0, v, 0 }, sizeof(x));
+	corr_predict(TF_CAT_SPACE, 60.0, x, P, xo, Po);
+	ro = sqrt(xo[0] * xo[0] + xo[1] * xo[1] + xo[2] * xo[2]);
+	test_near(ro, r, 5.0, "orbit radius");
+	test_near(xo[1], r * sin(v / r * 60.0), 5.0, "orbit arc");
+}
+
+/*
+ * Gate boundary: two sensors, sigma 100 m each, same velocity, offset d
+ * east: S_ee = 2 * 100^2, so d^2 = d^2 / 20000 and the gate 22.46 is at
+ * 670 m. 600 m joins (d^2 = 18), 750 m does not (d^2 = 28.1).
+ */
+static void
+test_gate(void **state)
+{
+	struct tf_report	 a, b;
+	struct rec		 rec;
+	struct corr		*c;
+	double			 d2;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	a = test_air("USA-AEGIS-1", 1, T0, 0.0);
+	b = test_air("JPN-AEGIS-1", 7, T0, 600.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(corr_count(c), 1);
+	assert_int_equal(rec.n, 2);
+	assert_int_equal(rec.ch[1], CORR_UPDATED);
+	assert_int_equal(rec.pt[1].track_id, 1);
+	assert_int_equal(rec.pt[1].contributors, 2);
+	corr_free(c);
+	test_rec_clear(&rec);
+
+	c = test_core(&rec, NULL);
+	b = test_air("JPN-AEGIS-1", 7, T0, 750.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(corr_count(c), 2);
+	assert_int_equal(rec.ch[1], CORR_CREATED);
+	assert_int_equal(rec.pt[1].track_id, 2);
+	corr_free(c);
+	test_rec_clear(&rec);
+
+	/*
+	 * Tracks at 0 and 1000 m (apart: d^2 = 50); a report at 600 m gates
+	 * both (d^2 18 and 8) and joins the nearer, track 2. CI of equal
+	 * covariances keeps the covariance, so track 2 then sits at 800 m.
+	 */
+	c = test_core(&rec, NULL);
+	b = test_air("JPN-AEGIS-1", 7, T0, 1000.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(corr_count(c), 2);
+	b = test_air("KOR-AEGIS-1", 2, T0, 600.0);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(rec.pt[2].track_id, 2);
+	assert_int_equal(rec.pt[2].contributors, 2);
+	/* Track 2 is now at 800 m: 300 m gates 1 (4.5) before 2 (12.5). */
+	b = test_air("USA-E2D-1", 2, T0, 300.0);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(rec.pt[3].track_id, 1);
+	corr_free(c);
+	test_rec_clear(&rec);
+
+	/* The primitive agrees with the hand value. */
+	{
+		double	x1[6] = { 0 }, x2[6] = { 600, 0, 0, 0, 0, 0 }, P[36];
+
+		test_diag(P, (double[6]){ 1e4, 1e4, 1e4, 100, 100, 100 });
+		assert_int_equal(corr_distance(x1, P, x2, P, &d2), 0);
+		test_near(d2, 18.0, 1e-9, "d2");
+		P[0] = -1.0;
+		assert_int_equal(corr_distance(x1, P, x2, P, &d2), -1);
+	}
+}
+
+/* Air and surface never join; ballistic missile and space do. */
+static void
+test_category(void **state)
+{
+	struct tf_report	 a, b;
+	struct rec		 rec;
+	struct corr		*c;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	a = test_air("USA-AEGIS-1", 1, T0, 0.0);
+	b = test_air("KOR-AEGIS-1", 1, T0, 0.0);
+	b.cat = TF_CAT_SURFACE;
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(corr_count(c), 2);
+	a = test_report("USA-SBIRS-1", 1, T0, 40.0, 128.0, 300000.0, 0.0,
+	    2000.0, 500.0, 50.0, TF_CAT_BALLISTIC_MISSILE);
+	b = a;
+	snprintf(b.sensor, sizeof(b.sensor), "JPN-AEGIS-1");
+	b.cat = TF_CAT_SPACE;
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(corr_count(c), 3);
+	assert_int_equal(rec.pt[rec.n - 1].contributors, 2);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * Two local tracks of one sensor, started at the same time on top of each
+ * other, stay two system tracks however long they update.
+ */
+static void
+test_same_sensor(void **state)
+{
+	struct tf_report	 a, b;
+	struct rec		 rec;
+	struct corr		*c;
+	int			 k;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (k = 0; k < 10; k++) {
+		a = test_air("KOR-E7-1", 1, T0 + k * SEC, 0.0);
+		b = test_air("KOR-E7-1", 2, T0 + k * SEC, 10.0);
+		assert_int_equal(corr_report(c, &a), CORR_OK);
+		assert_int_equal(corr_report(c, &b), CORR_OK);
+		assert_int_equal(corr_count(c), 2);
+		assert_int_equal(rec.pt[rec.n - 1].contributors, 1);
+		assert_int_equal(rec.pt[rec.n - 2].contributors, 1);
+		assert_int_not_equal(rec.pt[rec.n - 1].track_id,
+		    rec.pt[rec.n - 2].track_id);
+	}
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/* Two identical estimates fuse to themselves, directly and end to end. */
+static void
+test_fuse_identical(void **state)
+{
+	double			 x[2][6], P[2][36], xo[6], Po[36], w[2];
+	struct tf_report	 a, b;
+	struct rec		 rec;
+	struct corr		*c;
+	int			 i;
+
+	(void)state;
+	for (i = 0; i < 6; i++)
+		x[0][i] = x[1][i] = 1000.0 * (i + 1);
+	test_diag(P[0], (double[6]){ 1e4, 4e4, 9e4, 1, 4, 9 });
+	P[0][1] = P[0][6] = 1e3;
+	memcpy(P[1], P[0], sizeof(P[0]));
+	assert_int_equal(corr_fuse(2, (const double (*)[6])x,
+	    (const double (*)[36])P, xo, Po, w), 0);
+	for (i = 0; i < 6; i++)
+		test_near(xo[i], x[0][i], 0.0, "identical x");
+	for (i = 0; i < 36; i++)
+		test_near(Po[i], P[0][i], 1e-9 * fabs(P[0][i]) + 1e-12,
+		    "identical P");
+	test_near(w[0] + w[1], 1.0, 1e-12, "weights sum");
+
+	c = test_core(&rec, NULL);
+	a = test_report("USA-E2D-1", 3, T0, 37.5, 131.0, 9000.0, 0.0, 200.0,
+	    300.0, 15.0, TF_CAT_AIR);
+	b = a;
+	snprintf(b.sensor, sizeof(b.sensor), "JPN-E767-1");
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(rec.pt[1].contributors, 2);
+	test_near(rec.pt[1].lat_deg, a.lat_deg, 1e-9, "lat");
+	test_near(rec.pt[1].lon_deg, a.lon_deg, 1e-9, "lon");
+	test_near(rec.pt[1].alt_m, a.alt_m, 1e-3, "alt");
+	test_near(rec.pt[1].vel[0], 200.0, 1e-6, "ve");
+	for (i = 0; i < TF_COV_N; i++)
+		test_near(rec.pt[1].cov[i], a.cov[i],
+		    1e-6 * fabs(a.cov[i]) + 1e-6, "cov");
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * CI with diagonal covariances separates by axis. With informations
+ * (a, a, a, c, c, c) and (b, b, b, d, d, d) the cost is
+ * f(w) = -3 log(b + w (a - b)) - 3 log(d + w (c - d)), and f'(w) = 0 gives
+ * w = -((a - b) d + (c - d) b) / (2 (a - b)(c - d)); for a = 4, b = 1,
+ * c = 1, d = 2 that is 5/6.
+ */
+static void
+test_fuse_ci(void **state)
+{
+	double	a = 4, b = 1, cc = 1, d = 2, w, wo[3], x[3][6], P[3][36];
+	double	xo[6], Po[36], y1, y2, Yw[36], wt[3], Pi[36];
+	int	i, k, j, r;
+
+	(void)state;
+	w = -((a - b) * d + (cc - d) * b) / (2.0 * (a - b) * (cc - d));
+	test_near(w, 5.0 / 6.0, 1e-15, "closed form");
+	test_diag(P[0], (double[6]){ 1 / a, 1 / a, 1 / a, 1 / cc, 1 / cc,
+	    1 / cc });
+	test_diag(P[1], (double[6]){ 1 / b, 1 / b, 1 / b, 1 / d, 1 / d,
+	    1 / d });
+	for (i = 0; i < 6; i++) {
+		x[0][i] = 10.0 + i;
+		x[1][i] = -5.0 + 2 * i;
+	}
+	assert_int_equal(corr_fuse(2, (const double (*)[6])x,
+	    (const double (*)[36])P, xo, Po, wo), 0);
+	test_near(wo[0], w, 1e-9, "weight");
+	for (i = 0; i < 6; i++) {
+		y1 = i < 3 ? a : cc;
+		y2 = i < 3 ? b : d;
+		test_near(Po[i * 7], 1.0 / (w * y1 + (1 - w) * y2), 1e-9,
+		    "fused variance");
+		test_near(xo[i], (w * y1 * x[0][i] + (1 - w) * y2 * x[1][i]) /
+		    (w * y1 + (1 - w) * y2), 1e-9, "fused state");
+	}
+
+	/*
+	 * Three correlated estimates: the fused det must not exceed that of
+	 * any other point on the simplex we try (vertices, centre, a grid).
+	 */
+	for (k = 0; k < 3; k++) {
+		test_diag(P[k], (double[6]){ 1 + k, 3 - k, 2, 0.5 + k,
+		    1, 2 - 0.5 * k });
+		P[k][1] = P[k][6] = 0.3 * (k - 1);
+		for (i = 0; i < 6; i++)
+			x[k][i] = k * 0.1 * i;
+	}
+	assert_int_equal(corr_fuse(3, (const double (*)[6])x,
+	    (const double (*)[36])P, xo, Po, wo), 0);
+	for (i = 0; i <= 10; i++)
+		for (j = 0; i + j <= 10; j++) {
+			wt[0] = i / 10.0;
+			wt[1] = j / 10.0;
+			wt[2] = 1.0 - wt[0] - wt[1];
+			memset(Yw, 0, sizeof(Yw));
+			for (k = 0; k < 3; k++) {
+				test_inv(P[k], Pi);
+				for (r = 0; r < 36; r++)
+					Yw[r] += wt[k] * Pi[r];
+			}
+			/* det P(w) = 1 / det Y(w) */
+			assert_true(test_det(Po) <=
+			    1.0 / test_det(Yw) * (1.0 + 1e-9));
+		}
+}
+
+/* Create, update keeps the id, drop drops, stale expiry, OLD, LIMIT. */
+static void
+test_lifecycle(void **state)
+{
+	struct corr_params	 p;
+	struct tf_report	 a, b;
+	struct tf_drop		 d;
+	struct rec		 rec;
+	struct corr		*c;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	a = test_air("USA-AEGIS-1", 1, T0, 0.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(rec.ch[0], CORR_CREATED);
+	assert_int_equal(rec.pt[0].track_id, 1);
+	test_near(rec.pt[0].lat_deg, a.lat_deg, 1e-9, "created lat");
+	a.t_ns += SEC;
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(rec.ch[1], CORR_UPDATED);
+	assert_int_equal(rec.pt[1].track_id, 1);
+	assert_int_equal(rec.pt[1].t_ns, T0 + SEC);
+	/* Older than what the source holds: refused, nothing emitted. */
+	a.t_ns -= 2 * SEC;
+	assert_int_equal(corr_report(c, &a), CORR_OLD);
+	assert_int_equal(rec.n, 2);
+	memset(&d, 0, sizeof(d));
+	snprintf(d.sensor, sizeof(d.sensor), "USA-AEGIS-1");
+	d.local_track = 1;
+	d.t_ns = T0 + 2 * SEC;
+	corr_drop(c, &d);
+	assert_int_equal(rec.n, 3);
+	assert_int_equal(rec.ch[2], CORR_DROPPED);
+	assert_int_equal(rec.pt[2].track_id, 1);
+	assert_int_equal(corr_count(c), 0);
+	assert_int_equal(corr_sources(c), 0);
+
+	/* Stale: exactly stale_ns old is kept, a nanosecond more is not. */
+	a = test_air("USA-AEGIS-1", 2, T0 + 10 * SEC, 0.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(rec.pt[3].track_id, 2);	/* ids never reused */
+	corr_advance(c, T0 + 25 * SEC);
+	assert_int_equal(rec.n, 4);
+	corr_advance(c, T0 + 25 * SEC + 1);
+	assert_int_equal(rec.n, 5);
+	assert_int_equal(rec.ch[4], CORR_DROPPED);
+	assert_int_equal(rec.pt[4].track_id, 2);
+	assert_int_equal(corr_count(c), 0);
+	/* Older than the watermark by more than stale_ns: refused. */
+	a = test_air("JPN-AEGIS-1", 1, T0, 0.0);
+	assert_int_equal(corr_report(c, &a), CORR_OLD);
+	/* Bad numbers are refused. */
+	a = test_air("JPN-AEGIS-1", 1, T0 + 30 * SEC, 0.0);
+	a.lat_deg = NAN;
+	assert_int_equal(corr_report(c, &a), CORR_INVALID);
+	a = test_air("JPN-AEGIS-1", 1, T0 + 30 * SEC, 0.0);
+	a.cov[0] = -5.0;
+	assert_int_equal(corr_report(c, &a), CORR_INVALID);
+	assert_int_equal(rec.n, 5);
+	corr_free(c);
+	test_rec_clear(&rec);
+
+	/* Limits refuse and change nothing. */
+	corr_params_default(&p);
+	p.max_sources = 2;
+	p.max_tracks = 1;
+	c = test_core(&rec, &p);
+	a = test_air("USA-AEGIS-1", 1, T0, 0.0);
+	b = test_air("KOR-AEGIS-1", 1, T0, 1e6);	/* far: a new track */
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_LIMIT);
+	b = test_air("KOR-AEGIS-1", 1, T0, 50.0);	/* joins: fine */
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	b = test_air("JPN-AEGIS-1", 1, T0, 50.0);	/* third source */
+	assert_int_equal(corr_report(c, &b), CORR_LIMIT);
+	assert_int_equal(corr_count(c), 1);
+	assert_int_equal(corr_sources(c), 2);
+	assert_int_equal(rec.n, 2);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * Expiry follows event time, not arrival: a late-arriving older report
+ * ages out first even though it came in last.
+ */
+static void
+test_expiry_order(void **state)
+{
+	struct tf_report	 a, b;
+	struct rec		 rec;
+	struct corr		*c;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	a = test_air("USA-AEGIS-1", 1, T0 + 5 * SEC, 0.0);
+	b = test_air("KOR-AEGIS-1", 1, T0 + SEC, 1e6);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	corr_advance(c, T0 + 16 * SEC + 1);
+	assert_int_equal(rec.n, 3);
+	assert_int_equal(rec.ch[2], CORR_DROPPED);
+	assert_int_equal(rec.pt[2].track_id, 2);
+	assert_int_equal(corr_count(c), 1);
+	corr_advance(c, T0 + 20 * SEC + 1);
+	assert_int_equal(rec.pt[3].track_id, 1);
+	assert_int_equal(corr_count(c), 0);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * A contribution that drifts away from the rest of its track is detached
+ * and starts its own; the rest keeps the number.
+ */
+static void
+test_detach(void **state)
+{
+	struct tf_report	 a, b;
+	struct rec		 rec;
+	struct corr		*c;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	a = test_air("USA-AEGIS-1", 1, T0, 0.0);
+	b = test_air("KOR-AEGIS-1", 4, T0, 100.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(corr_count(c), 1);
+	b = test_air("KOR-AEGIS-1", 4, T0 + SEC, 20000.0);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(corr_count(c), 2);
+	assert_int_equal(rec.ch[2], CORR_UPDATED);
+	assert_int_equal(rec.pt[2].track_id, 1);
+	assert_int_equal(rec.pt[2].contributors, 1);
+	assert_int_equal(rec.ch[3], CORR_CREATED);
+	assert_int_equal(rec.pt[3].track_id, 2);
+	/* A lone contribution carries its track wherever it goes. */
+	b = test_air("KOR-AEGIS-1", 4, T0 + 2 * SEC, 80000.0);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(rec.pt[4].track_id, 2);
+	assert_int_equal(corr_count(c), 2);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * A sensor that renumbers its track (new local number, later time, same
+ * place) keeps the system track; the old number's drop changes nothing.
+ */
+static void
+test_renumber(void **state)
+{
+	struct tf_report	 a, b;
+	struct tf_drop		 d;
+	struct rec		 rec;
+	struct corr		*c;
+	size_t			 n;
+	int			 k;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (k = 0; k < 3; k++) {
+		a = test_air("JPN-P1-1", 11, T0 + k * SEC, 0.0);
+		b = test_air("KOR-P8-1", 5, T0 + k * SEC, 30.0);
+		assert_int_equal(corr_report(c, &a), CORR_OK);
+		assert_int_equal(corr_report(c, &b), CORR_OK);
+	}
+	a = test_air("JPN-P1-1", 12, T0 + 3 * SEC, 10.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_count(c), 1);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
+	assert_int_equal(rec.pt[rec.n - 1].contributors, 2);
+	n = rec.n;
+	memset(&d, 0, sizeof(d));
+	snprintf(d.sensor, sizeof(d.sensor), "JPN-P1-1");
+	d.local_track = 11;
+	d.t_ns = T0 + 3 * SEC;
+	corr_drop(c, &d);
+	assert_int_equal(rec.n, n);
+	assert_int_equal(corr_sources(c), 2);
+	a.t_ns += SEC;
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * Renumbering guessed wrong: the sensor's second object appeared a little
+ * later within the gate of the first and took its track; when the first
+ * local track reports again it reclaims track 1 and the second object
+ * gets track 2. After that both keep their numbers (no taking turns).
+ */
+static void
+test_reclaim(void **state)
+{
+	struct tf_report	 a, b;
+	struct corr_stats	 st;
+	struct rec		 rec;
+	struct corr		*c;
+	int			 k;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	a = test_air("KOR-P8-1", 1, T0, 0.0);
+	b = test_air("KOR-P8-1", 2, T0 + SEC / 10, 150.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(corr_count(c), 1);		/* renumbering guess */
+	a.t_ns = T0 + SEC;
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_count(c), 2);
+	assert_int_equal(rec.ch[2], CORR_UPDATED);
+	assert_int_equal(rec.pt[2].track_id, 1);
+	assert_int_equal(rec.ch[3], CORR_CREATED);
+	assert_int_equal(rec.pt[3].track_id, 2);
+	for (k = 2; k < 8; k++) {
+		a.t_ns = T0 + k * SEC;
+		b.t_ns = T0 + k * SEC + SEC / 10;
+		assert_int_equal(corr_report(c, &a), CORR_OK);
+		assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
+		assert_int_equal(corr_report(c, &b), CORR_OK);
+		assert_int_equal(rec.pt[rec.n - 1].track_id, 2);
+		assert_int_equal(corr_count(c), 2);
+	}
+	corr_get_stats(c, &st);
+	assert_int_equal(st.renumbered, 1);
+	assert_int_equal(st.reclaimed, 1);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/* Nations, label, identity and conflict of a fused track. */
+static void
+test_label(void **state)
+{
+	struct tf_report	 a, b;
+	struct rec		 rec;
+	struct corr		*c;
+	struct tf_picture_track	*pt;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	a = test_air("USA-AEGIS-1", 1, T0, 0.0);
+	a.ident = TF_IDENT_HOSTILE;
+	a.quality = 0.4f;
+	a.label.cls = TF_CLASS_CONFIDENTIAL;
+	a.label.nrel = 3;
+	memcpy(a.label.rel, (char[3][TF_NATION_LEN]){ "KOR", "USA", "JPN" },
+	    sizeof(char[3][TF_NATION_LEN]));
+	b = test_air("KOR-AEGIS-1", 1, T0, 10.0);
+	b.ident = TF_IDENT_FRIEND;
+	b.quality = 0.9f;
+	b.label.cls = TF_CLASS_SECRET;
+	b.label.nrel = 2;
+	memcpy(b.label.rel, (char[2][TF_NATION_LEN]){ "USA", "KOR" },
+	    sizeof(char[2][TF_NATION_LEN]));
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	pt = &rec.pt[0];
+	assert_string_equal(pt->label.owner, "USA");
+	assert_int_equal(pt->nnations, 1);
+	assert_int_equal(pt->ident_conflict, 0);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	pt = &rec.pt[1];
+	assert_int_equal(pt->nnations, 2);
+	assert_string_equal(pt->nations[0], "KOR");
+	assert_string_equal(pt->nations[1], "USA");
+	assert_string_equal(pt->label.owner, "");
+	assert_int_equal(pt->label.cls, TF_CLASS_SECRET);
+	assert_int_equal(pt->label.nrel, 2);
+	assert_string_equal(pt->label.rel[0], "KOR");
+	assert_string_equal(pt->label.rel[1], "USA");
+	assert_int_equal(pt->ident, TF_IDENT_FRIEND);
+	assert_int_equal(pt->ident_conflict, 1);
+	test_near(pt->quality, 0.9, 1e-6, "quality");
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/* xorshift64*: fixed seed, same numbers every run. */
+static uint64_t
+test_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+/* Uniform in [0, 1). */
+static double
+test_unif(uint64_t *s)
+{
+	return (test_rand(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Feed n pseudo-random reports (fixed seed) to c. */
+static void
+test_feed_random(struct corr *c, int n)
+{
+	static const char	*sensors[] = { "USA-AEGIS-1", "USA-SBIRS-1",
+	    "USA-E2D-1", "KOR-AEGIS-1", "KOR-E7-1", "KOR-P8-1",
+	    "JPN-AEGIS-1", "JPN-E767-1", "JPN-P1-1" };
+	struct tf_report	 r;
+	struct tf_drop		 d;
+	uint64_t		 seed = 0x5eed1234abcdULL;
+	int			 i, obj, sn;
+	double			 noise;
+
+	for (i = 0; i < n; i++) {
+		obj = (int)(test_unif(&seed) * 60);
+		sn = (int)(test_unif(&seed) * 9);
+		noise = (test_unif(&seed) + test_unif(&seed) - 1.0) * 300.0;
+		r = test_report(sensors[sn], obj % 40 + 1,
+		    T0 + (int64_t)i * (SEC / 50), 36.0 + (obj % 8) * 0.05,
+		    130.0 + (obj / 8) * 0.05, 5000.0 + obj * 10.0,
+		    noise + i * 2.0, 100.0, 200.0, 10.0,
+		    obj % 5 == 0 ? TF_CAT_SURFACE : TF_CAT_AIR);
+		r.quality = (float)test_unif(&seed);
+		r.ident = (enum tf_identity)(test_rand(&seed) % TF_IDENT_MAX);
+		(void)corr_report(c, &r);
+		if (i % 97 == 0) {
+			memset(&d, 0, sizeof(d));
+			snprintf(d.sensor, sizeof(d.sensor), "%s",
+			    sensors[i % 9]);
+			d.local_track = i % 40 + 1;
+			d.t_ns = r.t_ns;
+			corr_drop(c, &d);
+		}
+		if (i % 1000 == 999)
+			corr_advance(c, r.t_ns + 14 * SEC);
+	}
+}
+
+/* The same input gives the same emitted bytes. */
+static void
+test_determinism(void **state)
+{
+	struct rec		 r1, r2;
+	struct corr		*c1, *c2;
+	struct corr_stats	 st;
+
+	(void)state;
+	c1 = test_core(&r1, NULL);
+	c2 = test_core(&r2, NULL);
+	r1.keep_bytes = r2.keep_bytes = 1;
+	test_feed_random(c1, 10000);
+	test_feed_random(c2, 10000);
+	corr_get_stats(c1, &st);
+	assert_true(st.created > 10);
+	assert_true(st.reports > 9000);
+	assert_true(r1.nbytes > 10000 * sizeof(struct tf_picture_track));
+	assert_int_equal(r1.nbytes, r2.nbytes);
+	assert_memory_equal(r1.bytes, r2.bytes, r1.nbytes);
+	assert_int_equal(corr_count(c1), corr_count(c2));
+	corr_free(c1);
+	corr_free(c2);
+	test_rec_clear(&r1);
+	test_rec_clear(&r2);
+}
+
+/*
+ * 1000 tracks 5 degrees apart never gate each other, and a second report
+ * near each one looks at exactly that one track: the index finds
+ * candidates without scanning the picture.
+ */
+static void
+test_index(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	struct corr_stats	 st;
+	char			 name[TF_ID_LEN];
+	int			 i, pass;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < 1000; i++) {
+			snprintf(name, sizeof(name), "%c-%d", 'A' + pass, i);
+			r = test_report(name, 1, T0, -60.0 + (i % 25) * 5.0,
+			    -180.0 + (i / 25) * 9.0, 10000.0, pass * 200.0,
+			    0.0, 1000.0, 20.0, TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+			if (pass == 0) {
+				corr_get_stats(c, &st);
+				assert_int_equal(st.candidates, 0);
+			}
+		}
+	assert_int_equal(corr_count(c), 1000);
+	corr_get_stats(c, &st);
+	assert_int_equal(st.candidates, 1000);
+	assert_int_equal(st.created, 1000);
+	assert_int_equal(rec.n, 2000);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/* Bad parameters make no core; foreach visits in ascending id. */
+static void
+test_params(void **state)
+{
+	struct corr_params	 p;
+	struct rec		 rec;
+	struct corr		*c;
+	struct tf_report	 r;
+	int			 i;
+
+	(void)state;
+	corr_params_default(&p);
+	test_near(p.gate_chi2, 22.46, 0.0, "gate");
+	assert_int_equal(p.stale_ns, 15 * SEC);
+	assert_int_equal(p.coast_ns, 30 * SEC);
+	assert_int_equal(p.max_tracks, 100000);
+	assert_int_equal(p.max_sources, 200000);
+	test_near(p.cell_m, 50000.0, 0.0, "cell");
+	p.cell_m = 0.0;
+	assert_null(corr_new(&p, test_emit, &rec));
+	corr_params_default(&p);
+	c = test_core(&rec, &p);
+	for (i = 0; i < 5; i++) {
+		r = test_air("USA-E2D-1", 5 - i, T0, i * 1e5);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	p.cell_m = 20000.0;
+	corr_set_params(c, &p);
+	r = test_air("JPN-E767-1", 1, T0, 3e5 + 50.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(corr_count(c), 5);	/* reindexed: still found */
+	assert_string_equal(corr_change_name(CORR_DROPPED), "dropped");
+	assert_string_equal(corr_result_name(CORR_OLD), "old");
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_predict_cv),
+		cmocka_unit_test(test_predict_gravity),
+		cmocka_unit_test(test_gate),
+		cmocka_unit_test(test_category),
+		cmocka_unit_test(test_same_sensor),
+		cmocka_unit_test(test_fuse_identical),
+		cmocka_unit_test(test_fuse_ci),
+		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_expiry_order),
+		cmocka_unit_test(test_detach),
+		cmocka_unit_test(test_renumber),
+		cmocka_unit_test(test_reclaim),
+		cmocka_unit_test(test_label),
+		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_params),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
