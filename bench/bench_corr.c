@@ -10,7 +10,7 @@
  * matched to the truth (nearest object within 2 km) for completeness,
  * ambiguity, spuriousness, track-number changes and position error.
  *
- * usage: bench_corr [objects [seconds [seed]]]
+ * usage: bench_corr [objects [seconds [seed [area_deg]]]]
  */
 #include <math.h>
 #include <stdint.h>
@@ -57,6 +57,7 @@ struct bench_obj {
 struct bench {
 	struct bench_obj	*obj;
 	int			 nobj;
+	double			 area;		/* deg of latitude covered */
 	uint64_t		 rng;
 	int64_t			 now;
 	/* matching state, filled by the foreach callback */
@@ -114,8 +115,8 @@ bench_setup(struct bench *b)
 
 	for (i = 0; i < b->nobj; i++) {
 		o = &b->obj[i];
-		o->lat0 = 30.0 + 15.0 * bench_unif(b);
-		o->lon0 = 125.0 + 20.0 * bench_unif(b);
+		o->lat0 = 30.0 + b->area * bench_unif(b);
+		o->lon0 = 125.0 + b->area * 4.0 / 3.0 * bench_unif(b);
 		o->alt = 1000.0 + 11000.0 * bench_unif(b);
 		sp = 150.0 + 150.0 * bench_unif(b);
 		hd = 2.0 * M_PI * bench_unif(b);
@@ -294,6 +295,7 @@ bench_run(struct bench *b, struct corr *c, int seconds)
 	free(buf);
 }
 
+/* Set up the scenario from the arguments and run it once. */
 int
 main(int argc, char *argv[])
 {
@@ -306,9 +308,10 @@ main(int argc, char *argv[])
 	b.nobj = argc > 1 ? atoi(argv[1]) : 2000;
 	seconds = argc > 2 ? atoi(argv[2]) : 60;
 	b.rng = argc > 3 ? strtoull(argv[3], NULL, 0) : 0x7f4a7c15ULL;
-	if (b.nobj < 1 || seconds < 1 || b.rng == 0) {
+	b.area = argc > 4 ? atof(argv[4]) : 15.0;
+	if (b.nobj < 1 || seconds < 1 || b.rng == 0 || !(b.area > 0.0)) {
 		fprintf(stderr, "usage: bench_corr [objects [seconds "
-		    "[seed]]]\n");
+		    "[seed [area_deg]]]]\n");
 		return 1;
 	}
 	b.obj = calloc(b.nobj, sizeof(*b.obj));

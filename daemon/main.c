@@ -68,7 +68,7 @@ main_tls_ctx(const struct config *cfg, SSL_CTX **ctxp, char *err, size_t len)
 		return 0;
 	*ctxp = tls_server_ctx(cfg->ca, cfg->cert, cfg->key, why, sizeof(why));
 	if (*ctxp == NULL) {
-		snprintf(err, len, "%s: tls: %s", cfg->path != NULL ? cfg->path :
+		snprintf(err, len, "%s: %s", cfg->path != NULL ? cfg->path :
 		    "config", why);
 		return -1;
 	}
@@ -102,16 +102,32 @@ main_stats_timer(struct trackfused *env)
 	evtimer_add(env->ev_stats, &tv);
 }
 
+/* Format a listener for the start-up line. */
+static void
+main_listen_str(const struct config_listen *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%u (%s)", l->address, l->port,
+	    l->tls ? "tls" : "plain");
+}
+
 /* Log listener changes a reload cannot apply. */
 static void
 main_reload_listeners(struct trackfused *env, const struct config *ncfg)
 {
-	if (peer_listen_changed(env, PEER_FEED, &ncfg->feeds))
-		log_warnx("config: listener change needs a restart "
-		    "listener=feed; keeping the running listener");
-	if (peer_listen_changed(env, PEER_SUBSCRIBER, &ncfg->subscribers))
-		log_warnx("config: listener change needs a restart "
-		    "listener=subscriber; keeping the running listener");
+	const struct config_listen	*cl;
+	char				 run[128], want[128];
+	int				 k;
+
+	for (k = 0; k < PEER_NKINDS; k++) {
+		cl = k == PEER_FEED ? &ncfg->feeds : &ncfg->subscribers;
+		if (!peer_listen_changed(env, k, cl))
+			continue;
+		peer_listen_str(env, k, run, sizeof(run));
+		main_listen_str(cl, want, sizeof(want));
+		log_warnx("config: listener change needs a restart listener=%s "
+		    "running=%s configured=%s; keeping the running listener",
+		    peer_kind_name(k), run, want);
+	}
 }
 
 /* Reopen the log, or open the new file if log.file changed. */
@@ -261,14 +277,6 @@ main_event(struct trackfused *env, int sig, event_callback_fn cb)
 	return ev;
 }
 
-/* Format a listener for the start-up line. */
-static void
-main_listen_str(const struct config_listen *l, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s:%u (%s)", l->address, l->port,
-	    l->tls ? "tls" : "plain");
-}
-
 /* Event loop set-up, run, and teardown. */
 static void
 main_run(struct trackfused *env)
@@ -381,7 +389,9 @@ main(int argc, char *argv[])
 		main_usage(stderr);
 		return 1;
 	}
-	if ((env.cfgpath = strdup(path)) == NULL)
+	/* Absolute, so that a reload still finds it after daemon(3)'s chdir. */
+	if ((env.cfgpath = realpath(path, NULL)) == NULL &&
+	    (env.cfgpath = strdup(path)) == NULL)
 		return 1;
 	log_init(1, verbose, NULL);
 	log_setprocname("trackfused");

@@ -879,6 +879,20 @@ peer_listen_close(struct trackfused *env)
 	}
 }
 
+/* "address:port (tls|plain)" of the running listener of kind k. */
+void
+peer_listen_str(const struct trackfused *env, enum peer_kind k, char *buf,
+    size_t len)
+{
+	const struct peer_listener	*l = env->listeners[k];
+
+	if (l == NULL)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%s:%u (%s)", l->address, l->port,
+		    l->tls ? "tls" : "plain");
+}
+
 /* Does cl differ from the running listener of kind k? */
 int
 peer_listen_changed(const struct trackfused *env, enum peer_kind k,

@@ -594,6 +594,12 @@ test_lifecycle(void **state)
 	a = test_air("JPN-AEGIS-1", 1, T0 + 30 * SEC, 0.0);
 	a.cov[0] = -5.0;
 	assert_int_equal(corr_report(c, &a), CORR_INVALID);
+	a = test_air("JPN-AEGIS-1", 1, -1, 0.0);
+	assert_int_equal(corr_report(c, &a), CORR_INVALID);
+	a = test_air("JPN-AEGIS-1", 1, INT64_MAX, 0.0);
+	assert_int_equal(corr_report(c, &a), CORR_INVALID);
+	corr_advance(c, INT64_MAX);		/* ignored: out of range */
+	assert_int_equal(corr_now(c), T0 + 25 * SEC + 1);
 	assert_int_equal(rec.n, 5);
 	corr_free(c);
 	test_rec_clear(&rec);
@@ -973,6 +979,7 @@ test_params(void **state)
 	test_rec_clear(&rec);
 }
 
+/* Run every test of the core. */
 int
 main(void)
 {

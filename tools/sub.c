@@ -94,7 +94,7 @@ struct sub {
 	int			 backoff_ms;
 	long			 frames;	/* picture frames (track + drop) */
 	long			 invalid;
-	int			 exitcode;
+	int			 done;		/* --count reached: read no more */
 	size_t			 ntracks;
 	struct sub_track	*buckets[SUB_BUCKETS];
 };
@@ -347,8 +347,10 @@ static void
 sub_count(struct sub *s)
 {
 	s->frames++;
-	if (s->o.count > 0 && s->frames >= s->o.count)
+	if (s->o.count > 0 && s->frames >= s->o.count) {
+		s->done = 1;
 		event_base_loopexit(s->base, NULL);
+	}
 }
 
 /* PictureTrack: validate, store and print. */
@@ -555,7 +557,7 @@ sub_read_cb(struct bufferevent *bev, void *arg)
 	enum wire_status	 st;
 	char			 why[96];
 
-	for (;;) {
+	while (!s->done) {
 		if (s->rec != NULL)
 			sub_record(s, in);
 		st = wire_read_envelope(in, SUB_MAX_FRAME, s->arena, &env);
@@ -939,5 +941,5 @@ main(int argc, char **argv)
 	event_base_dispatch(s.base);
 	sub_summary(&s);
 	sub_free(&s);
-	return s.exitcode;
+	return 0;
 }

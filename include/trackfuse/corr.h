@@ -6,6 +6,18 @@
  * (the event-time watermark) forward so stale contributions age out. Calling
  * the same sequence of functions with the same arguments yields the same
  * sequence of emitted changes, bit for bit.
+ *
+ * The watermark is the largest event time seen in corr_report(),
+ * corr_drop() and corr_advance(). A contribution older than watermark -
+ * stale_ns is removed; a system track left without contributions is
+ * dropped. A report from the future moves the watermark and may age out
+ * everything: bounding clock skew is the feed's job. Event times must lie
+ * in [0, INT64_MAX / 4] ns (CORR_INVALID otherwise).
+ *
+ * Memory comes from slabs sized up as needed and reused from free lists;
+ * once warm a report allocates nothing. Emission happens synchronously
+ * from inside corr_report/corr_drop/corr_advance/corr_set_params; the
+ * emit callback must not call back into the core.
  */
 #ifndef TRACKFUSE_CORR_H
 #define TRACKFUSE_CORR_H
@@ -20,7 +32,8 @@ struct corr;
 struct corr_params {
 	double		gate_chi2;	/* chi-square gate on 6-dof distance */
 	int64_t		stale_ns;	/* contribution dropped when older */
-	int64_t		coast_ns;	/* system track dropped after coasting this long */
+	int64_t		coast_ns;	/* unused for now: a track never outlives its
+					   last contribution (stale_ns < coast_ns) */
 	size_t		max_tracks;	/* system tracks limit */
 	size_t		max_sources;	/* source tracks limit */
 	double		cell_m;		/* spatial index cell edge, m */
@@ -39,7 +52,10 @@ enum corr_result {
 	CORR_INVALID		/* non-finite values or a covariance that is not PSD */
 };
 
-/* At most this many source tracks fuse into one system track. */
+/*
+ * At most this many source tracks fuse into one system track (a full track
+ * gates nothing more; the newcomer forms its own).
+ */
 #define CORR_FUSE_MAX	16
 
 /* Counters since corr_new(), for the operator's stats line and for tests. */
@@ -66,9 +82,12 @@ typedef void (*corr_emit_fn)(void *, enum corr_change,
 
 /* corr.c */
 void		 corr_params_default(struct corr_params *);
+/* NULL if the params are unusable (gate, stale, cell <= 0, a zero limit). */
 struct corr	*corr_new(const struct corr_params *, corr_emit_fn, void *);
 void		 corr_free(struct corr *);
+/* Reload: unusable params are ignored; limits apply to new input only. */
 void		 corr_set_params(struct corr *, const struct corr_params *);
+/* A refused report (any result but CORR_OK) changed nothing. */
 enum corr_result corr_report(struct corr *, const struct tf_report *);
 void		 corr_drop(struct corr *, const struct tf_drop *);
 void		 corr_advance(struct corr *, int64_t);

@@ -82,6 +82,8 @@ void		 peer_listen_close(struct trackfused *);
 /* Does the running listener differ from the one l describes? */
 int		 peer_listen_changed(const struct trackfused *, enum peer_kind,
 		    const struct config_listen *);
+void		 peer_listen_str(const struct trackfused *, enum peer_kind,
+		    char *, size_t);
 /* After a config swap: re-point identities, close removed/changed ones. */
 void		 peer_reload(struct trackfused *, const struct config *);
 /* Send every peer Error{code, msg} and close it. */

@@ -16,7 +16,8 @@ say "daemon up feeds=$FP subscribers=$SP"
 # The good ones: a command center and three ship radars in real time.
 "$SUB" --id CC-JPN --nation JPN --certs "$T/certs" \
     --connect "127.0.0.1:$SP" >"$T/good-sub.out" 2>"$T/good-sub.err" &
-PIDS+=("$!")
+SUBPID=$!
+PIDS+=("$SUBPID")
 "$SIM" --scenario "$SRC/configs/scenarios/default.yaml" --certs "$T/certs" \
     --connect "127.0.0.1:$FP" --sensor USA-AEGIS-1 --sensor KOR-AEGIS-1 \
     --sensor JPN-AEGIS-1 --duration 600 >"$T/sim.out" 2>"$T/sim.err" &
@@ -35,11 +36,13 @@ say "good subscriber receiving: $before updates so far"
 # ERROR is the Error code it must receive ("-" when no TLS session exists);
 # LOGRE an extended regex the daemon's line about that peer must match.
 poke_case() {
-	local name=$1 code=$2 re=$3 from out lport line
+	local name=$1 code=$2 re=$3 from out lport line rc
 	shift 3
 	from=$(log_size)
 	out=$("$POKE" --certs "$T/certs" --wait 3000 "$@" 2>&1)
+	rc=$?
 	echo "$out" >"$T/poke-$name.out"
+	[ $rc -eq 0 ] || fail "$name: tf-poke exited $rc: $out"
 	if [ "$code" != - ]; then
 		echo "$out" | grep -q "^error code=$code " ||
 		    fail "$name: no Error $code: $(echo $out)"
@@ -115,4 +118,9 @@ for _ in $(seq 30); do
 done
 grep -q "ERROR code=ERROR_SHUTDOWN" "$T/good-sub.out" ||
     fail "subscriber was not told ERROR_SHUTDOWN"
+kill -TERM "$SUBPID"
+wait "$SUBPID"
+rc=$?
+[ $rc -eq 0 ] || fail "good subscriber exited $rc: $(tail -5 "$T/good-sub.err")"
+grep -q "^summary: tracks=" "$T/good-sub.out" || fail "good subscriber printed no summary"
 say "PASS"

@@ -75,6 +75,16 @@ done
 [ -n "$final" ] && [ "$final" -le $((covered * 4 + 10)) ] ||
     fail "final picture holds ${final:-?} tracks for $covered covered objects"
 
+# --count N: a late subscriber gets the snapshot and leaves after N frames.
+timeout 20 "$SUB" --id CC-KOR --nation KOR --certs "$T/certs" \
+    --connect "127.0.0.1:$SP" --count 3 >"$T/count.out" 2>"$T/count.err"
+rc=$?
+[ $rc -eq 0 ] || fail "trackfuse-sub --count 3 exited $rc: $(tail -3 "$T/count.err")"
+n=$(grep -cE ' (NEW|UPD) ' "$T/count.out")
+[ "$n" -eq 3 ] || fail "trackfuse-sub --count 3 printed $n track lines"
+grep -q "^SNAPSHOT begin tracks=" "$T/count.out" || fail "late subscriber: no snapshot"
+say "ok: late subscriber: $(head -1 "$T/count.out"), left after 3 frames"
+
 # A feed presenting another sensor's id is refused with ERROR_FORBIDDEN.
 out=$("$POKE" --certs "$T/certs" --id USA-AEGIS-1 --connect "127.0.0.1:$FP" \
     --send foreign-sensor --wait 3000)
