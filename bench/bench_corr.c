@@ -26,6 +26,7 @@
 #define BENCH_T0	(1800000000LL * 1000000000LL)
 #define BENCH_MATCH	2000.0		/* m, truth association radius */
 #define BENCH_NSENS	8
+#define BENCH_PI	3.14159265358979323846
 
 struct bench_sensor {
 	const char	*id;
@@ -92,7 +93,7 @@ bench_unif(struct bench *b)
 static double
 bench_gauss(struct bench *b)
 {
-	return sqrt(-2.0 * log(bench_unif(b))) * cos(2.0 * M_PI *
+	return sqrt(-2.0 * log(bench_unif(b))) * cos(2.0 * BENCH_PI *
 	    bench_unif(b));
 }
 
@@ -119,7 +120,7 @@ bench_setup(struct bench *b)
 		o->lon0 = 125.0 + b->area * 4.0 / 3.0 * bench_unif(b);
 		o->alt = 1000.0 + 11000.0 * bench_unif(b);
 		sp = 150.0 + 150.0 * bench_unif(b);
-		hd = 2.0 * M_PI * bench_unif(b);
+		hd = 2.0 * BENCH_PI * bench_unif(b);
 		o->ve = sp * sin(hd);
 		o->vn = sp * cos(hd);
 		for (s = 0; s < BENCH_NSENS; s++) {

@@ -165,24 +165,32 @@ corr_chol_solve(const double L[36], const double b[6], double x[6])
 	}
 }
 
-/* Inverse of A = L L^T, symmetrised. */
+/*
+ * Inverse of A = L L^T as L^-T L^-1: invert the triangle by forward
+ * substitution, then multiply; about half the work of six solves, and
+ * symmetric by construction.
+ */
 static void
 corr_chol_inv(const double L[36], double Ai[36])
 {
-	int	i, j;
-	double	e[6], col[6];
+	double	M[36], s;
+	int	i, j, k;
 
-	for (j = 0; j < 6; j++) {
-		memset(e, 0, sizeof(e));
-		e[j] = 1.0;
-		corr_chol_solve(L, e, col);
-		for (i = 0; i < 6; i++)
-			Ai[i * 6 + j] = col[i];
+	memset(M, 0, sizeof(M));
+	for (i = 0; i < 6; i++) {
+		M[i * 7] = 1.0 / L[i * 7];
+		for (j = 0; j < i; j++) {
+			for (s = 0.0, k = j; k < i; k++)
+				s += L[i * 6 + k] * M[k * 6 + j];
+			M[i * 6 + j] = -s * M[i * 7];
+		}
 	}
 	for (i = 0; i < 6; i++)
-		for (j = 0; j < i; j++)
-			Ai[i * 6 + j] = Ai[j * 6 + i] =
-			    0.5 * (Ai[i * 6 + j] + Ai[j * 6 + i]);
+		for (j = 0; j <= i; j++) {
+			for (s = 0.0, k = i; k < 6; k++)
+				s += M[k * 6 + i] * M[k * 6 + j];
+			Ai[i * 6 + j] = Ai[j * 6 + i] = s;
+		}
 }
 
 /* log det of A = L L^T. */

@@ -12,9 +12,9 @@
  * the remote end, ID the identity id or "-" before Hello, KIND "feed" or
  * "subscriber" (the listener the connection came in on):
  *
- *   peer: listening listener=KIND address=A:P tls=on|off
+ *   peer: listening listener=KIND address=A:P tls=on        (debug)
  *   peer: listening listener=KIND address=A:P tls=off: peers are identified
- *       by their Hello only (development use)                    (warning)
+ *       by their Hello only (development use)          (warning, once each)
  *   peer: refused peer=ADDR listener=KIND reason=max_feeds=N reached
  *   peer: tls handshake failed peer=ADDR reason=TEXT
  *   peer: handshake timeout peer=ADDR
@@ -29,11 +29,34 @@
  *   subscriber: subscribed id=ID peer=ADDR class=N tracks=N
  *   KIND: disconnected id=ID peer=ADDR reason=REASON
  *
- * REASON is one of: eof | error TEXT | shutdown | CODE: TEXT, where CODE is
- * the Error code sent (protocol, frame_too_large, auth, forbidden, invalid,
- * timeout, overload, version) and TEXT the Error message, e.g.
+ * REASON is one of: eof | error TEXT | shutdown | tls: TEXT |
+ * peer error code=N message=TEXT | CODE: TEXT, where CODE is the Error code
+ * sent (protocol, frame_too_large, auth, forbidden, invalid, timeout,
+ * overload, version) and TEXT the Error message, e.g.
  * "reason=forbidden: sensor KOR-E7-1 not allowed for identity USA-AEGIS-1",
- * "reason=auth: identity removed by reload", "reason=timeout: idle timeout".
+ * "reason=auth: identity removed by reload" (or "identity changed by
+ * reload"), "reason=timeout: idle timeout", "reason=timeout: handshake
+ * timeout". The Error message sent to the peer is the TEXT part.
+ *
+ * Other daemon lines (main.c, feed.c, stats.c):
+ *
+ *   trackfused: started name=N nation=NAT feeds=A:P (tls|plain)
+ *       subscribers=A:P (tls|plain) identities=N
+ *   trackfused: stopping signal=TERM|INT
+ *   trackfused: stopped
+ *   config: reloaded file=PATH identities=N
+ *   config: reload refused: FILE:LINE:COL: TEXT; keeping the running
+ *       configuration
+ *   config: listener change needs a restart listener=KIND running=A:P (tls)
+ *       configured=A:P (tls); keeping the running listener
+ *   feed: report dropped over limit sensor=S track=N tracks=N sources=N
+ *       total=N                              (the 1st, then every 1000th)
+ *   stats: feeds=N subscribers=N reports/s=X.X tracks=N sources=N
+ *       rejected=N bytes_queued=N dropped_over_limit=N
+ *
+ * "-n" prints "configuration OK" on stdout (exit 0) or the error on stderr
+ * (exit 1): "FILE:LINE:COL: TEXT" from config_load, "FILE: tls: TEXT" when
+ * the certificates or key do not load.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -300,6 +323,20 @@ peer_wire_role(enum config_role r)
 	    TRACKFUSE__V1__ROLE__ROLE_SUBSCRIBER;
 }
 
+/* Name of a wire role for log lines. */
+static const char *
+peer_wire_role_name(int role)
+{
+	switch (role) {
+	case TRACKFUSE__V1__ROLE__ROLE_FEED:
+		return "feed";
+	case TRACKFUSE__V1__ROLE__ROLE_SUBSCRIBER:
+		return "subscriber";
+	default:
+		return "unspecified";
+	}
+}
+
 /* Check what a Hello claims; the identity or NULL (then p is closing). */
 static const struct config_identity *
 peer_hello_check(struct peer *p, const Trackfuse__V1__Hello *h)
@@ -329,9 +366,11 @@ peer_hello_check(struct peer *p, const Trackfuse__V1__Hello *h)
 		return NULL;
 	}
 	if (ident->role != want || (int)h->role != peer_wire_role(ident->role)) {
-		snprintf(why, sizeof(why), "role %d not allowed on the %s "
-		    "listener for identity %s", (int)h->role,
-		    peer_kind_name(p->kind), ident->id);
+		snprintf(why, sizeof(why), "role %s not allowed on the %s "
+		    "listener for identity %s (role %s)",
+		    peer_wire_role_name((int)h->role), peer_kind_name(p->kind),
+		    ident->id, ident->role == CONFIG_ROLE_FEED ? "feed" :
+		    "subscriber");
 		peer_hello_refuse(p, claimed,
 		    TRACKFUSE__V1__ERROR_CODE__ERROR_AUTH, why);
 		return NULL;
@@ -853,7 +892,7 @@ peer_listen(struct trackfused *env, enum peer_kind k)
 	evconnlistener_set_error_cb(l->lev, peer_accept_errorcb);
 	env->listeners[k] = l;
 	if (l->tls)
-		log_info("peer: listening listener=%s address=%s:%u tls=on",
+		log_debug("peer: listening listener=%s address=%s:%u tls=on",
 		    peer_kind_name(k), l->address, l->port);
 	else
 		log_warnx("peer: listening listener=%s address=%s:%u tls=off: "

@@ -17,6 +17,7 @@
 #define MOTION_MAX_FLIGHT_S	3600.0
 #define MOTION_PITCH_MIN	5.0
 #define MOTION_PITCH_MAX	88.0
+#define MOTION_SOLVE_STEP_S	0.5	/* coarser sampling while aiming */
 
 /* Gravity plus thrust (along dir, while t < boost_s) at position r. */
 static void
@@ -174,15 +175,27 @@ motion_init_bm(struct sim_scenario *sc, struct motion_obj *mo)
 {
 	const struct sim_ballistic	*b = mo->cfg->motion.ballistic;
 	double				 step_s = sc->step_ms / 1000.0;
+	struct sim_ballistic		 aim = *b;
+	double				 ap, lat, lon, a0, a1;
+	int				 k;
 
-	mo->bm_pitch_deg = motion_bm_solve(b, step_s);
-	mo->bm_n = motion_bm_fly(b, mo->bm_pitch_deg, step_s, &mo->bm,
+	/*
+	 * Aim in the great-circle plane on a sphere; the ellipsoid's normal
+	 * bends the flight a little, so shift the aim point by the miss and
+	 * solve again.
+	 */
+	for (k = 0; k < 3; k++) {
+		mo->bm_pitch_deg = motion_bm_solve(&aim, MOTION_SOLVE_STEP_S);
+		motion_bm_fly(&aim, mo->bm_pitch_deg, MOTION_SOLVE_STEP_S, NULL,
+		    &ap, &lat, &lon);
+		aim.target_lat += b->target_lat - lat;
+		aim.target_lon += b->target_lon - lon;
+	}
+	mo->bm_n = motion_bm_fly(&aim, mo->bm_pitch_deg, step_s, &mo->bm,
 	    &mo->bm_apogee_m, &mo->bm_impact_lat, &mo->bm_impact_lon);
 	/* The last sample is below ground: the object ends between the two. */
 	mo->end_s = b->launch_s + (double)(mo->bm_n - 1) * step_s;
 	if (mo->bm_n >= 2) {
-		double lat, lon, a0, a1;
-
 		geo_ecef_to_lla(mo->bm[mo->bm_n - 2], &lat, &lon, &a0);
 		geo_ecef_to_lla(mo->bm[mo->bm_n - 1], &lat, &lon, &a1);
 		mo->end_s = b->launch_s + ((double)mo->bm_n - 2.0 +

@@ -115,6 +115,22 @@ sim_number(const char *opt, const char *s, double lo, double hi)
 	return v;
 }
 
+/* Parse --seed: any unsigned 64-bit number. */
+static uint64_t
+sim_seed(const char *s)
+{
+	char			*end;
+	unsigned long long	 v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno != 0 || end == s || *end != '\0' || *s == '-') {
+		fprintf(stderr, "trackfuse-sim: --seed: bad value %s\n", s);
+		exit(1);
+	}
+	return (uint64_t)v;
+}
+
 /* Handle one option character. */
 static void
 sim_option(struct sim_opts *o, int ch)
@@ -131,7 +147,7 @@ sim_option(struct sim_opts *o, int ch)
 		o->sensors[o->nsensors++] = optarg;
 		break;
 	case 'r':
-		o->seed = (uint64_t)sim_number("seed", optarg, 0, 1e18);
+		o->seed = sim_seed(optarg);
 		break;
 	case 'f':
 		o->fast = 1;
@@ -322,6 +338,7 @@ sim_run(const struct sim_opts *o, struct sim_scenario *sc,
 	return rv;
 }
 
+/* Load the scenario, pick the sensors, run, summarize. */
 int
 main(int argc, char **argv)
 {
@@ -349,10 +366,12 @@ main(int argc, char **argv)
 	    nsel)) == NULL)
 		fatalx("sim: out of memory");
 	log_info("sim: start scenario=%s objects=%u sensors=%u seed=%" PRIu64
-	    " duration=%.1fs mode=%s%s peer=%s:%s", sc->path, sc->nobj,
+	    " duration=%.1fs mode=%s%s%s%s%s", sc->path, sc->nobj,
 	    sensor_world_count(w), o.seed, (double)sc->duration_ms / 1000.0,
 	    o.offline ? "offline" : o.fast ? "fast" : "real-time",
-	    o.offline ? "" : o.plain ? ",plain" : ",tls", o.host, o.port);
+	    o.offline ? "" : o.plain ? ",plain peer=" : ",tls peer=",
+	    o.offline ? "" : o.host, o.offline ? "" : ":",
+	    o.offline ? "" : o.port);
 	rv = sim_run(&o, sc, w);
 	sensor_world_free(w);
 	scenario_free(sc);

@@ -85,7 +85,7 @@ static const char *poke_kinds[] = {
 	"wrong-msg", "report-before-hello", "nan", "inf", "bad-lat",
 	"bad-enum", "nonpsd", "foreign-sensor", "foreign-label",
 	"hello-mismatch", "version", "silent", "future", "second-hello",
-	"good-report", "nothing", NULL
+	"good-report", "nothing", "stall", NULL
 };
 
 /* Misbehaviours that happen before (or instead of) a proper Hello. */
@@ -107,7 +107,8 @@ poke_usage(void)
 	    "KIND: garbage truncated oversize varint11 wrong-msg\n"
 	    "      report-before-hello nan inf bad-lat bad-enum nonpsd\n"
 	    "      foreign-sensor foreign-label hello-mismatch version\n"
-	    "      silent future second-hello good-report nothing\n");
+	    "      silent future second-hello good-report nothing\n"
+	    "      stall (subscriber: Subscribe, then read nothing for --wait ms)\n");
 	exit(2);
 }
 
@@ -186,6 +187,11 @@ poke_tcp(struct poke *p)
 		return -1;
 	}
 	p->fd = socket(res->ai_family, SOCK_STREAM, 0);
+	if (p->fd != -1 && strcmp(p->kind, "stall") == 0) {
+		/* A small window so that the daemon's side backs up quickly. */
+		int small = 4096;
+		setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	}
 	if (p->fd == -1 || connect(p->fd, res->ai_addr, res->ai_addrlen) == -1) {
 		printf("connect-error reason=%s\n", strerror(errno));
 		freeaddrinfo(res);
@@ -573,6 +579,29 @@ poke_raw(struct poke *p, size_t *sent)
 	return poke_write(p, buf, n);
 }
 
+/* A subscriber that subscribes and then reads nothing for --wait ms. */
+static int
+poke_stall(struct poke *p)
+{
+	Trackfuse__V1__Subscribe	sb = TRACKFUSE__V1__SUBSCRIBE__INIT;
+	Envelope			env = TRACKFUSE__V1__ENVELOPE__INIT;
+	struct timespec			ts;
+
+	sb.snapshot = 1;
+	env.msg_case = TRACKFUSE__V1__ENVELOPE__MSG_SUBSCRIBE;
+	env.subscribe = &sb;
+	if (poke_send_env(p, &env) == -1)
+		return -1;
+	printf("stalling ms=%d\n", p->wait_ms);
+	ts.tv_sec = p->wait_ms / 1000;
+	ts.tv_nsec = (long)(p->wait_ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	p->closed = 1;	/* we never read again: done */
+	printf("stalled\n");
+	return 0;
+}
+
 /* Perform the misbehaviour after a successful Hello. */
 static int
 poke_act(struct poke *p)
@@ -582,6 +611,8 @@ poke_act(struct poke *p)
 
 	if (strcmp(p->kind, "wrong-msg") == 0)
 		r = poke_wrong_msg(p);
+	else if (strcmp(p->kind, "stall") == 0)
+		return poke_stall(p);
 	else if (strcmp(p->kind, "second-hello") == 0)
 		r = poke_hello(p, TF_PROTOCOL_VERSION);
 	else if (strcmp(p->kind, "silent") == 0 ||

@@ -877,6 +877,82 @@ test_feed_random(struct corr *c, int n)
 	}
 }
 
+/* A wild double: tiny, huge, negative or ordinary. */
+static double
+test_wild(uint64_t *seed, double scale)
+{
+	switch (test_rand(seed) % 6) {
+	case 0:
+		return 0.0;
+	case 1:
+		return 1e300 * (test_unif(seed) - 0.5);
+	case 2:
+		return 1e-300 * test_unif(seed);
+	default:
+		return scale * (test_unif(seed) - 0.3);
+	}
+}
+
+/* Finite picture fields, or the core let garbage through. */
+static void
+test_emit_finite(void *arg, enum corr_change ch,
+    const struct tf_picture_track *pt)
+{
+	int	i;
+
+	(*(size_t *)arg)++;
+	if (ch == CORR_DROPPED)
+		return;
+	assert_true(isfinite(pt->lat_deg) && isfinite(pt->lon_deg) &&
+	    isfinite(pt->alt_m));
+	for (i = 0; i < 3; i++)
+		assert_true(isfinite(pt->vel[i]));
+	for (i = 0; i < TF_COV_N; i++)
+		assert_true(isfinite(pt->cov[i]));
+}
+
+/*
+ * Wild input (huge, tiny, negative numbers, bad enums, long label lists)
+ * is refused or fused without crashing, and nothing non-finite comes out.
+ */
+static void
+test_wild_input(void **state)
+{
+	struct corr_params	 p;
+	struct tf_report	 r;
+	struct corr		*c;
+	struct corr_stats	 st;
+	uint64_t		 seed = 42;
+	size_t			 n = 0;
+	int			 i, k;
+
+	(void)state;
+	corr_params_default(&p);
+	c = corr_new(&p, test_emit_finite, &n);
+	assert_non_null(c);
+	for (i = 0; i < 20000; i++) {
+		r = test_air(i % 2 ? "USA-E2D-1" : "KOR-E7-1", i % 500, T0 +
+		    i * (SEC / 100), 0.0);
+		r.lat_deg = test_wild(&seed, 0.01);
+		r.lon_deg = test_wild(&seed, 0.01);
+		r.alt_m = test_wild(&seed, 1e6);
+		for (k = 0; k < 3; k++)
+			r.vel[k] = test_wild(&seed, 1e3);
+		for (k = 0; k < 6; k++)
+			r.cov[tf_cov_idx(k, k)] = fabs(test_wild(&seed, 1e6));
+		r.cov[1] = test_wild(&seed, 1e3);
+		r.cat = (enum tf_category)(test_rand(&seed) % 9);
+		r.ident = (enum tf_identity)(test_rand(&seed) % 11);
+		r.label.nrel = (uint8_t)test_rand(&seed);
+		(void)corr_report(c, &r);
+	}
+	corr_get_stats(c, &st);
+	printf("wild: accepted=%llu invalid=%llu emitted=%zu\n",
+	    (unsigned long long)st.reports, (unsigned long long)st.invalid, n);
+	assert_true(st.reports > 500 && st.invalid > 500);
+	corr_free(c);
+}
+
 /* The same input gives the same emitted bytes. */
 static void
 test_determinism(void **state)
@@ -998,6 +1074,7 @@ main(void)
 		cmocka_unit_test(test_reclaim),
 		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_wild_input),
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_params),
 	};

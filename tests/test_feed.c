@@ -245,6 +245,7 @@ test_drop(void **state)
 	    FEED_INVALID);
 }
 
+/* Run every test of this module. */
 int
 main(void)
 {

@@ -537,6 +537,7 @@ test_overflow(void **state)
 	publish_free(pub);
 }
 
+/* Run every test of this module. */
 int
 main(void)
 {

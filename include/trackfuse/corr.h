@@ -49,7 +49,8 @@ enum corr_result {
 	CORR_OK = 0,
 	CORR_LIMIT,		/* a configured limit (or memory) refused the input */
 	CORR_OLD,		/* older than what the core holds for that source */
-	CORR_INVALID		/* non-finite values or a covariance that is not PSD */
+	CORR_INVALID		/* non-finite or out-of-range values (lat, lon, time
+			   outside [0, INT64_MAX / 4]) or a covariance not PSD */
 };
 
 /*

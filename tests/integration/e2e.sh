@@ -4,7 +4,7 @@
 # the objects the sensors saw; a feed naming another feed's sensor is refused.
 . "$(dirname "$0")/lib.sh"
 
-DURATION=${E2E_DURATION:-120}
+DURATION=${E2E_DURATION:-600}
 certs
 free_port FP
 free_port SP
@@ -60,10 +60,11 @@ say "picture: distinct track ids=$ids final tracks=${final:-?} categories=[$cats
 [ "$covered" -ge 5 ] || fail "truth file shows only $covered covered objects"
 [ "$ids" -ge 1 ] || fail "the subscriber received no system tracks"
 [ "$ncats" -ge 3 ] || fail "only $ncats categories in the picture: $cats"
-for c in $cats; do
-	case " $tcats " in
+# (Sensors' false tracks may add categories no object has: not checked.)
+for c in $tcats; do
+	case " $cats " in
 	*" $c "*) ;;
-	*) fail "category $c in the picture but no covered object has it" ;;
+	*) fail "covered objects of category $c but none in the picture" ;;
 	esac
 done
 # Sane factor: at least half the covered objects got a track; false tracks,
