@@ -61,7 +61,7 @@ main_uses_tls(const struct config *cfg)
 static int
 main_tls_ctx(const struct config *cfg, SSL_CTX **ctxp, char *err, size_t len)
 {
-	char	why[CONFIG_ERRLEN];
+	char	why[256];
 
 	*ctxp = NULL;
 	if (!main_uses_tls(cfg))

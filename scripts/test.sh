@@ -14,8 +14,8 @@ START=$(date +%s)
 
 bash scripts/deps.sh
 
-echo "== build (Debug, -Werror) into build/"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DTF_WERROR=ON -DBUILD_TESTING=ON
+echo "== build (RelWithDebInfo, -Werror) into build/"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTF_WERROR=ON -DBUILD_TESTING=ON
 cmake --build build -j"$JOBS"
 
 echo "== tests"

@@ -255,6 +255,8 @@ simnet_message(struct simnet_conn *c, const Envelope *env)
 		c->acked = 1;
 		c->backoff_s = SIMNET_BACKOFF_MIN;
 		simnet_flush(c);
+		if (c->net->o->fast && !c->net->done)
+			event_active(c->net->gen_ev, EV_TIMEOUT, 0);
 		break;
 	case TRACKFUSE__V1__ENVELOPE__MSG_ERROR:
 		log_warnx("simnet: error from daemon sensor=%s code=%s "

@@ -130,18 +130,18 @@ sub_time(int64_t ns, char *buf, size_t len)
 	time_t		s = (time_t)(ns / 1000000000);
 	long		ms = (long)((ns % 1000000000) / 1000000);
 	struct tm	tm;
+	size_t		n;
 
 	if (ms < 0) {
 		ms += 1000;
 		s--;
 	}
-	if (gmtime_r(&s, &tm) == NULL) {
+	if (gmtime_r(&s, &tm) == NULL ||
+	    (n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
 		snprintf(buf, len, "?");
 		return buf;
 	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ms);
+	snprintf(buf + n, len - n, ".%03ldZ", ms);
 	return buf;
 }
 
