@@ -60,7 +60,9 @@ held() {
 		}' "$1"
 }
 
-echo "== trackfuse demo: installing missing packages (if any)"
+echo "== trackfuse demo; daemon log: demo-run/trackfused.log"
+echo "   (follow it from another terminal: tail -f demo-run/trackfused.log)"
+echo "== installing missing packages (if any)"
 bash scripts/deps.sh
 
 echo "== building into build/"
@@ -82,7 +84,6 @@ done
 
 DLOG=$RUN/trackfused.log
 echo "== starting trackfused; its log: $DLOG"
-echo "   (watch it from another terminal: tail -f demo-run/trackfused.log)"
 "$BIN/daemon/trackfused" -d -f "$CONFIG" 2>"$DLOG" >/dev/null &
 PIDS+=("$!")
 DPID=$!

@@ -85,13 +85,13 @@ static const char *poke_kinds[] = {
 	"wrong-msg", "report-before-hello", "nan", "inf", "bad-lat",
 	"bad-enum", "nonpsd", "foreign-sensor", "foreign-label",
 	"hello-mismatch", "version", "silent", "future", "second-hello",
-	"good-report", "nothing", "stall", NULL
+	"good-report", "stall", NULL
 };
 
 /* Misbehaviours that happen before (or instead of) a proper Hello. */
 static const char *poke_prehello[] = {
 	"report-before-hello", "hello-mismatch", "silent", "version",
-	"garbage-first", "nothing", NULL
+	"garbage-first", NULL
 };
 
 /* Print the usage text and exit. */
@@ -107,7 +107,7 @@ poke_usage(void)
 	    "KIND: garbage truncated oversize varint11 wrong-msg\n"
 	    "      report-before-hello nan inf bad-lat bad-enum nonpsd\n"
 	    "      foreign-sensor foreign-label hello-mismatch version\n"
-	    "      silent future second-hello good-report nothing\n"
+	    "      silent future second-hello good-report garbage-first\n"
 	    "      stall (subscriber: Subscribe, then read nothing for --wait ms)\n");
 	exit(2);
 }
@@ -615,9 +615,6 @@ poke_act(struct poke *p)
 		return poke_stall(p);
 	else if (strcmp(p->kind, "second-hello") == 0)
 		r = poke_hello(p, TF_PROTOCOL_VERSION);
-	else if (strcmp(p->kind, "silent") == 0 ||
-	    strcmp(p->kind, "nothing") == 0)
-		return 0;
 	else if ((r = poke_raw(p, &n)) == -1 && n == 0)
 		r = poke_report(p);
 	if (r == -1) {
@@ -677,8 +674,7 @@ poke_run(struct poke *p)
 			return;
 		}
 	}
-	if (poke_is_prehello(p->kind) && strcmp(p->kind, "silent") != 0 &&
-	    strcmp(p->kind, "nothing") != 0)
+	if (poke_is_prehello(p->kind) && strcmp(p->kind, "silent") != 0)
 		printf("sent %s\n", p->kind);
 	poke_await(p, -1, p->wait_ms);
 	if (!p->closed)

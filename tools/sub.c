@@ -424,10 +424,25 @@ sub_on_hello_ack(struct sub *s, const Trackfuse__V1__HelloAck *msg)
 	return 0;
 }
 
+/* Copy str into buf with control characters replaced, for one-line output. */
+static const char *
+sub_clean(const char *str, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; str[i] != '\0' && i + 1 < len; i++)
+		buf[i] = ((unsigned char)str[i] < 0x20 || str[i] == 0x7f) ?
+		    '?' : str[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /* Error: print it; the daemon closes after it. */
 static void
 sub_on_error(struct sub *s, const Trackfuse__V1__Error *msg)
 {
+	char clean[512];
+
 	log_warnx("sub: daemon error code=%s message=%s",
 	    sub_error_name(msg->code), msg->message);
 	if (s->o.json) {
@@ -437,10 +452,10 @@ sub_on_error(struct sub *s, const Trackfuse__V1__Error *msg)
 		printf("}\n");
 	} else
 		printf("ERROR code=%s message=%s\n", sub_error_name(msg->code),
-		    msg->message);
+		    sub_clean(msg->message, clean, sizeof(clean)));
 }
 
-/* Snapshot begin/end and heartbeats. */
+/* SnapshotBegin (a new picture starts) and SnapshotEnd. */
 static void
 sub_on_snapshot(struct sub *s, const Envelope *env)
 {
@@ -675,7 +690,7 @@ sub_event_cb(struct bufferevent *bev, short what, void *arg)
 static int
 sub_resolve(struct sub *s, struct sockaddr_storage *ss, socklen_t *sslen)
 {
-	struct addrinfo	hints, *res;
+	struct addrinfo	hints, *res, *ai;
 	int		error;
 
 	memset(&hints, 0, sizeof(hints));
@@ -687,8 +702,13 @@ sub_resolve(struct sub *s, struct sockaddr_storage *ss, socklen_t *sslen)
 		    gai_strerror(error));
 		return -1;
 	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sslen = res->ai_addrlen;
+	/* The daemon listens on IPv4 loopback by default: prefer IPv4. */
+	for (ai = res; ai != NULL && ai->ai_family != AF_INET; ai = ai->ai_next)
+		;
+	if (ai == NULL)
+		ai = res;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sslen = ai->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
 }

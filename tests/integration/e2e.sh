@@ -40,6 +40,12 @@ rc=$?
 [ $rc -eq 0 ] || fail "trackfuse-sub exited $rc on SIGTERM"
 
 [ -s "$T/sub.rec" ] || fail "subscriber --record file is empty"
+# --record holds every received frame: as many as --json printed objects.
+nrec=$(record_frames "$T/sub.rec")
+njson=$(grep -vc '"type":"summary"' "$T/sub.json")
+[ "$nrec" -eq "$njson" ] ||
+    fail "--record has $nrec frames, --json printed $njson"
+say "ok: --record holds all $nrec frames received"
 invalid=$(grep -o '"invalid":[0-9]*' "$T/sub.json" | tail -1 | cut -d: -f2)
 [ "${invalid:-x}" = 0 ] || fail "subscriber saw invalid picture tracks: ${invalid:-no summary}"
 

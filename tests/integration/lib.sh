@@ -172,3 +172,23 @@ lines() {
 		echo 0
 	fi
 }
+
+# record_frames FILE: number of varint-delimited frames in a --record file
+# (-1 if the file does not end on a frame boundary).
+record_frames() {
+	od -An -v -tu1 "$1" | awk '
+		{ for (i = 1; i <= NF; i++) b[n++] = $i }
+		END {
+			p = 0; frames = 0
+			while (p < n) {
+				len = 0; mul = 1
+				do {
+					if (p >= n) { print -1; exit }
+					c = b[p++]
+					len += (c % 128) * mul; mul *= 128
+				} while (c >= 128)
+				p += len; frames++
+			}
+			print (p == n) ? frames : -1
+		}'
+}
