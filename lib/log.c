@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ static int		 log_fd = STDERR_FILENO;
 static int		 log_verbose;
 static char		*log_path;
 static const char	*log_procname;
+static int		 log_syslog;	/* detached without a log file */
 
 /* Open path for appending; the fd or -1. */
 static int
@@ -29,15 +31,26 @@ log_open(const char *path)
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
-/* Direct the log to stderr or to path; -1 (errno set) if path cannot open. */
+/*
+ * Direct the log to stderr (foreground), to path, or, for a detached daemon
+ * with no log file, to syslog(3): a daemon's stderr goes nowhere once it
+ * has detached. -1 (errno set) if path cannot open.
+ */
 int
 log_init(int foreground, int verbose, const char *path)
 {
 	int	fd;
 
 	log_verbose = verbose;
-	if (foreground || path == NULL) {
+	if (foreground) {
 		log_close();
+		return 0;
+	}
+	if (path == NULL) {
+		log_close();
+		openlog(log_procname ? log_procname : "trackfuse",
+		    LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_syslog = 1;
 		return 0;
 	}
 	if ((fd = log_open(path)) == -1)
@@ -89,12 +102,15 @@ log_close(void)
 {
 	if (log_fd != STDERR_FILENO && log_fd != -1)
 		close(log_fd);
+	if (log_syslog)
+		closelog();
+	log_syslog = 0;
 	log_fd = STDERR_FILENO;
 	free(log_path);
 	log_path = NULL;
 }
 
-/* Remember the process name (kept for callers; not part of the line format). */
+/* Remember the process name (the syslog ident; not part of the line format). */
 void
 log_setprocname(const char *name)
 {
@@ -119,6 +135,22 @@ log_stamp(char *buf, size_t len)
 	return (size_t)n >= len ? len - 1 : (size_t)n;
 }
 
+/* syslog(3) priority of one of our level names. */
+static int
+log_priority(const char *level)
+{
+	switch (level[0]) {
+	case 'd':
+		return LOG_DEBUG;
+	case 'w':
+		return LOG_WARNING;
+	case 'f':
+		return LOG_CRIT;
+	default:
+		return LOG_INFO;
+	}
+}
+
 static void log_vline(const char *, const char *, int, const char *,
     va_list) __attribute__((format(printf, 4, 0)));
 
@@ -132,10 +164,10 @@ log_vline(const char *level, const char *func, int err, const char *fmt,
     va_list ap)
 {
 	char	buf[LOG_LINE_MAX];
-	size_t	len, i;
+	size_t	len, stamp, i;
 	int	n, saved = errno;
 
-	len = log_stamp(buf, sizeof(buf) - 1);
+	len = stamp = log_stamp(buf, sizeof(buf) - 1);
 	n = snprintf(buf + len, sizeof(buf) - 1 - len, "%s %s%s", level,
 	    func ? func : "", func ? ": " : "");
 	if (n > 0)
@@ -156,6 +188,13 @@ log_vline(const char *level, const char *func, int err, const char *fmt,
 	for (i = 0; i < len; i++)
 		if ((unsigned char)buf[i] < 0x20)
 			buf[i] = '?';
+	if (log_syslog) {
+		/* syslog stamps the line itself. */
+		buf[len] = '\0';
+		syslog(log_priority(level), "%s", buf + stamp);
+		errno = saved;
+		return;
+	}
 	buf[len++] = '\n';
 	if (write(log_fd, buf, len) == -1) {
 		/* Nowhere left to report it: drop the line. */
