@@ -7,3 +7,9 @@ tf_unit_test(test_geo test_geo.c)
 target_link_libraries(test_geo PRIVATE tfgeo)
 tf_unit_test(test_log test_log.c)
 target_link_libraries(test_log PRIVATE trackfuse)
+tf_unit_test(test_tls test_tls.c)
+target_link_libraries(test_tls PRIVATE trackfuse)
+target_compile_definitions(test_tls PRIVATE
+  TF_GENCERTS="${PROJECT_SOURCE_DIR}/scripts/gen-certs.sh"
+  TF_TLS_WORK="${CMAKE_CURRENT_BINARY_DIR}/tls-work")
+set_tests_properties(test_tls PROPERTIES TIMEOUT 20)
