@@ -24,9 +24,8 @@
 #include <yaml.h>
 
 #include "trackfuse/config.h"
+#include "yamlerr.h"
 
-#define CONFIG_MAX_DEPTH	16	/* nesting of the YAML document */
-#define CONFIG_MAX_FRAMES	16	/* libcyaml backtrace lines kept */
 #define CONFIG_MSGLEN		256
 
 /* Defaults; docs/config.md and config.h comments say the same. */
@@ -84,6 +83,15 @@ struct config_raw_identity {
 	char		*nation;
 	char		**sensors;
 	unsigned	 nsensors;
+	char		*secret;
+	int		 federation;
+	char		*peer_daemon_nation;
+};
+
+struct config_raw_class {
+	char		*nation;
+	char		*level;
+	char		*common;
 };
 
 struct config_raw {
@@ -96,46 +104,9 @@ struct config_raw {
 	struct config_raw_correlator	 correlator;
 	struct config_raw_identity	*identities;
 	unsigned			 nidentities;
-};
-
-/* Where a key or sequence entry sits in the file, by path. */
-struct config_pos {
-	char		*path;		/* "identities[2].id" */
-	yaml_mark_t	 key;		/* the key, or the sequence entry */
-	yaml_mark_t	 val;		/* the value node */
-	char		*text;		/* scalar value, NULL for collections */
-	int		 kind;		/* yaml_event_type_t of the value */
-};
-
-/* One line of a libcyaml backtrace. */
-struct config_frame {
-	int		 kind;		/* 'f' field, 'e' entry, 'm' mapping */
-	char		 name[64];
-	unsigned	 entry;		/* 1-based, as libcyaml prints it */
-};
-
-/* Open walk frame: a mapping or sequence being read. */
-struct config_open {
-	int		 seq;
-	char		*path;
-	size_t		 first;		/* first pos entry inside it */
-	unsigned	 idx;
-	long		 pending;	/* key awaiting its value, or -1 */
-};
-
-struct config_ctx {
-	const char		*file;		/* as the caller named it */
-	char			*err;
-	size_t			 errlen;
-	int			 failed;
-	char			*dir;		/* dirname(realpath(file)) */
-	struct config_pos	*pos;
-	size_t			 npos;
-	size_t			 cappos;
-	int			 sorted;
-	char			 cymsg[CONFIG_MSGLEN];
-	struct config_frame	 frames[CONFIG_MAX_FRAMES];
-	unsigned		 nframes;
+	char				*policy_dir;
+	struct config_raw_class		*classifications;
+	unsigned			 nclassifications;
 };
 
 static const cyaml_strval_t config_onoff[] = {
@@ -228,12 +199,31 @@ static const cyaml_schema_field_t config_identity_fields[] = {
 	    CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 	    struct config_raw_identity, sensors, nsensors,
 	    &config_string_entry, 0, CONFIG_MAX_SENSORS),
+	CONFIG_STR_FIELD("secret", CYAML_FLAG_OPTIONAL,
+	    struct config_raw_identity, secret),
+	CYAML_FIELD_ENUM("federation", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT |
+	    CYAML_FLAG_CASE_INSENSITIVE, struct config_raw_identity, federation,
+	    config_onoff, CYAML_ARRAY_LEN(config_onoff)),
+	CONFIG_STR_FIELD("peer_daemon_nation", CYAML_FLAG_OPTIONAL,
+	    struct config_raw_identity, peer_daemon_nation),
 	CYAML_FIELD_END
 };
 
 static const cyaml_schema_value_t config_identity_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct config_raw_identity,
 	    config_identity_fields),
+};
+
+static const cyaml_schema_field_t config_class_fields[] = {
+	CONFIG_STR_FIELD("nation", 0, struct config_raw_class, nation),
+	CONFIG_STR_FIELD("level", 0, struct config_raw_class, level),
+	CONFIG_STR_FIELD("common", 0, struct config_raw_class, common),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t config_class_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct config_raw_class,
+	    config_class_fields),
 };
 
 static const cyaml_schema_field_t config_fields[] = {
@@ -252,6 +242,12 @@ static const cyaml_schema_field_t config_fields[] = {
 	CYAML_FIELD_SEQUENCE_COUNT("identities", CYAML_FLAG_POINTER,
 	    struct config_raw, identities, nidentities,
 	    &config_identity_entry, 1, CONFIG_MAX_IDENTITIES),
+	CONFIG_STR_FIELD("policy_dir", CYAML_FLAG_OPTIONAL,
+	    struct config_raw, policy_dir),
+	CYAML_FIELD_SEQUENCE_COUNT("classifications",
+	    CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+	    struct config_raw, classifications, nclassifications,
+	    &config_class_entry, 0, CONFIG_MAX_CLASSIFICATIONS),
 	CYAML_FIELD_END
 };
 
@@ -295,679 +291,34 @@ static const struct config_uint_spec config_uints[] = {
 	    30000, 100, 3600000 },
 };
 
-static int	config_errpos(struct config_ctx *, const yaml_mark_t *,
-		    const char *, ...) __attribute__((format(printf, 3, 4)));
-static int	config_errx(struct config_ctx *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static void	config_cyaml_log(cyaml_log_t, void *, const char *, va_list)
-		    __attribute__((format(printf, 3, 0)));
-
-/* Record an error at a position; only the first error is kept. */
-static int
-config_errpos(struct config_ctx *ctx, const yaml_mark_t *m,
-    const char *fmt, ...)
-{
-	char	msg[CONFIG_ERRLEN], *c;
-	va_list	ap;
-
-	if (ctx->failed)
-		return (-1);
-	ctx->failed = 1;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* Values quoted from the file must not break the log line. */
-	for (c = msg; *c != '\0'; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	if (m != NULL)
-		snprintf(ctx->err, ctx->errlen, "%s:%zu:%zu: %s", ctx->file,
-		    m->line + 1, m->column + 1, msg);
-	else
-		snprintf(ctx->err, ctx->errlen, "%s: %s", ctx->file, msg);
-	return (-1);
-}
-
-/* Record an error about the file as a whole. */
-static int
-config_errx(struct config_ctx *ctx, const char *fmt, ...)
-{
-	char	msg[CONFIG_ERRLEN];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return (config_errpos(ctx, NULL, "%s", msg));
-}
-
-/* The last component of a path, for messages: "port", "sensors[1]". */
-static const char *
-config_leaf(const char *path)
-{
-	const char	*p;
-
-	if ((p = strrchr(path, '.')) != NULL)
-		return (p + 1);
-	return (path);
-}
-
-/* Where a container is, for messages: "in 'limits'" or "at top level". */
-static void
-config_where(const char *path, char *buf, size_t len)
-{
-	if (path[0] == '\0')
-		snprintf(buf, len, "at top level");
-	else
-		snprintf(buf, len, "in '%s'", path);
-}
-
-/* Order positions by path, for bsearch. */
-static int
-config_pos_cmp(const void *a, const void *b)
-{
-	const struct config_pos	*pa = a, *pb = b;
-
-	return (strcmp(pa->path, pb->path));
-}
-
-/*
- * Find what the walk recorded for path; NULL if the file does not set it.
- * Sorts on first use, so only after the walk (which holds indices).
- */
-static const struct config_pos *
-config_pos_find(struct config_ctx *ctx, const char *path)
-{
-	struct config_pos	key;
-
-	if (!ctx->sorted) {
-		qsort(ctx->pos, ctx->npos, sizeof(*ctx->pos), config_pos_cmp);
-		ctx->sorted = 1;
-	}
-	key.path = (char *)path;
-	return (bsearch(&key, ctx->pos, ctx->npos, sizeof(*ctx->pos),
-	    config_pos_cmp));
-}
-
-/* Mark of the value at path, or of the nearest enclosing node set. */
-static const yaml_mark_t *
-config_mark(struct config_ctx *ctx, const char *path)
-{
-	const struct config_pos	*p;
-	char			 buf[CONFIG_MSGLEN], *cut;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (;;) {
-		if ((p = config_pos_find(ctx, buf)) != NULL)
-			return (&p->val);
-		if (buf[0] == '\0')
-			return (NULL);
-		cut = strrchr(buf, '.');
-		if (cut == NULL || (strrchr(buf, '[') > cut))
-			cut = strrchr(buf, '[');
-		if (cut == NULL)
-			cut = buf;
-		*cut = '\0';
-	}
-}
-
-/* Mark of the key at path (for unknown and duplicate keys). */
-static const yaml_mark_t *
-config_keymark(struct config_ctx *ctx, const char *path)
-{
-	const struct config_pos	*p;
-
-	if ((p = config_pos_find(ctx, path)) != NULL)
-		return (&p->key);
-	return (config_mark(ctx, path));
-}
-
-/* Release everything the walk recorded. */
-static void
-config_pos_free(struct config_ctx *ctx)
-{
-	size_t	i;
-
-	for (i = 0; i < ctx->npos; i++) {
-		free(ctx->pos[i].path);
-		free(ctx->pos[i].text);
-	}
-	free(ctx->pos);
-	ctx->pos = NULL;
-	ctx->npos = ctx->cappos = 0;
-}
-
-/* Append a position record; takes ownership of path. */
-static struct config_pos *
-config_pos_add(struct config_ctx *ctx, char *path, const yaml_mark_t *key)
-{
-	struct config_pos	*np, *p;
-	size_t			 ncap;
-
-	if (ctx->npos == ctx->cappos) {
-		ncap = ctx->cappos ? ctx->cappos * 2 : 64;
-		np = reallocarray(ctx->pos, ncap, sizeof(*np));
-		if (np == NULL) {
-			free(path);
-			config_errx(ctx, "out of memory");
-			return (NULL);
-		}
-		ctx->pos = np;
-		ctx->cappos = ncap;
-	}
-	p = &ctx->pos[ctx->npos++];
-	memset(p, 0, sizeof(*p));
-	p->path = path;
-	p->key = p->val = *key;
-	return (p);
-}
-
-/* Keys are lower-case words; anything else cannot be a known key. */
-static int
-config_key_valid(const char *k)
-{
-	if (*k == '\0')
-		return (0);
-	for (; *k != '\0'; k++)
-		if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
-		    *k == '_'))
-			return (0);
-	return (1);
-}
-
-/* Kind of node for messages. */
-static const char *
-config_kind_name(int kind)
-{
-	switch (kind) {
-	case YAML_SCALAR_EVENT:
-		return ("a scalar");
-	case YAML_SEQUENCE_START_EVENT:
-		return ("a sequence");
-	case YAML_MAPPING_START_EVENT:
-		return ("a mapping");
-	default:
-		return ("nothing");
-	}
-}
-
-/* A mapping key: check it is new in its mapping and record it. */
-static int
-config_walk_key(struct config_ctx *ctx, struct config_open *o,
-    const yaml_event_t *ev)
-{
-	struct config_pos	*p;
-	const char		*k;
-	char			*path, where[CONFIG_MSGLEN];
-	size_t			 i;
-
-	config_where(o->path, where, sizeof(where));
-	if (ev->type != YAML_SCALAR_EVENT)
-		return (config_errpos(ctx, &ev->start_mark,
-		    "a key %s is %s, expected a name", where,
-		    config_kind_name(ev->type)));
-	k = (const char *)ev->data.scalar.value;
-	if (!config_key_valid(k))
-		return (config_errpos(ctx, &ev->start_mark,
-		    "unknown key '%s' %s", k, where));
-	if (asprintf(&path, "%s%s%s", o->path, o->path[0] ? "." : "", k) == -1)
-		return (config_errx(ctx, "out of memory"));
-	for (i = o->first; i < ctx->npos; i++) {
-		if (strcmp(ctx->pos[i].path, path) == 0) {
-			free(path);
-			return (config_errpos(ctx, &ev->start_mark,
-			    "duplicate key '%s' %s (first at line %zu)", k,
-			    where, ctx->pos[i].key.line + 1));
-		}
-	}
-	if ((p = config_pos_add(ctx, path, &ev->start_mark)) == NULL)
-		return (-1);
-	o->pending = p - ctx->pos;
-	return (0);
-}
-
-/* A value node: record where it is; returns its path (owned by ctx). */
-static const char *
-config_walk_node(struct config_ctx *ctx, struct config_open *o,
-    const yaml_event_t *ev)
-{
-	struct config_pos	*p;
-	char			*path;
-
-	if (o == NULL) {
-		if (ev->type != YAML_MAPPING_START_EVENT) {
-			config_errpos(ctx, &ev->start_mark, "expected a "
-			    "mapping of configuration keys, got %s",
-			    config_kind_name(ev->type));
-			return (NULL);
-		}
-		if ((path = strdup("")) == NULL ||
-		    (p = config_pos_add(ctx, path, &ev->start_mark)) == NULL)
-			goto oom;
-	} else if (o->seq) {
-		if (asprintf(&path, "%s[%u]", o->path, o->idx++) == -1 ||
-		    (p = config_pos_add(ctx, path, &ev->start_mark)) == NULL)
-			goto oom;
-	} else {
-		p = &ctx->pos[o->pending];
-		p->val = ev->start_mark;
-		o->pending = -1;
-	}
-	p->kind = ev->type;
-	if (ev->type == YAML_SCALAR_EVENT &&
-	    (p->text = strdup((const char *)ev->data.scalar.value)) == NULL)
-		goto oom;
-	return (p->path);
-oom:
-	config_errx(ctx, "out of memory");
-	return (NULL);
-}
-
-/* Refuse anchors and aliases: a config has no use for them. */
-static int
-config_walk_anchor(struct config_ctx *ctx, const yaml_event_t *ev)
-{
-	const yaml_char_t	*a = NULL;
-
-	if (ev->type == YAML_ALIAS_EVENT)
-		return (config_errpos(ctx, &ev->start_mark,
-		    "YAML aliases are not supported"));
-	if (ev->type == YAML_SCALAR_EVENT)
-		a = ev->data.scalar.anchor;
-	else if (ev->type == YAML_MAPPING_START_EVENT)
-		a = ev->data.mapping_start.anchor;
-	else if (ev->type == YAML_SEQUENCE_START_EVENT)
-		a = ev->data.sequence_start.anchor;
-	if (a != NULL)
-		return (config_errpos(ctx, &ev->start_mark,
-		    "YAML anchors are not supported"));
-	return (0);
-}
-
-/* Handle one node event (scalar, mapping or sequence start). */
-static int
-config_walk_event(struct config_ctx *ctx, struct config_open *stack,
-    unsigned *depth, const yaml_event_t *ev)
-{
-	struct config_open	*o = *depth ? &stack[*depth - 1] : NULL;
-	const char		*path;
-
-	if (config_walk_anchor(ctx, ev) == -1)
-		return (-1);
-	if (o != NULL && !o->seq && o->pending == -1)
-		return (config_walk_key(ctx, o, ev));
-	if ((path = config_walk_node(ctx, o, ev)) == NULL)
-		return (-1);
-	if (ev->type == YAML_SCALAR_EVENT)
-		return (0);
-	if (*depth == CONFIG_MAX_DEPTH)
-		return (config_errpos(ctx, &ev->start_mark,
-		    "nested deeper than %d levels", CONFIG_MAX_DEPTH));
-	o = &stack[(*depth)++];
-	if ((o->path = strdup(path)) == NULL)
-		return (config_errx(ctx, "out of memory"));
-	o->seq = ev->type == YAML_SEQUENCE_START_EVENT;
-	o->first = ctx->npos;
-	o->idx = 0;
-	o->pending = -1;
-	return (0);
-}
-
-/*
- * Turn a libyaml parser failure into file:line:column. The reader (bad
- * encoding, control characters) gives only a byte offset: count lines.
- */
-static int
-config_walk_syntax(struct config_ctx *ctx, const yaml_parser_t *p,
-    const unsigned char *buf, size_t len)
-{
-	const char	*problem = p->problem ? p->problem : "cannot parse";
-	yaml_mark_t	 m = p->problem_mark;
-	size_t		 i;
-
-	if (p->error == YAML_READER_ERROR) {
-		memset(&m, 0, sizeof(m));
-		for (i = 0; i < p->problem_offset && i < len; i++) {
-			if (buf[i] == '\n') {
-				m.line++;
-				m.column = 0;
-			} else
-				m.column++;
-		}
-		if (i == len)
-			return (config_errpos(ctx, &m, "not a YAML text file: "
-			    "%s", problem));
-		return (config_errpos(ctx, &m, "not a YAML text file: %s "
-		    "(byte 0x%02x)", problem, buf[i]));
-	}
-	if (p->context != NULL)
-		return (config_errpos(ctx, &m, "YAML syntax error: %s %s "
-		    "started at %zu:%zu", problem, p->context,
-		    p->context_mark.line + 1, p->context_mark.column + 1));
-	return (config_errpos(ctx, &m, "YAML syntax error: %s", problem));
-}
-
-/* Dispatch one parser event; 1 at the end of the stream. */
-static int
-config_walk_one(struct config_ctx *ctx, struct config_open *stack,
-    unsigned *depth, unsigned *ndocs, const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_STREAM_END_EVENT:
-		return (1);
-	case YAML_DOCUMENT_START_EVENT:
-		if ((*ndocs)++ > 0)
-			return (config_errpos(ctx, &ev->start_mark,
-			    "only one YAML document is allowed"));
-		return (0);
-	case YAML_MAPPING_END_EVENT:
-	case YAML_SEQUENCE_END_EVENT:
-		free(stack[--(*depth)].path);
-		return (0);
-	case YAML_SCALAR_EVENT:
-	case YAML_ALIAS_EVENT:
-	case YAML_MAPPING_START_EVENT:
-	case YAML_SEQUENCE_START_EVENT:
-		return (config_walk_event(ctx, stack, depth, ev));
-	default:
-		return (0);
-	}
-}
-
-/*
- * Walk the document once with libyaml, recording the start mark of every
- * key and value by path. libcyaml's own backtrace does not say where an
- * unknown key or a semantic fault is, so every later message uses this map.
- * The walk also rejects what libcyaml would take silently: duplicate keys,
- * anchors, several documents, a top level that is not a mapping.
- */
-static int
-config_walk(struct config_ctx *ctx, const unsigned char *buf, size_t len)
-{
-	yaml_parser_t		 parser;
-	yaml_event_t		 ev;
-	struct config_open	 stack[CONFIG_MAX_DEPTH];
-	unsigned		 depth = 0, ndocs = 0;
-	int			 rv = 0;
-
-	if (!yaml_parser_initialize(&parser))
-		return (config_errx(ctx, "out of memory"));
-	yaml_parser_set_input_string(&parser, buf, len);
-	while (rv == 0) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			rv = config_walk_syntax(ctx, &parser, buf, len);
-			break;
-		}
-		rv = config_walk_one(ctx, stack, &depth, &ndocs, &ev);
-		yaml_event_delete(&ev);
-	}
-	while (depth > 0)
-		free(stack[--depth].path);
-	yaml_parser_delete(&parser);
-	if (rv == -1)
-		return (-1);
-	if (ctx->npos == 0)
-		return (config_errx(ctx, "empty configuration, expected a "
-		    "mapping of configuration keys"));
-	return (0);
-}
-
-/* Read the whole file, bounded, so the walk and libcyaml see one text. */
-static int
-config_read(struct config_ctx *ctx, unsigned char **bufp, size_t *lenp)
-{
-	struct stat	 st;
-	unsigned char	*buf;
-	ssize_t		 n;
-	size_t		 len = 0;
-	int		 fd;
-
-	if ((fd = open(ctx->file, O_RDONLY | O_CLOEXEC)) == -1)
-		return (config_errx(ctx, "cannot open: %s", strerror(errno)));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return (config_errx(ctx, "not a regular file"));
-	}
-	if ((buf = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
-		close(fd);
-		return (config_errx(ctx, "out of memory"));
-	}
-	while ((n = read(fd, buf + len, CONFIG_MAX_FILE + 1 - len)) > 0 &&
-	    len + n <= CONFIG_MAX_FILE)
-		len += n;
-	close(fd);
-	if (n != 0) {
-		free(buf);
-		if (n > 0)
-			return (config_errx(ctx, "larger than %d bytes",
-			    CONFIG_MAX_FILE));
-		return (config_errx(ctx, "cannot read: %s", strerror(errno)));
-	}
-	*bufp = buf;
-	*lenp = len;
-	return (0);
-}
-
-/* Parse one libcyaml backtrace line ("  in mapping field 'x' (...)"). */
-static void
-config_cyaml_frame(struct config_ctx *ctx, const char *line)
-{
-	struct config_frame	*f;
-
-	if (ctx->nframes == CONFIG_MAX_FRAMES)
-		return;
-	f = &ctx->frames[ctx->nframes];
-	memset(f, 0, sizeof(*f));
-	if (sscanf(line, " in mapping field '%63[^']'", f->name) == 1)
-		f->kind = 'f';
-	else if (sscanf(line, " in sequence entry '%u'", &f->entry) == 1)
-		f->kind = 'e';
-	else if (strncmp(line, "  in mapping", 12) == 0)
-		f->kind = 'm';
-	else
-		return;
-	ctx->nframes++;
-}
-
-/*
- * libcyaml log callback: keep the first error message and the backtrace
- * that follows it, to be turned into one message by config_cyaml_error().
- */
-static void
-config_cyaml_log(cyaml_log_t level, void *arg, const char *fmt, va_list ap)
-{
-	struct config_ctx	*ctx = arg;
-	char			 line[CONFIG_MSGLEN];
-	size_t			 n;
-
-	if (level < CYAML_LOG_ERROR)
-		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '.'))
-		line[--n] = '\0';
-	if (strncmp(line, "  in ", 5) == 0)
-		config_cyaml_frame(ctx, line);
-	else if (ctx->cymsg[0] == '\0' && strstr(line, "Backtrace") == NULL)
-		snprintf(ctx->cymsg, sizeof(ctx->cymsg), "%s",
-		    strncmp(line, "Load: ", 6) == 0 ? line + 6 : line);
-}
-
-/*
- * Path of the node libcyaml complained about, from its backtrace (printed
- * innermost first). With drop, leave out the innermost field or entry:
- * that gives the container for "missing key" and "too many entries".
- */
-static void
-config_cyaml_path(struct config_ctx *ctx, int drop, char *buf, size_t len)
-{
-	const struct config_frame	*f;
-	size_t				 n;
-	unsigned			 i, last = 0;
-
-	buf[0] = '\0';
-	if (drop && ctx->nframes > 0 && ctx->frames[0].kind != 'm')
-		last = 1;
-	for (i = ctx->nframes; i > last; i--) {
-		f = &ctx->frames[i - 1];
-		n = strlen(buf);
-		if (f->kind == 'f')
-			snprintf(buf + n, len - n, "%s%s", n ? "." : "",
-			    f->name);
-		else if (f->kind == 'e' && f->entry > 0)
-			snprintf(buf + n, len - n, "[%u]", f->entry - 1);
-	}
-}
-
-/* What a value of this key must look like, for a type error. */
-static const char *
-config_expect(const char *msg, const char *leaf)
-{
-	if (strcmp(leaf, "role") == 0)
-		return ("'feed' or 'subscriber'");
-	if (strcmp(leaf, "tls") == 0)
-		return ("'on' or 'off'");
-	if (strstr(msg, "Expecting MAPPING") != NULL)
-		return ("a mapping");
-	if (strstr(msg, "Expecting SEQUENCE") != NULL)
-		return ("a sequence");
-	if (strstr(msg, "Expecting STRING") != NULL ||
-	    strstr(msg, "Expecting SCALAR") != NULL)
-		return ("a string");
-	if (strstr(msg, "FLOAT") != NULL)
-		return ("a number");
-	if (strstr(msg, "INT") != NULL || strstr(msg, "int") != NULL)
-		return ("an unsigned integer");
-	return (NULL);
-}
-
-/* A value libcyaml refused: say what the key expects and what it got. */
-static int
-config_cyaml_value(struct config_ctx *ctx, const char *path)
-{
-	const struct config_pos	*p = config_pos_find(ctx, path);
-	const char		*leaf = config_leaf(path), *want;
-	char			 got[CONFIG_MSGLEN];
-
-	if ((want = config_expect(ctx->cymsg, leaf)) == NULL)
-		return (config_errpos(ctx, config_mark(ctx, path), "'%s': %s",
-		    leaf, ctx->cymsg));
-	if (p != NULL && p->kind == YAML_SCALAR_EVENT)
-		snprintf(got, sizeof(got), "'%s'", p->text);
-	else
-		snprintf(got, sizeof(got), "%s", p != NULL ?
-		    config_kind_name(p->kind) : "nothing");
-	return (config_errpos(ctx, config_mark(ctx, path),
-	    "'%s' expects %s, got %s", leaf, want, got));
-}
-
-/* Turn what libcyaml logged into one file:line:column message. */
-static int
-config_cyaml_error(struct config_ctx *ctx, cyaml_err_t e)
-{
-	char		 path[CONFIG_MSGLEN], full[CONFIG_MSGLEN * 2 + 2];
-	char		 where[CONFIG_MSGLEN + 8];
-	const char	*arg = strstr(ctx->cymsg, ": ");
-	unsigned	 n = 0;
-
-	arg = arg != NULL ? arg + 2 : "";
-	config_cyaml_path(ctx, e == CYAML_ERR_MAPPING_FIELD_MISSING ||
-	    e == CYAML_ERR_SEQUENCE_ENTRIES_MIN ||
-	    e == CYAML_ERR_SEQUENCE_ENTRIES_MAX, path, sizeof(path));
-	config_where(path, where, sizeof(where));
-	switch (e) {
-	case CYAML_ERR_OOM:
-		return (config_errx(ctx, "out of memory"));
-	case CYAML_ERR_INVALID_KEY:
-		snprintf(full, sizeof(full), "%s%s%s", path,
-		    path[0] ? "." : "", arg);
-		return (config_errpos(ctx, config_keymark(ctx, full),
-		    "unknown key '%s' %s", arg, where));
-	case CYAML_ERR_MAPPING_FIELD_MISSING:
-		return (config_errpos(ctx, config_mark(ctx, path),
-		    "missing required key '%s' %s", arg, where));
-	case CYAML_ERR_SEQUENCE_ENTRIES_MIN:
-		return (config_errpos(ctx, config_mark(ctx, path),
-		    "'%s' needs at least one entry", config_leaf(path)));
-	case CYAML_ERR_SEQUENCE_ENTRIES_MAX:
-		sscanf(ctx->cymsg, "Excessive entries (%u", &n);
-		return (config_errpos(ctx, config_mark(ctx, path),
-		    "'%s' has more than %u entries", config_leaf(path), n));
-	case CYAML_ERR_INVALID_VALUE:
-		return (config_cyaml_value(ctx, path));
-	default:
-		return (config_errpos(ctx, config_mark(ctx, path), "%s",
-		    ctx->cymsg[0] ? ctx->cymsg : cyaml_strerror(e)));
-	}
-}
-
-/* Load the text against the schema into *rawp. */
-static int
-config_cyaml_load(struct config_ctx *ctx, const unsigned char *buf,
-    size_t len, const cyaml_config_t *cy, struct config_raw **rawp)
-{
-	cyaml_err_t	e;
-
-	*rawp = NULL;
-	e = cyaml_load_data(buf, len, cy, &config_schema, (void **)rawp, NULL);
-	if (e != CYAML_OK)
-		return (config_cyaml_error(ctx, e));
-	if (*rawp == NULL)
-		return (config_errx(ctx, "empty configuration"));
-	return (0);
-}
-
-/*
- * Strict decimal: libcyaml 1.3 reads "64k" as 64, "1.5" as 1 and "010" as
- * octal 8, so every number is checked again on its text.
- */
-static int
-config_uint_text(const char *s)
-{
-	const char	*p;
-
-	if (s == NULL || *s == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return (0);
-	for (p = s; *p != '\0'; p++)
-		if (*p < '0' || *p > '9')
-			return (0);
-	return (1);
-}
-
-/* A finite decimal number, nothing after it. */
-static int
-config_float_text(const char *s, double *v)
-{
-	char	*end;
-
-	if (s == NULL || *s == '\0' || strspn(s, "0123456789+-.eE") !=
-	    strlen(s))
-		return (0);
-	errno = 0;
-	*v = strtod(s, &end);
-	return (*end == '\0' && errno == 0 && isfinite(*v));
-}
+/* What the enum-like keys take, for "'tls' expects 'on' or 'off'". */
+static const struct yamlerr_expect config_expects[] = {
+	{ "role", "'feed' or 'subscriber'" },
+	{ "tls", "'on' or 'off'" },
+	{ "federation", "'true' or 'false'" },
+	{ NULL, NULL }
+};
 
 /* Apply one unsigned setting: its default, or the file's checked value. */
 static int
-config_uint(struct config_ctx *ctx, const struct config_uint_spec *u,
+config_uint(struct yamlerr *ctx, const struct config_uint_spec *u,
     struct config *cfg)
 {
-	const struct config_pos	*p = config_pos_find(ctx, u->path);
+	const struct yamlerr_pos	*p = yamlerr_find(ctx, u->path);
 	uint32_t		*out = (uint32_t *)((char *)cfg + u->off);
 	unsigned long long	 v;
 
 	*out = u->def;
 	if (p == NULL)
 		return (0);
-	if (!config_uint_text(p->text))
-		return (config_errpos(ctx, &p->val, "'%s' expects an unsigned "
-		    "integer, got '%s'", config_leaf(u->path), p->text));
+	if (!yamlerr_uint_text(p->text))
+		return (yamlerr_errpos(ctx, &p->val, "'%s' expects an unsigned "
+		    "integer, got '%s'", yamlerr_leaf(u->path), p->text));
 	errno = 0;
 	v = strtoull(p->text, NULL, 10);
 	if (errno != 0 || v < u->min || v > u->max)
-		return (config_errpos(ctx, &p->val, "'%s' must be in "
-		    "%" PRIu32 "..%" PRIu32 ", got %s", config_leaf(u->path),
+		return (yamlerr_errpos(ctx, &p->val, "'%s' must be in "
+		    "%" PRIu32 "..%" PRIu32 ", got %s", yamlerr_leaf(u->path),
 		    u->min, u->max, p->text));
 	*out = (uint32_t)v;
 	return (0);
@@ -975,17 +326,17 @@ config_uint(struct config_ctx *ctx, const struct config_uint_spec *u,
 
 /* Apply one floating-point setting with its default. */
 static int
-config_double(struct config_ctx *ctx, const char *path, double def,
+config_double(struct yamlerr *ctx, const char *path, double def,
     double *out)
 {
-	const struct config_pos	*p = config_pos_find(ctx, path);
+	const struct yamlerr_pos	*p = yamlerr_find(ctx, path);
 
 	*out = def;
 	if (p == NULL)
 		return (0);
-	if (!config_float_text(p->text, out))
-		return (config_errpos(ctx, &p->val, "'%s' expects a finite "
-		    "number, got '%s'", config_leaf(path), p->text));
+	if (!yamlerr_float_text(p->text, out))
+		return (yamlerr_errpos(ctx, &p->val, "'%s' expects a finite "
+		    "number, got '%s'", yamlerr_leaf(path), p->text));
 	return (0);
 }
 
@@ -1012,24 +363,24 @@ config_id_valid(const char *s, size_t max)
 
 /* Copy a string the caller will own; 0 or -1 (out of memory). */
 static int
-config_strdup(struct config_ctx *ctx, char **dst, const char *src)
+config_strdup(struct yamlerr *ctx, char **dst, const char *src)
 {
 	if ((*dst = strdup(src)) == NULL)
-		return (config_errx(ctx, "out of memory"));
+		return (yamlerr_errx(ctx, "out of memory"));
 	return (0);
 }
 
 /* Check and copy name and nation. */
 static int
-config_build_top(struct config_ctx *ctx, const struct config_raw *r,
+config_build_top(struct yamlerr *ctx, const struct config_raw *r,
     struct config *cfg)
 {
 	if (!config_id_valid(r->name, CONFIG_NAME_LEN - 1))
-		return (config_errpos(ctx, config_mark(ctx, "name"),
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, "name"),
 		    "name '%s' must be 1..%d characters of A-Z a-z 0-9 - _ .",
 		    r->name, CONFIG_NAME_LEN - 1));
 	if (!config_nation_valid(r->nation))
-		return (config_errpos(ctx, config_mark(ctx, "nation"),
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, "nation"),
 		    "nation '%s' is not an ISO 3166 alpha-3 code "
 		    "(three upper-case letters)", r->nation));
 	if (config_strdup(ctx, &cfg->name, r->name) == -1 ||
@@ -1054,11 +405,11 @@ config_loopback(const char *address)
 
 /* Check and copy one listener. */
 static int
-config_build_listen(struct config_ctx *ctx, const char *name,
+config_build_listen(struct yamlerr *ctx, const char *name,
     const struct config_raw_listen *r, uint16_t defport,
     struct config_listen *l)
 {
-	const struct config_pos	*p;
+	const struct yamlerr_pos	*p;
 	unsigned char		 any[sizeof(struct in6_addr)];
 	char			 path[64];
 
@@ -1068,23 +419,23 @@ config_build_listen(struct config_ctx *ctx, const char *name,
 		return (-1);
 	if (inet_pton(AF_INET, l->address, any) != 1 &&
 	    inet_pton(AF_INET6, l->address, any) != 1)
-		return (config_errpos(ctx, config_mark(ctx, path), "address "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "address "
 		    "'%s' is not a numeric IPv4 or IPv6 address", l->address));
 	snprintf(path, sizeof(path), "listen.%s.port", name);
 	l->port = defport;
-	if ((p = config_pos_find(ctx, path)) != NULL) {
-		if (!config_uint_text(p->text))
-			return (config_errpos(ctx, &p->val, "'port' expects an "
+	if ((p = yamlerr_find(ctx, path)) != NULL) {
+		if (!yamlerr_uint_text(p->text))
+			return (yamlerr_errpos(ctx, &p->val, "'port' expects an "
 			    "unsigned integer, got '%s'", p->text));
 		if (r->port < 1 || r->port > 65535)
-			return (config_errpos(ctx, &p->val, "'port' must be "
+			return (yamlerr_errpos(ctx, &p->val, "'port' must be "
 			    "in 1..65535, got %s", p->text));
 		l->port = (uint16_t)r->port;
 	}
 	snprintf(path, sizeof(path), "listen.%s.tls", name);
-	l->tls = config_pos_find(ctx, path) == NULL ? 1 : r->tls;
+	l->tls = yamlerr_find(ctx, path) == NULL ? 1 : r->tls;
 	if (!l->tls && !config_loopback(l->address))
-		return (config_errpos(ctx, config_mark(ctx, path), "'tls: off' "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "'tls: off' "
 		    "is allowed only on a loopback address (127.0.0.0/8 or "
 		    "::1), not '%s'", l->address));
 	return (0);
@@ -1122,7 +473,7 @@ config_listen_clash(const struct config_listen *a,
 
 /* Both listeners, then the pair. */
 static int
-config_build_listens(struct config_ctx *ctx, const struct config_raw *r,
+config_build_listens(struct yamlerr *ctx, const struct config_raw *r,
     struct config *cfg)
 {
 	if (config_build_listen(ctx, "feeds", &r->listen.feeds,
@@ -1131,7 +482,7 @@ config_build_listens(struct config_ctx *ctx, const struct config_raw *r,
 	    CONFIG_DEF_SUBS_PORT, &cfg->subscribers) == -1)
 		return (-1);
 	if (config_listen_clash(&cfg->feeds, &cfg->subscribers))
-		return (config_errpos(ctx, config_mark(ctx,
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx,
 		    "listen.subscribers.port"), "subscribers listener "
 		    "%s port %u clashes with the feeds listener %s port %u",
 		    cfg->subscribers.address, cfg->subscribers.port,
@@ -1141,20 +492,20 @@ config_build_listens(struct config_ctx *ctx, const struct config_raw *r,
 
 /* Resolve a path against the config file's directory. */
 static int
-config_resolve(struct config_ctx *ctx, const char *path, char **out)
+config_resolve(struct yamlerr *ctx, const char *path, char **out)
 {
 	if (path[0] == '/')
 		return (config_strdup(ctx, out, path));
 	if (asprintf(out, "%s/%s", ctx->dir, path) == -1) {
 		*out = NULL;
-		return (config_errx(ctx, "out of memory"));
+		return (yamlerr_errx(ctx, "out of memory"));
 	}
 	return (0);
 }
 
 /* A TLS file must exist and be readable now; the daemon loads it later. */
 static int
-config_build_tlsfile(struct config_ctx *ctx, const char *key,
+config_build_tlsfile(struct yamlerr *ctx, const char *key,
     const char *given, char **out)
 {
 	struct stat	 st;
@@ -1164,7 +515,7 @@ config_build_tlsfile(struct config_ctx *ctx, const char *key,
 
 	snprintf(path, sizeof(path), "tls.%s", key);
 	if (given[0] == '\0')
-		return (config_errpos(ctx, config_mark(ctx, path),
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
 		    "'%s' must name a file", key));
 	if (config_resolve(ctx, given, out) == -1)
 		return (-1);
@@ -1177,14 +528,14 @@ config_build_tlsfile(struct config_ctx *ctx, const char *key,
 	if (fd != -1)
 		close(fd);
 	if (why != NULL)
-		return (config_errpos(ctx, config_mark(ctx, path),
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
 		    "cannot read tls %s file '%s': %s", key, *out, why));
 	return (0);
 }
 
 /* The tls section: required when a listener has TLS on. */
 static int
-config_build_tls(struct config_ctx *ctx, const struct config_raw *r,
+config_build_tls(struct yamlerr *ctx, const struct config_raw *r,
     struct config *cfg)
 {
 	const char	*need = NULL;
@@ -1193,10 +544,10 @@ config_build_tls(struct config_ctx *ctx, const struct config_raw *r,
 		need = "feeds";
 	else if (cfg->subscribers.tls)
 		need = "subscribers";
-	if (config_pos_find(ctx, "tls") == NULL) {
+	if (yamlerr_find(ctx, "tls") == NULL) {
 		if (need == NULL)
 			return (0);
-		return (config_errpos(ctx, config_mark(ctx, need[0] == 'f' ?
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, need[0] == 'f' ?
 		    "listen.feeds" : "listen.subscribers"), "listener '%s' "
 		    "has tls on but there is no 'tls' section (ca, cert, key)",
 		    need));
@@ -1210,15 +561,15 @@ config_build_tls(struct config_ctx *ctx, const struct config_raw *r,
 
 /* log, limits and correlator: defaults, then ranges. */
 static int
-config_build_tuning(struct config_ctx *ctx, const struct config_raw *r,
+config_build_tuning(struct yamlerr *ctx, const struct config_raw *r,
     struct config *cfg)
 {
-	const struct config_pos	*p;
+	const struct yamlerr_pos	*p;
 	size_t			 i;
 
 	if (r->log.file != NULL) {
 		if (r->log.file[0] == '\0')
-			return (config_errpos(ctx, config_mark(ctx,
+			return (yamlerr_errpos(ctx, yamlerr_mark(ctx,
 			    "log.file"), "'file' must name a file"));
 		if (config_resolve(ctx, r->log.file, &cfg->log_file) == -1)
 			return (-1);
@@ -1227,9 +578,9 @@ config_build_tuning(struct config_ctx *ctx, const struct config_raw *r,
 		if (config_uint(ctx, &config_uints[i], cfg) == -1)
 			return (-1);
 	if (cfg->limits.max_sources < cfg->limits.max_tracks) {
-		p = config_pos_find(ctx, "limits.max_sources");
-		return (config_errpos(ctx, p != NULL ? &p->val :
-		    config_mark(ctx, "limits.max_tracks"), "'max_sources' (%"
+		p = yamlerr_find(ctx, "limits.max_sources");
+		return (yamlerr_errpos(ctx, p != NULL ? &p->val :
+		    yamlerr_mark(ctx, "limits.max_tracks"), "'max_sources' (%"
 		    PRIu32 ") must be at least 'max_tracks' (%" PRIu32 ")",
 		    cfg->limits.max_sources, cfg->limits.max_tracks));
 	}
@@ -1240,20 +591,98 @@ config_build_tuning(struct config_ctx *ctx, const struct config_raw *r,
 		return (-1);
 	if (!(cfg->correlator.gate_chi2 > 0 &&
 	    cfg->correlator.gate_chi2 <= 1000))
-		return (config_errpos(ctx, config_mark(ctx,
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx,
 		    "correlator.gate_chi2"), "'gate_chi2' must be in "
 		    "(0, 1000], got %g", cfg->correlator.gate_chi2));
 	if (!(cfg->correlator.cell_m >= 1000 &&
 	    cfg->correlator.cell_m <= 10000000))
-		return (config_errpos(ctx, config_mark(ctx,
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx,
 		    "correlator.cell_m"), "'cell_m' must be in "
 		    "1000..10000000, got %g", cfg->correlator.cell_m));
 	return (0);
 }
 
+/* Value of one hex digit, or -1. */
+static int
+config_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/*
+ * A subscriber's secret: 32..128 hex digits, an even count, decoded to
+ * bytes. Feeds have no use for one, so a feed with a secret is an error.
+ */
+static int
+config_build_secret(struct yamlerr *ctx, unsigned i,
+    const struct config_raw_identity *r, struct config_identity *id)
+{
+	char	path[64];
+	size_t	n, j;
+
+	if (r->secret == NULL)
+		return (0);
+	snprintf(path, sizeof(path), "identities[%u].secret", i);
+	if (r->role != CONFIG_ROLE_SUBSCRIBER)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "feed "
+		    "'%s' must not have 'secret' (subscribers only)", r->id));
+	n = strlen(r->secret);
+	for (j = 0; j < n; j++)
+		if (config_hexval(r->secret[j]) == -1)
+			break;
+	if (j < n || n % 2 != 0 || n < CONFIG_SECRET_MIN * 2 ||
+	    n > CONFIG_SECRET_MAX * 2)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "'secret' "
+		    "must be %d..%d hex digits, an even count",
+		    CONFIG_SECRET_MIN * 2, CONFIG_SECRET_MAX * 2));
+	if ((id->secret = malloc(n / 2)) == NULL)
+		return (yamlerr_errx(ctx, "out of memory"));
+	for (j = 0; j < n / 2; j++)
+		id->secret[j] = (unsigned char)(config_hexval(r->secret[2 * j])
+		    << 4 | config_hexval(r->secret[2 * j + 1]));
+	id->secretlen = n / 2;
+	return (0);
+}
+
+/* federation and peer_daemon_nation: feeds only, and only together. */
+static int
+config_build_federation(struct yamlerr *ctx, unsigned i,
+    const struct config_raw_identity *r, struct config_identity *id)
+{
+	char	path[64];
+
+	snprintf(path, sizeof(path), "identities[%u].federation", i);
+	if (r->federation && r->role != CONFIG_ROLE_FEED)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+		    "subscriber '%s' cannot be a federation link (feeds "
+		    "only)", r->id));
+	if (r->federation && r->peer_daemon_nation == NULL)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "federation "
+		    "feed '%s' must name 'peer_daemon_nation'", r->id));
+	snprintf(path, sizeof(path), "identities[%u].peer_daemon_nation", i);
+	if (!r->federation && r->peer_daemon_nation != NULL)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+		    "'peer_daemon_nation' needs 'federation: true'"));
+	if (!r->federation)
+		return (0);
+	if (!config_nation_valid(r->peer_daemon_nation))
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "nation "
+		    "'%s' is not an ISO 3166 alpha-3 code (three upper-case "
+		    "letters)", r->peer_daemon_nation));
+	id->federation = 1;
+	return (config_strdup(ctx, &id->peer_daemon_nation,
+	    r->peer_daemon_nation));
+}
+
 /* Check and copy one identity. */
 static int
-config_build_identity(struct config_ctx *ctx, unsigned i,
+config_build_identity(struct yamlerr *ctx, unsigned i,
     const struct config_raw_identity *r, struct config_identity *id)
 {
 	char		path[64];
@@ -1261,38 +690,40 @@ config_build_identity(struct config_ctx *ctx, unsigned i,
 
 	snprintf(path, sizeof(path), "identities[%u].id", i);
 	if (!config_id_valid(r->id, TF_ID_LEN - 1))
-		return (config_errpos(ctx, config_mark(ctx, path), "id '%s' "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "id '%s' "
 		    "must be 1..%d characters of A-Z a-z 0-9 - _ .", r->id,
 		    TF_ID_LEN - 1));
 	snprintf(path, sizeof(path), "identities[%u].nation", i);
 	if (!config_nation_valid(r->nation))
-		return (config_errpos(ctx, config_mark(ctx, path), "nation "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "nation "
 		    "'%s' is not an ISO 3166 alpha-3 code (three upper-case "
 		    "letters)", r->nation));
 	snprintf(path, sizeof(path), "identities[%u].sensors", i);
-	if (r->role == CONFIG_ROLE_FEED && r->nsensors == 0)
-		return (config_errpos(ctx, config_mark(ctx, path), "feed '%s' "
+	if (r->role == CONFIG_ROLE_FEED && r->nsensors == 0 && !r->federation)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "feed '%s' "
 		    "must list at least one sensor in 'sensors'", r->id));
 	if (r->role == CONFIG_ROLE_SUBSCRIBER &&
-	    config_pos_find(ctx, path) != NULL)
-		return (config_errpos(ctx, config_mark(ctx, path), "subscriber "
+	    yamlerr_find(ctx, path) != NULL)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "subscriber "
 		    "'%s' must not have 'sensors'", r->id));
 	for (j = 0; j < r->nsensors; j++) {
 		snprintf(path, sizeof(path), "identities[%u].sensors[%u]",
 		    i, j);
 		if (!config_id_valid(r->sensors[j], TF_ID_LEN - 1))
-			return (config_errpos(ctx, config_mark(ctx, path),
+			return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
 			    "sensor id '%s' must be 1..%d characters of "
 			    "A-Z a-z 0-9 - _ .", r->sensors[j], TF_ID_LEN - 1));
 	}
 	id->role = r->role;
 	if (config_strdup(ctx, &id->id, r->id) == -1 ||
-	    config_strdup(ctx, &id->nation, r->nation) == -1)
+	    config_strdup(ctx, &id->nation, r->nation) == -1 ||
+	    config_build_secret(ctx, i, r, id) == -1 ||
+	    config_build_federation(ctx, i, r, id) == -1)
 		return (-1);
 	if (r->nsensors == 0)
 		return (0);
 	if ((id->sensors = calloc(r->nsensors, sizeof(char *))) == NULL)
-		return (config_errx(ctx, "out of memory"));
+		return (yamlerr_errx(ctx, "out of memory"));
 	for (j = 0; j < r->nsensors; j++, id->nsensors++)
 		if (config_strdup(ctx, &id->sensors[j], r->sensors[j]) == -1)
 			return (-1);
@@ -1339,7 +770,7 @@ config_claim_path(const struct config_claim *c, char *buf, size_t len)
  * the file.
  */
 static int
-config_claims_unique(struct config_ctx *ctx, struct config_claim *c,
+config_claims_unique(struct yamlerr *ctx, struct config_claim *c,
     size_t n, const struct config *cfg)
 {
 	const struct config_claim	*dup = NULL, *first = NULL;
@@ -1362,26 +793,26 @@ config_claims_unique(struct config_ctx *ctx, struct config_claim *c,
 	if (dup == NULL)
 		return (0);
 	config_claim_path(first, path, sizeof(path));
-	line = (m = config_mark(ctx, path)) != NULL ? m->line + 1 : 0;
+	line = (m = yamlerr_mark(ctx, path)) != NULL ? m->line + 1 : 0;
 	config_claim_path(dup, path, sizeof(path));
 	if (dup->sensor == UINT_MAX)
-		return (config_errpos(ctx, config_mark(ctx, path), "duplicate "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "duplicate "
 		    "identity id '%s' (first at line %zu)", dup->name, line));
-	return (config_errpos(ctx, config_mark(ctx, path), "sensor '%s' is "
+	return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "sensor '%s' is "
 	    "already claimed by identity '%s' at line %zu", dup->name,
 	    cfg->identities[first->ident].id, line));
 }
 
 /* Identity ids unique among identities, sensor ids among sensors. */
 static int
-config_check_unique(struct config_ctx *ctx, const struct config *cfg)
+config_check_unique(struct yamlerr *ctx, const struct config *cfg)
 {
 	struct config_claim	*c;
 	size_t			 n = 0, i, j;
 	int			 rv;
 
 	if ((c = calloc(cfg->nidentities, sizeof(*c))) == NULL)
-		return (config_errx(ctx, "out of memory"));
+		return (yamlerr_errx(ctx, "out of memory"));
 	for (i = 0; i < cfg->nidentities; i++) {
 		c[i].name = cfg->identities[i].id;
 		c[i].ident = i;
@@ -1396,7 +827,7 @@ config_check_unique(struct config_ctx *ctx, const struct config *cfg)
 	if (n == 0)
 		return (0);
 	if ((c = calloc(n, sizeof(*c))) == NULL)
-		return (config_errx(ctx, "out of memory"));
+		return (yamlerr_errx(ctx, "out of memory"));
 	for (n = 0, i = 0; i < cfg->nidentities; i++)
 		for (j = 0; j < cfg->identities[i].nsensors; j++, n++) {
 			c[n].name = cfg->identities[i].sensors[j];
@@ -1410,14 +841,14 @@ config_check_unique(struct config_ctx *ctx, const struct config *cfg)
 
 /* All identities, then uniqueness across them. */
 static int
-config_build_identities(struct config_ctx *ctx, const struct config_raw *r,
+config_build_identities(struct yamlerr *ctx, const struct config_raw *r,
     struct config *cfg)
 {
 	unsigned	i;
 
 	cfg->identities = calloc(r->nidentities, sizeof(*cfg->identities));
 	if (cfg->identities == NULL)
-		return (config_errx(ctx, "out of memory"));
+		return (yamlerr_errx(ctx, "out of memory"));
 	for (i = 0; i < r->nidentities; i++, cfg->nidentities++)
 		if (config_build_identity(ctx, i, &r->identities[i],
 		    &cfg->identities[i]) == -1) {
@@ -1427,14 +858,101 @@ config_build_identities(struct config_ctx *ctx, const struct config_raw *r,
 	return (config_check_unique(ctx, cfg));
 }
 
+/* The policy directory must be a directory now; policy.c reads it later. */
+static int
+config_build_policy_dir(struct yamlerr *ctx, const struct config_raw *r,
+    struct config *cfg)
+{
+	struct stat	st;
+
+	if (r->policy_dir == NULL)
+		return (0);
+	if (r->policy_dir[0] == '\0')
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, "policy_dir"),
+		    "'policy_dir' must name a directory"));
+	if (config_resolve(ctx, r->policy_dir, &cfg->policy_dir) == -1)
+		return (-1);
+	if (stat(cfg->policy_dir, &st) == -1)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, "policy_dir"),
+		    "cannot read policy_dir '%s': %s", cfg->policy_dir,
+		    strerror(errno)));
+	if (!S_ISDIR(st.st_mode))
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, "policy_dir"),
+		    "policy_dir '%s' is not a directory", cfg->policy_dir));
+	return (0);
+}
+
+/* Check and copy one row of the classification table. */
+static int
+config_build_class(struct yamlerr *ctx, unsigned i,
+    const struct config_raw_class *r, struct config *cfg)
+{
+	struct config_classification	*c = &cfg->classifications[i];
+	const yaml_mark_t		*m;
+	char				 path[64];
+	unsigned			 j;
+
+	snprintf(path, sizeof(path), "classifications[%u].nation", i);
+	if (!config_nation_valid(r->nation))
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "nation "
+		    "'%s' is not an ISO 3166 alpha-3 code (three upper-case "
+		    "letters)", r->nation));
+	snprintf(path, sizeof(path), "classifications[%u].level", i);
+	if (r->level[0] == '\0' || strlen(r->level) >= CONFIG_LEVEL_LEN)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "'level' "
+		    "must be 1..%d characters", CONFIG_LEVEL_LEN - 1));
+	for (j = 0; j < i; j++) {
+		if (strcmp(cfg->classifications[j].nation, r->nation) != 0 ||
+		    strcmp(cfg->classifications[j].level, r->level) != 0)
+			continue;
+		snprintf(path, sizeof(path), "classifications[%u]", j);
+		m = yamlerr_mark(ctx, path);
+		snprintf(path, sizeof(path), "classifications[%u].level", i);
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "duplicate "
+		    "level '%s' of %s (first at line %zu)", r->level,
+		    r->nation, m != NULL ? m->line + 1 : 0));
+	}
+	snprintf(path, sizeof(path), "classifications[%u].common", i);
+	if (config_class_parse(r->common, &c->cls) == -1)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "common "
+		    "level '%s' must be one of unclassified, restricted, "
+		    "confidential, secret, top-secret", r->common));
+	memcpy(c->nation, r->nation, TF_NATION_LEN);
+	return (config_strdup(ctx, &c->level, r->level));
+}
+
+/* policy_dir and the classification equivalence table. */
+static int
+config_build_policy(struct yamlerr *ctx, const struct config_raw *r,
+    struct config *cfg)
+{
+	unsigned	i;
+
+	if (config_build_policy_dir(ctx, r, cfg) == -1)
+		return (-1);
+	if (r->nclassifications == 0)
+		return (0);
+	cfg->classifications = calloc(r->nclassifications,
+	    sizeof(*cfg->classifications));
+	if (cfg->classifications == NULL)
+		return (yamlerr_errx(ctx, "out of memory"));
+	for (i = 0; i < r->nclassifications; i++) {
+		cfg->nclassifications++;	/* so config_free frees it */
+		if (config_build_class(ctx, i, &r->classifications[i],
+		    cfg) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Build the public struct from what libcyaml read, checking as we go. */
 static struct config *
-config_build(struct config_ctx *ctx, const struct config_raw *r)
+config_build(struct yamlerr *ctx, const struct config_raw *r)
 {
 	struct config	*cfg;
 
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
-		config_errx(ctx, "out of memory");
+		yamlerr_errx(ctx, "out of memory");
 		return (NULL);
 	}
 	if (config_strdup(ctx, &cfg->path, ctx->file) == -1 ||
@@ -1442,7 +960,8 @@ config_build(struct config_ctx *ctx, const struct config_raw *r)
 	    config_build_listens(ctx, r, cfg) == -1 ||
 	    config_build_tls(ctx, r, cfg) == -1 ||
 	    config_build_tuning(ctx, r, cfg) == -1 ||
-	    config_build_identities(ctx, r, cfg) == -1) {
+	    config_build_identities(ctx, r, cfg) == -1 ||
+	    config_build_policy(ctx, r, cfg) == -1) {
 		config_free(cfg);
 		return (NULL);
 	}
@@ -1451,12 +970,12 @@ config_build(struct config_ctx *ctx, const struct config_raw *r)
 
 /* The directory relative paths in the file are resolved against. */
 static int
-config_dir(struct config_ctx *ctx)
+config_dir(struct yamlerr *ctx)
 {
 	char	*real, *slash;
 
 	if ((real = realpath(ctx->file, NULL)) == NULL)
-		return (config_errx(ctx, "cannot open: %s", strerror(errno)));
+		return (yamlerr_errx(ctx, "cannot open: %s", strerror(errno)));
 	if ((slash = strrchr(real, '/')) != NULL)
 		*(slash == real ? slash + 1 : slash) = '\0';
 	ctx->dir = real;
@@ -1467,35 +986,26 @@ config_dir(struct config_ctx *ctx)
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
-	struct config_ctx	 ctx;
+	struct yamlerr		 ctx;
 	struct config_raw	*raw = NULL;
 	struct config		*cfg = NULL;
 	unsigned char		*buf = NULL;
 	size_t			 len = 0;
 	cyaml_config_t		 cy;
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.file = path;
-	ctx.err = err;
-	ctx.errlen = errlen;
-	memset(&cy, 0, sizeof(cy));
-	cy.log_fn = config_cyaml_log;
-	cy.log_ctx = &ctx;
-	cy.mem_fn = cyaml_mem;
-	cy.log_level = CYAML_LOG_ERROR;
-	cy.flags = CYAML_CFG_NO_ALIAS;
-	if (errlen > 0)
-		err[0] = '\0';
-	if (config_read(&ctx, &buf, &len) == 0 &&
+	yamlerr_init(&ctx, path, "configuration", config_expects, err, errlen);
+	yamlerr_cyaml_config(&ctx, &cy);
+	if (yamlerr_read(&ctx, CONFIG_MAX_FILE, &buf, &len) == 0 &&
 	    config_dir(&ctx) == 0 &&
-	    config_walk(&ctx, buf, len) == 0 &&
-	    config_cyaml_load(&ctx, buf, len, &cy, &raw) == 0)
+	    yamlerr_walk(&ctx, buf, len) == 0 &&
+	    yamlerr_cyaml_load(&ctx, buf, len, &cy, &config_schema,
+	    (void **)&raw) == 0)
 		cfg = config_build(&ctx, raw);
 	if (raw != NULL)
 		cyaml_free(&cy, &config_schema, raw, 0);
 	free(buf);
 	free(ctx.dir);
-	config_pos_free(&ctx);
+	yamlerr_free(&ctx);
 	return (cfg);
 }
 
@@ -1515,8 +1025,14 @@ config_free(struct config *cfg)
 		free(id->sensors);
 		free(id->id);
 		free(id->nation);
+		free(id->secret);
+		free(id->peer_daemon_nation);
 	}
 	free(cfg->identities);
+	for (i = 0; i < cfg->nclassifications; i++)
+		free(cfg->classifications[i].level);
+	free(cfg->classifications);
+	free(cfg->policy_dir);
 	free(cfg->feeds.address);
 	free(cfg->subscribers.address);
 	free(cfg->path);
@@ -1571,6 +1087,70 @@ config_role_name(enum config_role role)
 	return ("unknown");
 }
 
+/* Common level names, indexed by enum tf_class (NONE has none). */
+static const char *const config_class_names[TF_CLASS_MAX] = {
+	NULL, "unclassified", "restricted", "confidential", "secret",
+	"top-secret"
+};
+
+/* A common level by name; 0, or -1 if it is not one. */
+int
+config_class_parse(const char *s, enum tf_class *cls)
+{
+	int	i;
+
+	for (i = TF_CLASS_UNCLASSIFIED; s != NULL && i < TF_CLASS_MAX; i++)
+		if (strcmp(s, config_class_names[i]) == 0) {
+			*cls = (enum tf_class)i;
+			return (0);
+		}
+	return (-1);
+}
+
+/* The name of a common level; "none" for unmarked. */
+const char *
+config_class_name(enum tf_class cls)
+{
+	if (cls <= TF_CLASS_NONE || cls >= TF_CLASS_MAX)
+		return ("none");
+	return (config_class_names[cls]);
+}
+
+/* A nation's national level through the table; -1 if it has no row. */
+int
+config_class_map(const struct config *cfg, const char *nation,
+    const char *level, enum tf_class *cls)
+{
+	unsigned	i;
+
+	for (i = 0; i < cfg->nclassifications; i++)
+		if (strcmp(cfg->classifications[i].nation, nation) == 0 &&
+		    strcmp(cfg->classifications[i].level, level) == 0) {
+			*cls = cfg->classifications[i].cls;
+			return (0);
+		}
+	return (-1);
+}
+
+/* Is this a nation the config speaks of (daemon, identity, table)? */
+int
+config_nation_known(const struct config *cfg, const char *nation)
+{
+	unsigned	i;
+
+	if (nation == NULL)
+		return (0);
+	if (cfg->nation != NULL && strcmp(cfg->nation, nation) == 0)
+		return (1);
+	for (i = 0; i < cfg->nidentities; i++)
+		if (strcmp(cfg->identities[i].nation, nation) == 0)
+			return (1);
+	for (i = 0; i < cfg->nclassifications; i++)
+		if (strcmp(cfg->classifications[i].nation, nation) == 0)
+			return (1);
+	return (0);
+}
+
 /* One listener line of the summary. */
 static void
 config_print_listen(FILE *fp, const char *name, const struct config_listen *l)
@@ -1615,6 +1195,19 @@ config_print(const struct config *cfg, FILE *fp)
 		for (j = 0; j < id->nsensors; j++)
 			fprintf(fp, "%s%s", j == 0 ? " sensors=" : ",",
 			    id->sensors[j]);
+		if (id->role == CONFIG_ROLE_SUBSCRIBER)
+			fprintf(fp, " secret=%s", id->secret != NULL ?
+			    "set" : "none");
+		if (id->federation)
+			fprintf(fp, " federation=on peer_daemon_nation=%s",
+			    id->peer_daemon_nation);
 		fputc('\n', fp);
 	}
+	fprintf(fp, "policy_dir=%s\n", cfg->policy_dir != NULL ?
+	    cfg->policy_dir : "none");
+	for (i = 0; i < cfg->nclassifications; i++)
+		fprintf(fp, "classification %s level=%s common=%s\n",
+		    cfg->classifications[i].nation,
+		    cfg->classifications[i].level,
+		    config_class_name(cfg->classifications[i].cls));
 }

@@ -24,11 +24,25 @@
 
 #define CORR_SLAB	256		/* records per slab allocation */
 #define CORR_HOLD	2.0		/* persistence gate, x gate_chi2 */
+#define CORR_FIRM	3		/* updates that confirm a track */
+#define CORR_COAST	8		/* updates of a one-sensor track to coast */
+#define CORR_SWITCH	9.0		/* chi-square gain that moves a held source */
 #define CORR_NEWTON	8		/* Newton steps on the CI weights */
+/*
+ * Newton stops when the predicted decrease of log det P is below this
+ * (from the closed-form start it takes two or three steps).
+ */
+#define CORR_CI_TOL	1e-12
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
 #define CORR_NS		1e-9
+#define CORR_SENSORS	32		/* sensors with a bias estimate */
+#define CORR_BIAS_DT	2000000000LL	/* ns, max age gap of a bias pair */
+#define CORR_BIAS_MAXD	3000.0		/* m, a larger gap is no bias sample */
+#define CORR_BIAS_MIN	30		/* samples before a bias is applied */
+#define CORR_BIAS_SWEEP	25		/* Gauss-Seidel sweeps per solve */
+#define CORR_BIAS_EVERY	1000000000LL	/* ns of event time between solves */
 /*
  * Event times outside [0, CORR_TMAX] are refused, so that no difference
  * or watermark arithmetic can overflow (the year 2262 is INT64_MAX ns).
@@ -50,6 +64,8 @@ struct corr_src {
 	char			 sensor[TF_ID_LEN];
 	uint32_t		 local;
 	uint32_t		 hash;
+	int			 sidx;		/* sensor table index or -1 */
+	double			 bapp[3];	/* ECEF bias taken off x */
 	int64_t			 t;
 	double			 x[6];
 	double			 P[36];
@@ -61,19 +77,37 @@ struct corr_src {
 
 TAILQ_HEAD(corr_srcq, corr_src);
 
+/*
+ * What a coasting track still shows once its last contribution is gone:
+ * the picture fields that come from the contributions.
+ */
+struct corr_keep {
+	enum tf_identity	 ident;
+	float			 quality;
+	int			 ident_conflict;
+	uint8_t			 nnations;
+	char			 nations[TF_MAX_NATIONS][TF_NATION_LEN];
+	struct tf_label		 label;
+};
+
 /* A system track: the fusion of its contributions. */
 struct corr_sys {
 	TAILQ_ENTRY(corr_sys)	 entry;		/* all tracks, ascending id */
 	LIST_ENTRY(corr_sys)	 centry;	/* spatial index bucket */
+	TAILQ_ENTRY(corr_sys)	 qentry;	/* coasting list, ascending t */
 	struct corr_sys		*fnext;		/* free list */
 	struct corr_srcq	 contribs;
 	uint32_t		 ncontrib;
+	uint32_t		 nupd;		/* updates, saturating */
+	int			 multi;		/* ever held by two sensors */
 	uint64_t		 id;
 	int64_t			 cell[3];
 	int64_t			 t;
 	double			 x[6];
 	double			 P[36];
 	enum tf_category	 cat;
+	enum tf_track_status	 status;
+	struct corr_keep	 keep;		/* valid while coasting */
 };
 
 /* An estimate to associate: a converted report, or a stored source. */
@@ -83,6 +117,26 @@ struct corr_obs {
 	enum tf_category	 cat;
 	double			 x[6];
 	double			 P[36];
+};
+
+/*
+ * A sensor's registration bias: its estimate (ENU, m), the samples behind
+ * it and its mean stated horizontal variance, which weighs it in the
+ * anchor and in the pairs.
+ */
+struct corr_sensor {
+	char			 id[TF_ID_LEN];
+	double			 b[3];
+	double			 vsum;
+	uint64_t		 nv;
+	uint64_t		 n;
+	int			 comp;		/* connected component, solve */
+};
+
+/* Sum of raw position differences i - j (ENU) of two sensors, i < j. */
+struct corr_pair {
+	double			 sum[3];
+	uint64_t		 n;
 };
 
 /* Slab header; the records follow it. */
@@ -103,6 +157,7 @@ struct corr {
 	size_t			 cmask;
 	struct corr_srcq	 age;
 	TAILQ_HEAD(, corr_sys)	 tracks;
+	TAILQ_HEAD(corr_sysq, corr_sys) coast;
 	struct corr_src		*sfree;
 	struct corr_sys		*tfree;
 	struct corr_slab	*slabs;
@@ -112,6 +167,10 @@ struct corr {
 	int64_t			 now;
 	int			 have_now;
 	struct corr_stats	 st;
+	struct corr_sensor	 sens[CORR_SENSORS];
+	int			 nsens;
+	int64_t			 next_solve;
+	struct corr_pair	 pair[CORR_SENSORS][CORR_SENSORS];
 	/* Scratch for fusion, kept here to stay off the stack and the heap. */
 	double			 fx[CORR_FUSE_MAX][6];
 	double			 fP[CORR_FUSE_MAX][36];
@@ -347,10 +406,13 @@ corr_predict(enum tf_category cat, double dt, const double x[6],
 
 /* ---- gating and fusion ------------------------------------------------- */
 
-/* d^2 = x^T S^-1 x, x = a - b, S = Pa + Pb; -1 when S is not PD. */
-int
-corr_distance(const double a[6], const double Pa[36], const double b[6],
-    const double Pb[36], double *d2)
+/*
+ * d^2 = x^T S^-1 x, x = a - b, S = Pa + Pb, and log det S when ld is not
+ * NULL; -1 when S is not PD.
+ */
+static int
+corr_mdist(const double a[6], const double Pa[36], const double b[6],
+    const double Pb[36], double *d2, double *ld)
 {
 	double	S[36], L[36], d[6], y[6], s;
 	int	i;
@@ -365,7 +427,17 @@ corr_distance(const double a[6], const double Pa[36], const double b[6],
 	for (s = 0.0, i = 0; i < 6; i++)
 		s += d[i] * y[i];
 	*d2 = s;
+	if (ld != NULL)
+		*ld = corr_chol_logdet(L);
 	return 0;
+}
+
+/* d^2 = x^T S^-1 x, x = a - b, S = Pa + Pb; -1 when S is not PD. */
+int
+corr_distance(const double a[6], const double Pa[36], const double b[6],
+    const double Pb[36], double *d2)
+{
+	return corr_mdist(a, Pa, b, Pb, d2, NULL);
 }
 
 /* Weighted information sum Y(w) = sum w_i Y_i. */
@@ -530,7 +602,7 @@ corr_ci_step(size_t n, const double (*Y)[36], double *w)
 		return -1;
 	for (slope = 0.0, i = 0; i < m; i++)
 		slope += g[i] * dw[i];
-	if (!(slope < -1e-14))
+	if (!(slope < -CORR_CI_TOL))
 		return -1;
 	for (a = 1.0, i = 0; i < m; i++)
 		if (dw[i] < 0.0 && w[act[i]] + a * dw[i] < 0.0) {
@@ -887,12 +959,33 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 	corr_index(c, t, moved);
 }
 
-/* Attach source s to system track t. */
+/*
+ * Count an update of t: a few, or a second sensor, confirm a tentative
+ * track.
+ */
 static void
-corr_attach(struct corr_sys *t, struct corr_src *s)
+corr_bump(struct corr_sys *t)
 {
+	if (t->nupd < UINT32_MAX)
+		t->nupd++;
+	if (t->status == TF_STATUS_TENTATIVE &&
+	    (t->nupd >= CORR_FIRM || t->multi))
+		t->status = TF_STATUS_FIRM;
+}
+
+/* Attach source s to system track t; a coasting track comes back. */
+static void
+corr_attach(struct corr *c, struct corr_sys *t, struct corr_src *s)
+{
+	if (t->status == TF_STATUS_COASTING) {
+		TAILQ_REMOVE(&c->coast, t, qentry);
+		t->status = TF_STATUS_FIRM;
+	}
 	TAILQ_INSERT_TAIL(&t->contribs, s, centry);
 	t->ncontrib++;
+	if (t->ncontrib > 1)
+		t->multi = 1;
+	corr_bump(t);
 	s->sys = t;
 	s->from = 0;
 }
@@ -920,6 +1013,7 @@ corr_sys_new(struct corr *c)
 	memset(t, 0, sizeof(*t));
 	TAILQ_INIT(&t->contribs);
 	t->id = c->next_id++;
+	t->status = TF_STATUS_TENTATIVE;
 	TAILQ_INSERT_TAIL(&c->tracks, t, entry);
 	c->nsys++;
 	return t;
@@ -934,6 +1028,8 @@ corr_sys_drop(struct corr *c, struct corr_sys *t)
 	memset(&pt, 0, sizeof(pt));
 	pt.track_id = t->id;
 	pt.t_ns = c->now;
+	if (t->status == TF_STATUS_COASTING)
+		TAILQ_REMOVE(&c->coast, t, qentry);
 	LIST_REMOVE(t, centry);
 	TAILQ_REMOVE(&c->tracks, t, entry);
 	t->fnext = c->tfree;
@@ -941,6 +1037,72 @@ corr_sys_drop(struct corr *c, struct corr_sys *t)
 	c->nsys--;
 	c->st.dropped++;
 	c->emit(c->arg, CORR_DROPPED, &pt);
+}
+
+static void	corr_emit(struct corr *, struct corr_sys *, enum corr_change);
+static int	corr_compatible(enum tf_category, enum tf_category);
+
+/*
+ * Whether a live track of t's category lies within the gate of t: then a
+ * coasting t would only be a duplicate of it (the object's sensors moved
+ * on to the other track), so it goes instead.
+ */
+static int
+corr_redundant(struct corr *c, const struct corr_sys *t)
+{
+	struct corr_sys	*u;
+	int64_t		 nb[3];
+	double		 x[6], P[36], d2;
+	int		 i;
+
+	for (i = 0; i < 27; i++) {
+		nb[0] = t->cell[0] + i % 3 - 1;
+		nb[1] = t->cell[1] + i / 3 % 3 - 1;
+		nb[2] = t->cell[2] + i / 9 - 1;
+		LIST_FOREACH(u, &c->cbuckets[corr_cell_bucket(c, nb)], centry) {
+			if (u == t || u->ncontrib == 0 ||
+			    memcmp(u->cell, nb, sizeof(nb)) != 0 ||
+			    !corr_compatible(u->cat, t->cat))
+				continue;
+			corr_predict(u->cat, (t->t - u->t) * CORR_NS, u->x,
+			    u->P, x, P);
+			if (corr_distance(t->x, t->P, x, P, &d2) == 0 &&
+			    d2 < c->p.gate_chi2)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A system track lost its last contribution. A firm track coasts on its
+ * last fused state (a sensor that lost and re-acquires the object, or
+ * renumbers it, finds it again in the gate) until coast_ns after its last
+ * update. A tentative one goes at once, and so does a one-sensor track
+ * younger than CORR_COAST updates: those are what a sensor's false
+ * tracks look like, and coasting them would only add spurious tracks.
+ */
+static void
+corr_sys_orphan(struct corr *c, struct corr_sys *t)
+{
+	struct corr_sys	*p;
+
+	if (t->nupd < CORR_FIRM || (!t->multi && t->nupd < CORR_COAST) ||
+	    c->p.coast_ns <= 0 ||
+	    t->t < c->now - c->p.coast_ns || corr_redundant(c, t)) {
+		corr_sys_drop(c, t);
+		return;
+	}
+	t->status = TF_STATUS_COASTING;
+	for (p = TAILQ_LAST(&c->coast, corr_sysq); p != NULL;
+	    p = TAILQ_PREV(p, corr_sysq, qentry))
+		if (p->t <= t->t)
+			break;
+	if (p == NULL)
+		TAILQ_INSERT_HEAD(&c->coast, t, qentry);
+	else
+		TAILQ_INSERT_AFTER(&c->coast, p, t, qentry);
+	corr_emit(c, t, CORR_UPDATED);
 }
 
 /* ---- the picture ------------------------------------------------------- */
@@ -1028,21 +1190,56 @@ corr_ident_side(enum tf_identity id)
 	return 0;
 }
 
+/* The picture fields a coasting track keeps showing. */
+static void
+corr_keep_save(struct corr_sys *t, const struct tf_picture_track *pt)
+{
+	struct corr_keep	*k = &t->keep;
+
+	k->ident = pt->ident;
+	k->quality = pt->quality;
+	k->ident_conflict = pt->ident_conflict;
+	k->nnations = pt->nnations;
+	memcpy(k->nations, pt->nations, sizeof(k->nations));
+	k->label = pt->label;
+}
+
+/* The picture of a coasting track from what it kept. */
+static void
+corr_keep_load(const struct corr_sys *t, struct tf_picture_track *pt)
+{
+	const struct corr_keep	*k = &t->keep;
+
+	pt->cat = t->cat;
+	pt->ident = k->ident;
+	pt->quality = k->quality;
+	pt->ident_conflict = k->ident_conflict;
+	pt->nnations = k->nnations;
+	memcpy(pt->nations, k->nations, sizeof(pt->nations));
+	pt->label = k->label;
+}
+
 /* Build the picture of system track t. */
 static void
 corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 {
-	struct corr_src	*s, *best = corr_best(t);
+	struct corr_src	*s, *best;
 	double		 Pe[36];
 	int		 sides = 0;
 
 	memset(pt, 0, sizeof(*pt));
 	pt->track_id = t->id;
 	pt->t_ns = t->t;
+	pt->status = t->status;
 	geo_ecef_to_lla(t->x, &pt->lat_deg, &pt->lon_deg, &pt->alt_m);
 	geo_ecef_to_enu_vec(pt->lat_deg, pt->lon_deg, t->x + 3, pt->vel);
 	geo_cov_ecef_to_enu(pt->lat_deg, pt->lon_deg, t->P, Pe);
 	geo_cov_pack(Pe, pt->cov);
+	if (t->ncontrib == 0) {
+		corr_keep_load(t, pt);
+		return;
+	}
+	best = corr_best(t);
 	pt->cat = best->cat;
 	pt->ident = best->ident;
 	TAILQ_FOREACH(s, &t->contribs, centry) {
@@ -1062,7 +1259,208 @@ corr_emit(struct corr *c, struct corr_sys *t, enum corr_change what)
 	struct tf_picture_track	pt;
 
 	corr_picture(t, &pt);
+	if (t->ncontrib > 0)
+		corr_keep_save(t, &pt);
 	c->emit(c->arg, what, &pt);
+}
+
+/* ---- registration bias --------------------------------------------------- */
+
+/*
+ * Each sensor measures with a constant bias b (ENU, tens to hundreds of
+ * metres). Where two sensors i and j hold one object, the mean of their
+ * raw position difference is b_i - b_j: pairs are accumulated at every
+ * report into a fused track, and the b that best explain all pair means
+ * (least squares, each pair weighted by its samples over the two sensors'
+ * variances) are found by Gauss-Seidel sweeps once per second of event
+ * time. Differences fix b only up to a common offset, unobservable without
+ * a reference: the constraint chosen is that the variance-weighted mean of
+ * the biases of each group of connected sensors is zero, so the picture
+ * sits where the most accurate sensors, on average, put it. Estimates are
+ * taken off every report before gating once a sensor has CORR_BIAS_MIN
+ * samples.
+ */
+
+/* Index of sensor id in the bias table, or -1. */
+static int
+corr_sensor_find(const struct corr *c, const char *id)
+{
+	int	i;
+
+	for (i = 0; i < c->nsens; i++)
+		if (strncmp(c->sens[i].id, id, TF_ID_LEN - 1) == 0)
+			return i;
+	return -1;
+}
+
+/* Index of sensor id in the bias table, adding it; -1 when full. */
+static int
+corr_sensor_index(struct corr *c, const char *id)
+{
+	int	i;
+
+	if ((i = corr_sensor_find(c, id)) >= 0)
+		return i;
+	i = c->nsens;
+	if (c->nsens == CORR_SENSORS)
+		return -1;
+	memcpy(c->sens[i].id, id, TF_ID_LEN - 1);
+	c->sens[i].id[TF_ID_LEN - 1] = '\0';
+	return c->nsens++;
+}
+
+/* Mean stated horizontal variance of sensor i (1 m^2 floor). */
+static double
+corr_sensor_var(const struct corr *c, int i)
+{
+	const struct corr_sensor	*se = &c->sens[i];
+	double				 v;
+
+	v = se->nv > 0 ? se->vsum / se->nv : 1e6;
+	return v > 1.0 ? v : 1.0;
+}
+
+/* The bias of a report's sensor in ECEF at (lat, lon), to subtract. */
+static void
+corr_bias_ecef(const struct corr *c, int i, double lat, double lon,
+    double out[3])
+{
+	const struct corr_sensor	*se;
+
+	memset(out, 0, 3 * sizeof(double));
+	if (i < 0)
+		return;
+	se = &c->sens[i];
+	if (se->n >= CORR_BIAS_MIN)
+		geo_enu_to_ecef_vec(lat, lon, se->b, out);
+}
+
+/*
+ * Record the raw position differences of source s against the other
+ * sensors' contributions of its track, in ENU at s.
+ */
+static void
+corr_bias_sample(struct corr *c, const struct corr_src *s, double lat,
+    double lon)
+{
+	const struct corr_src	*k;
+	struct corr_pair	*pr;
+	double			 d[3], e[3], dt, n2;
+	int			 i, a, b;
+
+	TAILQ_FOREACH(k, &s->sys->contribs, centry) {
+		if (k == s || k->sidx < 0 || s->sidx < 0 ||
+		    k->sidx == s->sidx || s->t - k->t > CORR_BIAS_DT ||
+		    k->t - s->t > CORR_BIAS_DT)
+			continue;
+		dt = (s->t - k->t) * CORR_NS;
+		for (n2 = 0.0, i = 0; i < 3; i++) {
+			d[i] = (s->x[i] + s->bapp[i]) -
+			    (k->x[i] + k->bapp[i] + dt * k->x[3 + i]);
+			n2 += d[i] * d[i];
+		}
+		if (!(n2 < CORR_BIAS_MAXD * CORR_BIAS_MAXD))
+			continue;
+		geo_ecef_to_enu_vec(lat, lon, d, e);
+		a = s->sidx < k->sidx ? s->sidx : k->sidx;
+		b = s->sidx < k->sidx ? k->sidx : s->sidx;
+		pr = &c->pair[a][b];
+		for (i = 0; i < 3; i++)
+			pr->sum[i] += a == s->sidx ? e[i] : -e[i];
+		pr->n++;
+		c->sens[a].n++;
+		c->sens[b].n++;
+	}
+}
+
+/* Label the connected components of the pair graph from sensor i. */
+static void
+corr_bias_comp(struct corr *c, int i, int comp)
+{
+	int	j;
+
+	c->sens[i].comp = comp;
+	for (j = 0; j < c->nsens; j++)
+		if (c->sens[j].comp < 0 && (i < j ? c->pair[i][j].n :
+		    c->pair[j][i].n) > 0)
+			corr_bias_comp(c, j, comp);
+}
+
+/* Shift each component's biases so their weighted mean is zero. */
+static void
+corr_bias_anchor(struct corr *c, int ncomp)
+{
+	double	m[3], w, ws;
+	int	i, k, a;
+
+	for (k = 0; k < ncomp; k++) {
+		memset(m, 0, sizeof(m));
+		for (ws = 0.0, i = 0; i < c->nsens; i++)
+			if (c->sens[i].comp == k) {
+				w = 1.0 / corr_sensor_var(c, i);
+				for (a = 0; a < 3; a++)
+					m[a] += w * c->sens[i].b[a];
+				ws += w;
+			}
+		for (i = 0; i < c->nsens; i++)
+			if (c->sens[i].comp == k)
+				for (a = 0; a < 3; a++)
+					c->sens[i].b[a] -= m[a] / ws;
+	}
+}
+
+/* One Gauss-Seidel update of sensor i's bias from its pairs. */
+static void
+corr_bias_update(struct corr *c, int i)
+{
+	const struct corr_pair	*pr;
+	double			 num[3] = { 0.0, 0.0, 0.0 }, den = 0.0, w, sg;
+	int			 j, a;
+
+	for (j = 0; j < c->nsens; j++) {
+		if (j == i)
+			continue;
+		pr = i < j ? &c->pair[i][j] : &c->pair[j][i];
+		if (pr->n == 0)
+			continue;
+		sg = i < j ? 1.0 : -1.0;
+		w = pr->n / (corr_sensor_var(c, i) + corr_sensor_var(c, j));
+		for (a = 0; a < 3; a++)
+			num[a] += w * (sg * pr->sum[a] / pr->n +
+			    c->sens[j].b[a]);
+		den += w;
+	}
+	if (den > 0.0)
+		for (a = 0; a < 3; a++)
+			c->sens[i].b[a] = num[a] / den;
+}
+
+/* Solve for all biases from the pair means (warm start from the last). */
+static void
+corr_bias_solve(struct corr *c)
+{
+	int	i, k, ncomp = 0;
+
+	for (i = 0; i < c->nsens; i++)
+		c->sens[i].comp = -1;
+	for (i = 0; i < c->nsens; i++)
+		if (c->sens[i].comp < 0)
+			corr_bias_comp(c, i, ncomp++);
+	for (k = 0; k < CORR_BIAS_SWEEP; k++)
+		for (i = 0; i < c->nsens; i++)
+			corr_bias_update(c, i);
+	corr_bias_anchor(c, ncomp);
+}
+
+/* Visit every sensor's bias estimate, in first-seen order. */
+void
+corr_foreach_bias(const struct corr *c, void (*fn)(void *, const char *,
+    const double[3], uint64_t), void *arg)
+{
+	int	i;
+
+	for (i = 0; i < c->nsens; i++)
+		fn(arg, c->sens[i].id, c->sens[i].b, c->sens[i].n);
 }
 
 /* ---- association ------------------------------------------------------- */
@@ -1088,10 +1486,48 @@ corr_may_replace(const struct corr *c, const struct corr_sys *t,
 	    k->replaced_local == self->local && c->nsys < c->p.max_tracks;
 }
 
-/* Whether estimate o may join system track t, and its distance. */
+/*
+ * Cheap pre-test: d^2 >= |dp|^2 / trace(S_pos), so a position gap beyond
+ * gate x trace cannot gate and needs no factorisation.
+ */
+static int
+corr_far(const struct corr *c, const double a[6], const double Pa[36],
+    const double b[6], const double Pb[36])
+{
+	double	d, n2 = 0.0, tr;
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		d = a[i] - b[i];
+		n2 += d * d;
+	}
+	tr = Pa[0] + Pa[7] + Pa[14] + Pb[0] + Pb[7] + Pb[14];
+	return n2 > c->p.gate_chi2 * tr;
+}
+
+/*
+ * Distance of a stored source to system track t predicted to its time,
+ * and log det of the innovation covariance.
+ */
+static int
+corr_src_distance(const struct corr_src *k, const struct corr_sys *t,
+    double *d2, double *ld)
+{
+	double	x[6], P[36];
+
+	corr_predict(t->cat, (k->t - t->t) * CORR_NS, t->x, t->P, x, P);
+	return corr_mdist(k->x, k->P, x, P, d2, ld);
+}
+
+/*
+ * Whether estimate o may join system track t, and its distance. A
+ * contribution of o's sensor that may give way is *rep; one that may not
+ * is *blk (o then joins only if that one moves: see corr_swap_cost).
+ */
 static int
 corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
-    const struct corr_src *self, double *d2, struct corr_src **rep)
+    const struct corr_src *self, double *d2, double *ld,
+    struct corr_src **rep, struct corr_src **blk)
 {
 	struct corr_src	*s;
 	double		 x[6], P[36];
@@ -1099,80 +1535,165 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
 	if (!corr_compatible(t->cat, o->cat) ||
 	    t->ncontrib >= CORR_FUSE_MAX)
 		return 0;
-	*rep = NULL;
+	*rep = *blk = NULL;
 	TAILQ_FOREACH(s, &t->contribs, centry) {
-		if (strncmp(s->sensor, o->sensor, TF_ID_LEN - 1) != 0)
+		if (s == self ||
+		    strncmp(s->sensor, o->sensor, TF_ID_LEN - 1) != 0)
 			continue;
-		if (!corr_may_replace(c, t, s, o, self))
-			return 0;
-		*rep = s;
+		if (corr_may_replace(c, t, s, o, self))
+			*rep = s;
+		else
+			*blk = s;
 	}
+	if (*blk != NULL)
+		*rep = NULL;
 	corr_predict(t->cat, (o->t - t->t) * CORR_NS, t->x, t->P, x, P);
-	if (corr_distance(o->x, o->P, x, P, d2) == -1)
+	if (corr_far(c, o->x, o->P, x, P) ||
+	    corr_mdist(o->x, o->P, x, P, d2, ld) == -1)
 		return 0;
 	return *d2 < c->p.gate_chi2;
 }
 
-/*
- * The nearest system track in gate among those in the 27 cells around the
- * report (ties: lowest id), or NULL. *rep is the contribution it replaces.
- */
-static struct corr_sys *
-corr_gate(struct corr *c, const struct corr_obs *o,
-    const struct corr_src *self, struct corr_src **rep)
+/* Where the association of a report goes, and what that costs. */
+struct corr_choice {
+	struct corr_sys		*t;		/* NULL: a new track */
+	struct corr_src		*rep;		/* renumbered away */
+	struct corr_src		*swap;		/* moved out of t ... */
+	struct corr_sys		*swapto;	/* ... to here (NULL: re-gate) */
+	double			 cost;
+};
+
+static int	corr_gate(struct corr *, const struct corr_obs *,
+		    const struct corr_src *, int, struct corr_choice *);
+
+/* A stored source as an estimate to associate. */
+static void
+corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 {
-	struct corr_sys	*t, *best = NULL;
-	struct corr_src	*r;
+	o->sensor = k->sensor;
+	o->t = k->t;
+	o->cat = k->cat;
+	memcpy(o->x, k->x, sizeof(o->x));
+	memcpy(o->P, k->P, sizeof(o->P));
+}
+
+/*
+ * Global nearest neighbour over the cluster of a report: o wants t, but
+ * t holds k of o's sensor, which may not be joined by a second track of
+ * that sensor. The pair (o, k) over t, o's own track, k's best other
+ * track and a new track is a small assignment problem, solved exactly:
+ * its cost over keeping k in t is the cost of k where it goes best (o's
+ * old track, the best other track in k's gate, else a new track at the
+ * cost of the gate) less its cost in t. Costs are d^2 + log det S, the
+ * negative log likelihood: plain d^2 would prefer the sloppiest track.
+ */
+static double
+corr_swap_cost(struct corr *c, struct corr_sys *t, struct corr_src *k,
+    const struct corr_src *self, struct corr_sys **to)
+{
+	struct corr_sys		*ot = self != NULL ? self->sys : NULL;
+	struct corr_choice	 alt;
+	struct corr_obs		 ko;
+	double			 dk, lk, best, d2, ld;
+
+	*to = NULL;
+	if (corr_src_distance(k, t, &dk, &lk) == -1)
+		return HUGE_VAL;
+	best = c->p.gate_chi2 + lk;
+	if (ot != NULL && ot->ncontrib >= 2 && corr_compatible(ot->cat,
+	    k->cat) && corr_src_distance(k, ot, &d2, &ld) == 0 &&
+	    d2 < c->p.gate_chi2 && d2 + ld < best) {
+		best = d2 + ld;
+		*to = ot;
+	}
+	corr_src_obs(k, &ko);
+	if (corr_gate(c, &ko, k, 0, &alt) && alt.t != ot &&
+	    alt.cost < best) {
+		best = alt.cost;
+		*to = alt.t;
+	}
+	return best - (dk + lk);
+}
+
+/*
+ * The best place for estimate o among the system tracks in the 27 cells
+ * around it, other than self's own track: in the gate (d^2), least cost
+ * d^2 + log det S (ties: lowest id). With swap,
+ * a track held by another track of o's sensor is a candidate at the cost
+ * of moving that one (corr_swap_cost). Returns 0 when nothing gates.
+ */
+static int
+corr_gate(struct corr *c, const struct corr_obs *o,
+    const struct corr_src *self, int swap, struct corr_choice *ch)
+{
+	struct corr_sys	*t, *to;
+	struct corr_src	*r, *blk;
 	int64_t		 cell[3], nb[3];
-	double		 d2, bd2 = 0.0;
+	double		 d2, ld;
 	int		 i;
 
-	*rep = NULL;
+	memset(ch, 0, sizeof(*ch));
 	corr_cell(c, o->x, cell);
 	for (i = 0; i < 27; i++) {
 		nb[0] = cell[0] + i % 3 - 1;
 		nb[1] = cell[1] + i / 3 % 3 - 1;
 		nb[2] = cell[2] + i / 9 - 1;
 		LIST_FOREACH(t, &c->cbuckets[corr_cell_bucket(c, nb)], centry) {
-			if (memcmp(t->cell, nb, sizeof(nb)) != 0)
+			if (memcmp(t->cell, nb, sizeof(nb)) != 0 ||
+			    (self != NULL && t == self->sys))
 				continue;
 			c->st.candidates++;
-			if (!corr_gate_one(c, t, o, self, &d2, &r))
+			if (!corr_gate_one(c, t, o, self, &d2, &ld, &r, &blk))
 				continue;
-			if (best == NULL || d2 < bd2 ||
-			    (d2 == bd2 && t->id < best->id)) {
-				best = t;
-				bd2 = d2;
-				*rep = r;
+			to = NULL;
+			if (blk != NULL) {
+				if (!swap)
+					continue;
+				d2 += corr_swap_cost(c, t, blk, self, &to);
+				/* A new track for o costs the gate. */
+				if (!(d2 < c->p.gate_chi2))
+					continue;
+			}
+			d2 += ld;
+			if (ch->t == NULL || d2 < ch->cost ||
+			    (d2 == ch->cost && t->id < ch->t->id)) {
+				ch->t = t;
+				ch->cost = d2;
+				ch->rep = r;
+				ch->swap = blk;
+				ch->swapto = to;
 			}
 		}
 	}
-	return best;
+	return ch->t != NULL;
 }
 
 /*
  * Hysteresis: an associated source stays while it agrees, within the
- * looser CORR_HOLD x gate, with the fusion of the other contributions of
- * its track. A lone contribution always stays (the track follows it).
+ * looser CORR_HOLD x gate, with its system track predicted to the report
+ * time (*cost: d^2 + log det S, as corr_gate). The track still holds the source's previous
+ * estimate, which pulls the test toward keeping; the looser gate is meant
+ * to keep anyway, and it saves a second fusion per report. A lone
+ * contribution always stays (the track follows it).
  */
 static int
-corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o)
+corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o,
+    double *cost)
 {
 	struct corr_src	*k;
-	double		 x[6], P[36], d2;
-	size_t		 n;
+	double		 x[6], P[36], d2, ld;
 
+	*cost = 0.0;
 	if (s->sys->ncontrib < 2)
 		return 1;
 	TAILQ_FOREACH(k, &s->sys->contribs, centry)
 		if (k != s && !corr_compatible(k->cat, o->cat))
 			return 0;
-	n = corr_gather(c, s->sys, s, o->t);
-	if (corr_fuse(n, (const double (*)[6])c->fx,
-	    (const double (*)[36])c->fP, x, P, NULL) == -1)
+	corr_predict(s->sys->cat, (o->t - s->sys->t) * CORR_NS, s->sys->x,
+	    s->sys->P, x, P);
+	if (corr_mdist(o->x, o->P, x, P, &d2, &ld) == -1)
 		return 0;
-	if (corr_distance(o->x, o->P, x, P, &d2) == -1)
-		return 0;
+	*cost = d2 + ld;
 	return d2 < CORR_HOLD * c->p.gate_chi2;
 }
 
@@ -1185,7 +1706,7 @@ corr_src_remove(struct corr *c, struct corr_src *s)
 	if (s->sys != NULL) {
 		t = corr_detach(s);
 		if (t->ncontrib == 0)
-			corr_sys_drop(c, t);
+			corr_sys_orphan(c, t);
 		else {
 			corr_sys_refresh(c, t, 1);
 			corr_emit(c, t, CORR_UPDATED);
@@ -1199,12 +1720,16 @@ static void
 corr_expire(struct corr *c)
 {
 	struct corr_src	*s;
+	struct corr_sys	*t;
 
 	while ((s = TAILQ_FIRST(&c->age)) != NULL &&
 	    s->t < c->now - c->p.stale_ns) {
 		c->st.expired++;
 		corr_src_remove(c, s);
 	}
+	while ((t = TAILQ_FIRST(&c->coast)) != NULL &&
+	    t->t < c->now - c->p.coast_ns)
+		corr_sys_drop(c, t);
 }
 
 /* Move the watermark forward; times out of range do not count. */
@@ -1295,14 +1820,14 @@ corr_place(struct corr *c, struct corr_src *s, struct corr_sys *t,
 		old = corr_detach(s);
 		c->st.detached++;
 		if (old->ncontrib == 0)
-			corr_sys_drop(c, old);
+			corr_sys_orphan(c, old);
 		else {
 			corr_sys_refresh(c, old, 1);
 			corr_emit(c, old, CORR_UPDATED);
 		}
 	}
 	if (rep != NULL && corr_displace(c, s, t, rep)) {
-		corr_attach(t, s);
+		corr_attach(c, t, s);
 		corr_sys_refresh(c, t, 1);
 		corr_emit(c, t, CORR_UPDATED);
 		corr_regate(c, rep);
@@ -1310,13 +1835,13 @@ corr_place(struct corr *c, struct corr_src *s, struct corr_sys *t,
 	}
 	if (t == NULL) {
 		t = corr_sys_new(c);
-		corr_attach(t, s);
+		corr_attach(c, t, s);
 		corr_sys_refresh(c, t, 0);
 		c->st.created++;
 		corr_emit(c, t, CORR_CREATED);
 		return;
 	}
-	corr_attach(t, s);
+	corr_attach(c, t, s);
 	corr_sys_refresh(c, t, 1);
 	corr_emit(c, t, CORR_UPDATED);
 }
@@ -1350,17 +1875,76 @@ corr_displace(struct corr *c, struct corr_src *s, struct corr_sys *t,
 static void
 corr_regate(struct corr *c, struct corr_src *s)
 {
-	struct corr_obs	 o;
-	struct corr_src	*rep;
-	struct corr_sys	*t;
+	struct corr_obs		o;
+	struct corr_choice	ch;
 
-	o.sensor = s->sensor;
-	o.t = s->t;
-	o.cat = s->cat;
-	memcpy(o.x, s->x, sizeof(o.x));
-	memcpy(o.P, s->P, sizeof(o.P));
-	t = corr_gate(c, &o, s, &rep);
-	corr_place(c, s, t, NULL);
+	corr_src_obs(s, &o);
+	corr_gate(c, &o, s, 0, &ch);
+	corr_place(c, s, ch.t, NULL);
+}
+
+/*
+ * Whether s is the most accurate contribution of its track (smallest
+ * position variance): the track is where s says, so s anchors it.
+ */
+static int
+corr_anchor(const struct corr_src *s)
+{
+	const struct corr_src	*k;
+	double			 v = s->P[0] + s->P[7] + s->P[14];
+
+	TAILQ_FOREACH(k, &s->sys->contribs, centry)
+		if (k != s && k->P[0] + k->P[7] + k->P[14] < v)
+			return 0;
+	return 1;
+}
+
+/*
+ * Decide where report o of source s (NULL: new) goes, changing nothing.
+ * Returns 1 to keep s in its track. An associated source that holds
+ * (hysteresis) still moves when the cluster's assignment is better by
+ * CORR_SWITCH elsewhere: two tracks of a formation that one sensor's
+ * report first put in the wrong place get sorted out, and numbers do not
+ * flicker over small differences. The anchor of a track never moves that
+ * way: moving it would carry the object's number to its neighbour; the
+ * less accurate contributions around it move instead.
+ */
+static int
+corr_choose(struct corr *c, const struct corr_obs *o, struct corr_src *s,
+    struct corr_choice *ch)
+{
+	double	dh;
+
+	if (s != NULL && s->sys != NULL && corr_hold(c, s, o, &dh)) {
+		if (s->sys->ncontrib < 2 || corr_anchor(s) ||
+		    !corr_gate(c, o, s, 1, ch))
+			return 1;
+		return !(ch->cost + CORR_SWITCH < dh);
+	}
+	corr_gate(c, o, s, 1, ch);
+	return 0;
+}
+
+/*
+ * Carry out a choice: s joins ch->t (or a new track); a source of the
+ * same sensor in the way moves to ch->swapto or re-gates.
+ */
+static void
+corr_apply(struct corr *c, struct corr_src *s, const struct corr_choice *ch)
+{
+	struct corr_src	*k = ch->swap;
+
+	if (k == NULL) {
+		corr_place(c, s, ch->t, ch->rep);
+		return;
+	}
+	c->st.swapped++;
+	corr_detach(k);
+	corr_place(c, s, ch->t, NULL);
+	if (ch->swapto != NULL)
+		corr_place(c, k, ch->swapto, NULL);
+	else
+		corr_regate(c, k);
 }
 
 /* Count a refusal and return it. */
@@ -1383,11 +1967,12 @@ corr_refuse(struct corr *c, enum corr_result res)
 enum corr_result
 corr_report(struct corr *c, const struct tf_report *r)
 {
-	struct corr_obs	 o;
-	struct corr_src	*s, *rep = NULL;
-	struct corr_sys	*t = NULL;
-	uint32_t	 h;
-	int		 keep = 0;
+	struct corr_obs		 o;
+	struct corr_choice	 ch;
+	struct corr_src		*s;
+	uint32_t		 h;
+	int			 keep, sidx, i;
+	double			 bapp[3];
 
 	o.sensor = r->sensor;
 	o.t = r->t_ns;
@@ -1396,31 +1981,48 @@ corr_report(struct corr *c, const struct tf_report *r)
 		return corr_refuse(c, CORR_INVALID);
 	h = corr_src_hash(r->sensor, r->local_track);
 	s = corr_src_find(c, r->sensor, r->local_track, h);
+	sidx = s != NULL ? s->sidx : corr_sensor_find(c, r->sensor);
+	corr_bias_ecef(c, sidx, r->lat_deg, r->lon_deg, bapp);
+	for (i = 0; i < 3; i++)
+		o.x[i] -= bapp[i];
 	if ((s != NULL && r->t_ns < s->t) ||
 	    (c->have_now && r->t_ns < c->now - c->p.stale_ns))
 		return corr_refuse(c, CORR_OLD);
 	if ((s == NULL && c->nsrc >= c->p.max_sources) ||
 	    corr_reserve(c) == -1)
 		return corr_refuse(c, CORR_LIMIT);
-	if (s != NULL && s->sys != NULL && corr_hold(c, s, &o)) {
-		t = s->sys;
-		keep = 1;
-	} else if ((t = corr_gate(c, &o, s, &rep)) == NULL &&
-	    c->nsys >= c->p.max_tracks)
+	keep = corr_choose(c, &o, s, &ch);
+	if (!keep && ch.t == NULL && c->nsys >= c->p.max_tracks)
 		return corr_refuse(c, CORR_LIMIT);
 	corr_watermark(c, r->t_ns);
-	if (s == NULL)
+	if (s == NULL) {
 		s = corr_src_new(c, r, h);
-	else
+		if (sidx < 0)
+			sidx = corr_sensor_index(c, r->sensor);
+	} else
 		TAILQ_REMOVE(&c->age, s, aentry);
 	corr_src_set(s, r, &o);
+	s->sidx = sidx;
+	memcpy(s->bapp, bapp, sizeof(bapp));
+	if (sidx >= 0) {
+		c->sens[sidx].vsum += r->cov[tf_cov_idx(0, 0)] +
+		    r->cov[tf_cov_idx(1, 1)];
+		c->sens[sidx].nv++;
+	}
 	corr_age_insert(c, s);
 	if (keep) {
-		corr_sys_refresh(c, t, 1);
-		corr_emit(c, t, CORR_UPDATED);
+		corr_bump(s->sys);
+		corr_sys_refresh(c, s->sys, 1);
+		corr_emit(c, s->sys, CORR_UPDATED);
 	} else
-		corr_place(c, s, t, rep);
+		corr_apply(c, s, &ch);
 	c->st.reports++;
+	if (s->sys != NULL)
+		corr_bias_sample(c, s, r->lat_deg, r->lon_deg);
+	if (r->t_ns >= c->next_solve) {
+		corr_bias_solve(c);
+		c->next_solve = r->t_ns + CORR_BIAS_EVERY;
+	}
 	corr_expire(c);
 	return CORR_OK;
 }
@@ -1468,6 +2070,7 @@ corr_params_ok(const struct corr_params *p)
 {
 	return p->gate_chi2 > 0.0 && isfinite(p->gate_chi2) &&
 	    p->stale_ns > 0 && p->stale_ns <= CORR_TMAX &&
+	    p->coast_ns >= 0 && p->coast_ns <= CORR_TMAX &&
 	    p->cell_m >= 1.0 && isfinite(p->cell_m) &&
 	    p->max_tracks > 0 && p->max_sources > 0;
 }
@@ -1509,6 +2112,7 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	c->cmask = nc - 1;
 	TAILQ_INIT(&c->age);
 	TAILQ_INIT(&c->tracks);
+	TAILQ_INIT(&c->coast);
 	c->next_id = 1;
 	return c;
 }

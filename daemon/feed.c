@@ -7,6 +7,10 @@
  * feed may not push the watermark more than FEED_MAX_AHEAD_NS ahead of what
  * everyone else has reported (a lying clock would age out every other
  * feed's tracks).
+ *
+ * feed_envelope() is the one way in: peer.c calls it for each frame of a
+ * Hello'd feed connection, replay.c for each frame of a recording (with the
+ * identity that owns the frame's sensor), so both are held to one rule set.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include "trackfuse/feed.h"
 #include "trackfuse/log.h"
 #include "trackfuse/publish.h"
+#include "trackfuse/wire.h"
 
 /* Log every this many reports refused by a core limit. */
 #define FEED_LIMIT_LOG_EVERY	1000
@@ -219,6 +224,94 @@ feed_heartbeat(struct feed *f, const struct config_identity *ident,
 	feed_advance(f, m->time_ns);
 	corr_advance(f->corr, f->watermark);
 	return FEED_OK;
+}
+
+/*
+ * Check and apply one Envelope from identity ident: the single path of live
+ * feeds and replay. Anything but a report, drop or heartbeat is
+ * FEED_PROTOCOL; err says why whenever the result is not FEED_OK.
+ */
+enum feed_result
+feed_envelope(struct feed *f, const struct config_identity *ident,
+    const Envelope *env, char *err, size_t errlen)
+{
+	switch (env->msg_case) {
+	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_REPORT:
+		return feed_report(f, ident, env->track_report, err, errlen);
+	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_DROP:
+		return feed_drop(f, ident, env->track_drop, err, errlen);
+	case TRACKFUSE__V1__ENVELOPE__MSG_HEARTBEAT:
+		return feed_heartbeat(f, ident, env->heartbeat, err, errlen);
+	default:
+		snprintf(err, errlen, "unexpected %s from a feed",
+		    wire_msg_name(env));
+		return FEED_PROTOCOL;
+	}
+}
+
+/* The sensor id a report, drop or heartbeat names; NULL if none. */
+const char *
+feed_envelope_sensor(const Envelope *env)
+{
+	const char	*s = NULL;
+
+	switch (env->msg_case) {
+	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_REPORT:
+		s = env->track_report->sensor_id;
+		break;
+	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_DROP:
+		s = env->track_drop->sensor_id;
+		break;
+	case TRACKFUSE__V1__ENVELOPE__MSG_HEARTBEAT:
+		s = env->heartbeat->sensor_id;
+		break;
+	default:
+		break;
+	}
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/*
+ * The feed identity of cfg that may report sensor. The demo names an
+ * identity after its one sensor, so try that first, then scan them all;
+ * the first owner in config order wins.
+ */
+const struct config_identity *
+feed_sensor_owner(const struct config *cfg, const char *sensor)
+{
+	const struct config_identity	*id;
+	unsigned			 i;
+
+	id = config_identity(cfg, sensor);
+	if (id != NULL && id->role == CONFIG_ROLE_FEED &&
+	    config_identity_has_sensor(id, sensor))
+		return id;
+	for (i = 0; i < cfg->nidentities; i++) {
+		id = &cfg->identities[i];
+		if (id->role == CONFIG_ROLE_FEED &&
+		    config_identity_has_sensor(id, sensor))
+			return id;
+	}
+	return NULL;
+}
+
+/* A short name of a verdict, for log lines. */
+const char *
+feed_result_name(enum feed_result res)
+{
+	switch (res) {
+	case FEED_OK:
+		return "ok";
+	case FEED_INVALID:
+		return "invalid";
+	case FEED_FORBIDDEN:
+		return "forbidden";
+	case FEED_DROPPED:
+		return "dropped";
+	case FEED_PROTOCOL:
+		return "protocol";
+	}
+	return "unknown";
 }
 
 /* The event-time watermark: the latest time any feed got accepted. */

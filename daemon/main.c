@@ -21,6 +21,7 @@
 #include "trackfuse/peer.h"
 #include "trackfuse/publish.h"
 #include "trackfuse/release.h"
+#include "trackfuse/replay.h"
 #include "trackfuse/tls.h"
 #include "trackfuse/track.h"
 
@@ -31,10 +32,19 @@
 #define MAIN_HEARTBEAT_S	5	/* subscriber liveness, wall time */
 #define MAIN_STOP_MS		1000	/* flush time on stop */
 
+/* Long options without a short form. */
+enum {
+	MAIN_OPT_REPLAY = 256,
+	MAIN_OPT_PICTURE_OUT
+};
+
 static struct option main_longopts[] = {
-	{ "help",	no_argument,	NULL,	'h' },
-	{ "version",	no_argument,	NULL,	'V' },
-	{ NULL,		0,		NULL,	0 }
+	{ "help",		no_argument,		NULL,	'h' },
+	{ "version",		no_argument,		NULL,	'V' },
+	{ "replay",		required_argument,	NULL,	MAIN_OPT_REPLAY },
+	{ "picture-out",	required_argument,	NULL,
+	    MAIN_OPT_PICTURE_OUT },
+	{ NULL,			0,			NULL,	0 }
 };
 
 /* Print usage to f. */
@@ -42,12 +52,22 @@ static void
 main_usage(FILE *f)
 {
 	fprintf(f, "usage: trackfused [-dhnVv] [-f file]\n"
+	    "       trackfused [-v] [-f file] --replay rec --picture-out pic\n"
 	    "  -d       stay in the foreground, log to stderr\n"
 	    "  -f file  configuration file (default %s)\n"
 	    "  -n       check the configuration and certificates, then exit\n"
 	    "  -V       print the version and exit\n"
 	    "  -v       more verbose (repeat for debug)\n"
-	    "  -h       this help\n", TF_DEFAULT_CONFIG);
+	    "  -h       this help\n"
+	    "  --replay rec       run the pipeline (feed checks, correlation,\n"
+	    "                     release) over a recording (trackfuse-sim\n"
+	    "                     --record) as fast as it goes, deterministically;\n"
+	    "                     no listeners, no TLS (nothing is loaded)\n"
+	    "  --picture-out pic  with --replay: write the full picture a\n"
+	    "                     subscriber would receive (varint-delimited\n"
+	    "                     Envelopes, uncoalesced); a summary line goes\n"
+	    "                     to stderr; exit 0, or 1 if a file fails\n",
+	    TF_DEFAULT_CONFIG);
 }
 
 /* Does any listener of cfg use TLS? */
@@ -327,8 +347,34 @@ main_teardown(struct trackfused *env)
 	publish_free(env->publish);
 	SSL_CTX_free(env->ssl_ctx);
 	config_free(env->cfg);
-	event_base_free(env->base);
+	if (env->base != NULL)
+		event_base_free(env->base);
 	free(env->cfgpath);
+}
+
+/*
+ * --replay: the configuration alone (identities, limits, correlator; no
+ * certificates), the live pipeline, a recording in and a picture out.
+ */
+static int
+main_replay(struct trackfused *env, const struct replay_opts *o)
+{
+	struct replay_stats	st;
+	char			err[CONFIG_ERRLEN];
+	int			rc;
+
+	if ((env->cfg = config_load(env->cfgpath, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	main_pipeline(env);
+	rc = replay_run(env, o, &st, err, sizeof(err));
+	if (rc == 0)
+		replay_summary(stderr, &st);
+	else
+		fprintf(stderr, "trackfused: replay: %s\n", err);
+	main_teardown(env);
+	return rc == 0 ? 0 : 1;
 }
 
 /* Load the config and the certificates; exit 1 with the reason if bad. */
@@ -350,15 +396,17 @@ main_load(struct trackfused *env, int check, int verbose)
 	exit(0);
 }
 
-/* trackfused [-dhnVv] [-f file] */
+/* trackfused [-dhnVv] [-f file] [--replay rec --picture-out pic] */
 int
 main(int argc, char *argv[])
 {
 	struct trackfused	 env;
+	struct replay_opts	 ro;
 	const char		*path = TF_DEFAULT_CONFIG;
 	int			 ch, check = 0, verbose = 0;
 
 	memset(&env, 0, sizeof(env));
+	memset(&ro, 0, sizeof(ro));
 	while ((ch = getopt_long(argc, argv, "df:hnVv", main_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -380,12 +428,19 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose++;
 			break;
+		case MAIN_OPT_REPLAY:
+			ro.record = optarg;
+			break;
+		case MAIN_OPT_PICTURE_OUT:
+			ro.picture = optarg;
+			break;
 		default:
 			main_usage(stderr);
 			return 1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (ro.record == NULL) != (ro.picture == NULL) ||
+	    (ro.record != NULL && check)) {
 		main_usage(stderr);
 		return 1;
 	}
@@ -395,6 +450,8 @@ main(int argc, char *argv[])
 		return 1;
 	log_init(1, verbose, NULL);
 	log_setprocname("trackfused");
+	if (ro.record != NULL)
+		return main_replay(&env, &ro);
 	main_load(&env, check, verbose);
 	if (!env.foreground) {
 		if (log_init(0, verbose, env.cfg->log_file) == -1)

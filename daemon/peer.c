@@ -438,34 +438,19 @@ peer_feed_result(struct peer *p, const Envelope *env, enum feed_result res,
 	peer_close(p, code, "%s", why);
 }
 
-/* Messages a Hello'd feed may send. */
+/* Messages a Hello'd feed may send: feed.c judges them. */
 static void
 peer_dispatch_feed(struct peer *p, const Envelope *env)
 {
-	struct feed		*f = p->env->feed;
 	char			 why[FEED_ERRLEN];
 	enum feed_result	 res;
 
 	why[0] = '\0';
-	switch (env->msg_case) {
-	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_REPORT:
-		res = feed_report(f, p->ident, env->track_report, why,
-		    sizeof(why));
-		break;
-	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_DROP:
-		res = feed_drop(f, p->ident, env->track_drop, why, sizeof(why));
-		break;
-	case TRACKFUSE__V1__ENVELOPE__MSG_HEARTBEAT:
-		res = feed_heartbeat(f, p->ident, env->heartbeat, why,
-		    sizeof(why));
-		break;
-	default:
-		snprintf(why, sizeof(why), "unexpected %s from a feed",
-		    wire_msg_name(env));
+	res = feed_envelope(p->env->feed, p->ident, env, why, sizeof(why));
+	if (res == FEED_PROTOCOL)
 		peer_protocol_error(p, why);
-		return;
-	}
-	peer_feed_result(p, env, res, why);
+	else
+		peer_feed_result(p, env, res, why);
 }
 
 /* Publish could not keep a subscriber within its bounds. */

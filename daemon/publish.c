@@ -12,6 +12,11 @@
  * Flushing copies frames into the bufferevent's output while it is under
  * subscriber_buffer bytes, then waits for the write callback (low-watermark
  * at half the limit) to go on.
+ *
+ * A tap (replay --picture-out) is the subscriber that never falls behind:
+ * it gets SnapshotBegin/SnapshotEnd of the empty picture when attached,
+ * then the very bytes of each stored PictureTrack frame and each
+ * PictureDrop the moment they are made, uncoalesced.
  */
 #include <sys/queue.h>
 
@@ -91,6 +96,10 @@ struct publish {
 	size_t			 max_tracks;
 	size_t			 bufmax;
 	int64_t			 now_ns;
+	publish_tap_fn		 tap;
+	void			*tap_arg;
+	unsigned		 tap_cls;
+	struct publish_frame	 tap_frame;	/* scratch for small frames */
 };
 
 /* Hash of a track id (ids are dense; mix them anyway). */
@@ -238,6 +247,7 @@ publish_free(struct publish *pub)
 	for (i = 0; i < pub->nclasses; i++)
 		publish_htab_clear(&pub->classes[i].store, publish_frame_free);
 	free(pub->classes);
+	free(pub->tap_frame.buf);
 	free(pub);
 }
 
@@ -287,6 +297,37 @@ publish_write(struct publish_sub *s, const Envelope *env)
 		log_warnx("publish: write failed msg=%s", wire_msg_name(env));
 }
 
+/* Make env a SnapshotBegin{count, t} held in sb. */
+static void
+publish_env_begin(Envelope *env, Trackfuse__V1__SnapshotBegin *sb,
+    uint32_t count, int64_t t)
+{
+	sb->track_count = count;
+	sb->time_ns = t;
+	env->msg_case = TRACKFUSE__V1__ENVELOPE__MSG_SNAPSHOT_BEGIN;
+	env->snapshot_begin = sb;
+}
+
+/* Make env a SnapshotEnd{t} held in end. */
+static void
+publish_env_end(Envelope *env, Trackfuse__V1__SnapshotEnd *end, int64_t t)
+{
+	end->time_ns = t;
+	env->msg_case = TRACKFUSE__V1__ENVELOPE__MSG_SNAPSHOT_END;
+	env->snapshot_end = end;
+}
+
+/* Make env a PictureDrop{id, t} held in drop. */
+static void
+publish_env_drop(Envelope *env, Trackfuse__V1__PictureDrop *drop, uint64_t id,
+    int64_t t)
+{
+	drop->track_id = id;
+	drop->time_ns = t;
+	env->msg_case = TRACKFUSE__V1__ENVELOPE__MSG_PICTURE_DROP;
+	env->picture_drop = drop;
+}
+
 /* Write SnapshotEnd{watermark}. */
 static void
 publish_write_end(struct publish_sub *s)
@@ -294,9 +335,7 @@ publish_write_end(struct publish_sub *s)
 	Envelope			 env = TRACKFUSE__V1__ENVELOPE__INIT;
 	Trackfuse__V1__SnapshotEnd	 end = TRACKFUSE__V1__SNAPSHOT_END__INIT;
 
-	end.time_ns = s->pub->now_ns;
-	env.msg_case = TRACKFUSE__V1__ENVELOPE__MSG_SNAPSHOT_END;
-	env.snapshot_end = &end;
+	publish_env_end(&env, &end, s->pub->now_ns);
 	publish_write(s, &env);
 }
 
@@ -307,10 +346,7 @@ publish_write_drop(struct publish_sub *s, uint64_t id)
 	Envelope			 env = TRACKFUSE__V1__ENVELOPE__INIT;
 	Trackfuse__V1__PictureDrop	 drop = TRACKFUSE__V1__PICTURE_DROP__INIT;
 
-	drop.track_id = id;
-	drop.time_ns = s->pub->now_ns;
-	env.msg_case = TRACKFUSE__V1__ENVELOPE__MSG_PICTURE_DROP;
-	env.picture_drop = &drop;
+	publish_env_drop(&env, &drop, id, s->pub->now_ns);
 	publish_write(s, &env);
 }
 
@@ -466,21 +502,60 @@ publish_store(struct publish_class *c, const struct tf_picture_track *pt)
 	return f;
 }
 
+/* Frame a small Envelope in the scratch frame and hand it to the tap. */
+static void
+publish_tap_env(struct publish *pub, const Envelope *env)
+{
+	if (publish_pack(&pub->tap_frame, env) == -1) {
+		log_warnx("publish: tap out of memory msg=%s",
+		    wire_msg_name(env));
+		return;
+	}
+	pub->tap(pub->tap_arg, pub->tap_frame.buf, pub->tap_frame.len);
+}
+
+/*
+ * Attach the tap of class cls: it gets SnapshotBegin{0, t} and
+ * SnapshotEnd{t} now, then every frame of the class as it is made.
+ * -1 if the class already holds tracks (the tap has no snapshot of them).
+ */
+int
+publish_tap(struct publish *pub, unsigned cls, publish_tap_fn fn, void *arg)
+{
+	Envelope			 env = TRACKFUSE__V1__ENVELOPE__INIT;
+	Trackfuse__V1__SnapshotBegin	 sb = TRACKFUSE__V1__SNAPSHOT_BEGIN__INIT;
+	Trackfuse__V1__SnapshotEnd	 end = TRACKFUSE__V1__SNAPSHOT_END__INIT;
+
+	if (cls >= pub->nclasses || pub->classes[cls].store.n > 0)
+		return -1;
+	pub->tap = fn;
+	pub->tap_arg = arg;
+	pub->tap_cls = cls;
+	publish_env_begin(&env, &sb, 0, pub->now_ns);
+	publish_tap_env(pub, &env);
+	publish_env_end(&env, &end, pub->now_ns);
+	publish_tap_env(pub, &env);
+	return 0;
+}
+
 /* A system track of class cls was created or changed. */
 void
 publish_update(struct publish *pub, unsigned cls,
     const struct tf_picture_track *pt)
 {
 	struct publish_sub	*s, *next;
+	struct publish_frame	*f;
 
 	if (cls >= pub->nclasses)
 		fatalx("%s: bad class %u", __func__, cls);
 	publish_set_time(pub, pt->t_ns);
-	if (publish_store(&pub->classes[cls], pt) == NULL) {
+	if ((f = publish_store(&pub->classes[cls], pt)) == NULL) {
 		log_warnx("publish: out of memory track=%llu",
 		    (unsigned long long)pt->track_id);
 		return;
 	}
+	if (pub->tap != NULL && cls == pub->tap_cls)
+		pub->tap(pub->tap_arg, f->buf, f->len);
 	for (s = TAILQ_FIRST(&pub->subs); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (s->cls != cls || s->dead)
@@ -515,8 +590,10 @@ publish_sub_drop(struct publish_sub *s, uint64_t id)
 void
 publish_drop(struct publish *pub, unsigned cls, uint64_t id, int64_t t)
 {
-	struct publish_hnode	*h;
-	struct publish_sub	*s, *next;
+	Envelope			 env = TRACKFUSE__V1__ENVELOPE__INIT;
+	Trackfuse__V1__PictureDrop	 drop = TRACKFUSE__V1__PICTURE_DROP__INIT;
+	struct publish_hnode		*h;
+	struct publish_sub		*s, *next;
 
 	if (cls >= pub->nclasses)
 		fatalx("%s: bad class %u", __func__, cls);
@@ -525,6 +602,10 @@ publish_drop(struct publish *pub, unsigned cls, uint64_t id, int64_t t)
 		return;
 	publish_htab_del(&pub->classes[cls].store, h);
 	publish_frame_free(h);
+	if (pub->tap != NULL && cls == pub->tap_cls) {
+		publish_env_drop(&env, &drop, id, pub->now_ns);
+		publish_tap_env(pub, &env);
+	}
 	for (s = TAILQ_FIRST(&pub->subs); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		if (s->cls == cls && !s->dead)
@@ -574,10 +655,7 @@ publish_snapshot(struct publish_sub *s)
 	ids = publish_live_ids(&s->pub->classes[s->cls], &n);
 	if (ids == NULL && s->pub->classes[s->cls].store.n > 0)
 		return -1;
-	sb.track_count = (uint32_t)n;
-	sb.time_ns = s->pub->now_ns;
-	env.msg_case = TRACKFUSE__V1__ENVELOPE__MSG_SNAPSHOT_BEGIN;
-	env.snapshot_begin = &sb;
+	publish_env_begin(&env, &sb, (uint32_t)n, s->pub->now_ns);
 	publish_write(s, &env);
 	s->snap_pending = 1;
 	for (i = 0; i < n; i++) {

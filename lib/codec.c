@@ -399,6 +399,8 @@ codec_picture_decode(const Trackfuse__V1__PictureTrack *m,
 	memset(&k, 0, sizeof(k));
 	if (m->track_id == 0)
 		return codec_fail(err, errlen, "track id is 0");
+	if ((int)m->status < 0 || (int)m->status >= TF_STATUS_MAX)
+		return codec_fail(err, errlen, "bad track status");
 	if (codec_time_check(m->time_ns, err, errlen) == -1 ||
 	    codec_pos_decode(m->position, &p->lat_deg, &p->lon_deg, &p->alt_m,
 	    err, errlen) == -1 ||
@@ -420,6 +422,7 @@ codec_picture_decode(const Trackfuse__V1__PictureTrack *m,
 	p->nnations = (uint8_t)m->n_contributing_nations;
 	p->ident_conflict = m->identity_conflict ? 1 : 0;
 	p->contributors = m->contributors;
+	p->status = (enum tf_track_status)m->status;
 	return 0;
 }
 
@@ -520,6 +523,7 @@ codec_picture_encode(const struct tf_picture_track *p,
 	m->pic.label = codec_label_encode(&p->label, &m->lab, m->rel);
 	m->pic.identity_conflict = p->ident_conflict ? 1 : 0;
 	m->pic.contributors = p->contributors;
+	m->pic.status = (Trackfuse__V1__TrackStatus)p->status;
 	m->env.msg_case = TRACKFUSE__V1__ENVELOPE__MSG_PICTURE_TRACK;
 	m->env.picture_track = &m->pic;
 }

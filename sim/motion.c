@@ -220,12 +220,15 @@ motion_init_route(struct motion_obj *mo)
 
 	mo->leg_t0 = calloc(n, sizeof(double));
 	mo->leg_len = calloc(n, sizeof(double));
-	if (mo->leg_t0 == NULL || mo->leg_len == NULL)
+	mo->leg_brg = calloc(n, sizeof(double));
+	if (mo->leg_t0 == NULL || mo->leg_len == NULL || mo->leg_brg == NULL)
 		return -1;
 	for (i = 0; i + 1 < n; i++) {
 		mo->leg_t0[i] = t;
 		mo->leg_len[i] = geo_surface_dist(m->route[i].lat,
 		    m->route[i].lon, m->route[i + 1].lat, m->route[i + 1].lon);
+		mo->leg_brg[i] = geo_bearing(m->route[i].lat, m->route[i].lon,
+		    m->route[i + 1].lat, m->route[i + 1].lon);
 		t += mo->leg_len[i] / m->route[i].speed_mps;
 	}
 	mo->leg_t0[n - 1] = t;
@@ -239,9 +242,15 @@ motion_init_follow(struct sim_scenario *sc, unsigned i, char *err,
     size_t errlen)
 {
 	struct motion_obj	*mo = &sc->obj[i];
-	unsigned		 j;
+	unsigned		 j, k;
 
-	for (j = 0; j < sc->nobj; j++) {
+	/*
+	 * Look just before i first: generated formations list the leader
+	 * right before its wingmen, and a scan of 100,000 objects per
+	 * wingman would be quadratic.
+	 */
+	for (k = 0; k < sc->nobj + 8; k++) {
+		j = k < 8 ? (i + sc->nobj - 1 - k) % sc->nobj : k - 8;
 		if (strcmp(sc->cfg->objects[j].id,
 		    mo->cfg->motion.follow->leader) != 0)
 			continue;
@@ -296,6 +305,7 @@ motion_free(struct sim_scenario *sc)
 	for (i = 0; i < sc->nobj; i++) {
 		free(sc->obj[i].leg_t0);
 		free(sc->obj[i].leg_len);
+		free(sc->obj[i].leg_brg);
 		free(sc->obj[i].bm);
 	}
 	free(sc->obj);
@@ -337,7 +347,7 @@ motion_route_state(const struct motion_obj *mo, double t, struct sim_state *st)
 	if (d > mo->leg_len[i])
 		d = mo->leg_len[i];
 	frac = mo->leg_len[i] > 0.0 ? d / mo->leg_len[i] : 1.0;
-	brg = geo_bearing(a->lat, a->lon, b->lat, b->lon);
+	brg = mo->leg_brg[i];
 	geo_destination(a->lat, a->lon, brg, d, &st->lat, &st->lon);
 	st->alt = a->alt_m + frac * (b->alt_m - a->alt_m);
 	/* Heading along the great circle here; at the very end, its final value. */

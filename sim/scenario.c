@@ -464,6 +464,7 @@ scenario_free(struct sim_scenario *sc)
 {
 	if (sc == NULL)
 		return;
+	scale_free(sc);
 	motion_free(sc);
 	if (sc->cfg != NULL)
 		cyaml_free(&scenario_cyaml_base, &scenario_schema, sc->cfg, 0);

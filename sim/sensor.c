@@ -18,6 +18,7 @@
 #define SENSOR_IDENT_AFTER	3	/* reports before the identity is given */
 #define SENSOR_KR		(4.0 / 3.0 * 6371000.0)
 #define SENSOR_HB_MS		1000
+#define SENSOR_CAND_MS		10000	/* candidate sampling, at least */
 
 enum sensor_trk_state {
 	SENSOR_TRK_NONE,
@@ -48,7 +49,9 @@ struct sensor_rt {
 	struct sensor_rng		 rng;	/* detection and noise */
 	struct sensor_rng		 frng;	/* false tracks */
 	double				 ecef[3];
-	struct sensor_trk		*trk;	/* one per scenario object */
+	unsigned			*cand;	/* objects it may ever cover */
+	unsigned			 ncand;
+	struct sensor_trk		*trk;	/* one per candidate */
 	struct sensor_false		 fl[SENSOR_MAX_FALSE];
 	unsigned			 nfl;
 	uint32_t			 next_ltn;
@@ -61,6 +64,7 @@ struct sensor_world {
 	const struct sim_scenario	*sc;
 	struct sensor_rt		*s;
 	unsigned			 n;
+	uint64_t			*cover;	/* per object: candidate sensors */
 	int64_t				 now_ms;
 	int64_t				 next_truth_ms;
 };
@@ -328,28 +332,37 @@ sensor_accel_sigma(enum tf_category c)
 	}
 }
 
-/*
- * Is an object of category c at st inside this sensor's coverage? Range,
- * then line of sight over a 4/3-Earth horizon (not for space-based sensors,
- * nor for subsurface contacts, which sonobuoys hold), and SBIRS-like
- * sensors see ballistic missiles only while their motors burn.
- */
-int
-sensor_covers(const struct sim_sensor_cfg *s, enum tf_category c,
-    const struct sim_state *st)
+/* The sensor's coverage of category c (the last entry naming it), or NULL. */
+static const struct sim_coverage *
+sensor_coverage(const struct sim_sensor_cfg *s, enum tf_category c)
 {
 	const struct sim_coverage	*cv = NULL;
-	double				 pos[3], d, hs, ht;
 	unsigned			 i;
 
 	for (i = 0; i < s->coverage_count; i++)
 		if (s->coverage[i].category == c)
 			cv = &s->coverage[i];
-	if (cv == NULL)
+	return cv;
+}
+
+/*
+ * Is an object of category c at st inside the coverage of sensor s at
+ * ECEF pos? Range, then line of sight over a 4/3-Earth horizon (not for
+ * space-based sensors, nor for subsurface contacts, which sonobuoys hold),
+ * and SBIRS-like sensors see ballistic missiles only while their motors
+ * burn.
+ */
+static int
+sensor_covers_at(const struct sim_sensor_cfg *s, const double pos[3],
+    enum tf_category c, const struct sim_state *st)
+{
+	const struct sim_coverage	*cv;
+	double				 d, hs, ht;
+
+	if ((cv = sensor_coverage(s, c)) == NULL)
 		return 0;
 	if (s->boost_only && c == TF_CAT_BALLISTIC_MISSILE && !st->boost)
 		return 0;
-	geo_lla_to_ecef(s->lat, s->lon, s->alt_m, pos);
 	d = geo_dist(pos, st->ecef);
 	if (cv->range_m > 0.0 && d > cv->range_m)
 		return 0;
@@ -360,6 +373,17 @@ sensor_covers(const struct sim_sensor_cfg *s, enum tf_category c,
 	if (c == TF_CAT_SURFACE)
 		ht += 15.0;	/* a ship's own height above the water */
 	return d <= sqrt(2.0 * SENSOR_KR * hs) + sqrt(2.0 * SENSOR_KR * ht);
+}
+
+/* The same, for a sensor given by its configuration alone. */
+int
+sensor_covers(const struct sim_sensor_cfg *s, enum tf_category c,
+    const struct sim_state *st)
+{
+	double	pos[3];
+
+	geo_lla_to_ecef(s->lat, s->lon, s->alt_m, pos);
+	return sensor_covers_at(s, pos, c, st);
 }
 
 /* Track quality in [0, 1]: grows with age, shrinks with uncertainty. */
@@ -518,25 +542,27 @@ sensor_measure(struct sensor_rt *s, const double truth[3], double lat,
 	sensor_meas_cov(lat, lon, s->cfg->sigma_h_m, s->cfg->sigma_v_m, R);
 }
 
-/* One object in one scan: detect or miss, track, report. */
+/* Candidate k (object j) in one scan: detect or miss, track, report. */
 static void
-sensor_scan_object(struct sensor_out *o, unsigned j, int64_t t_ms)
+sensor_scan_object(struct sensor_out *o, unsigned k, int64_t t_ms)
 {
 	struct sensor_rt		*s = &o->w->s[o->idx];
+	unsigned			 j = s->cand[k];
 	const struct sim_object_cfg	*oc = &o->w->sc->cfg->objects[j];
+	struct sensor_trk		*t = &s->trk[k];
 	struct sim_state		 st;
 	double				 z[3], R[9];
 	int				 cov;
 
 	cov = motion_state(o->w->sc, j, t_ms, &st) &&
-	    sensor_covers(s->cfg, oc->category, &st);
+	    sensor_covers_at(s->cfg, s->ecef, oc->category, &st);
 	if (!cov || sensor_rng_uniform(&s->rng) >= s->cfg->pd) {
-		sensor_trk_miss(o, &s->trk[j], t_ms);
+		sensor_trk_miss(o, t, t_ms);
 		return;
 	}
 	sensor_measure(s, st.ecef, st.lat, st.lon, z, R);
-	if (sensor_trk_hit(s, &s->trk[j], z, R, t_ms, oc->category))
-		sensor_report(o, &s->trk[j], t_ms, oc->category, oc->identity);
+	if (sensor_trk_hit(s, t, z, R, t_ms, oc->category))
+		sensor_report(o, t, t_ms, oc->category, oc->identity);
 }
 
 /* Category of a sensor's false tracks: the first one it covers. */
@@ -635,11 +661,117 @@ sensor_scan_false(struct sensor_out *o, int64_t t_ms)
 static void
 sensor_scan(struct sensor_out *o, int64_t t_ms)
 {
-	unsigned	j;
+	unsigned	k;
 
-	for (j = 0; j < o->w->sc->nobj; j++)
-		sensor_scan_object(o, j, t_ms);
+	for (k = 0; k < o->w->s[o->idx].ncand; k++)
+		sensor_scan_object(o, k, t_ms);
 	sensor_scan_false(o, t_ms);
+}
+
+/*
+ * Top speed of object j, m/s, plus how far its position can jump (a
+ * wingman's offset swings round when the leader turns); -1 when it has
+ * no useful bound (ballistic missiles).
+ */
+static double
+sensor_obj_speed(const struct sim_scenario *sc, unsigned j, double *jump)
+{
+	const struct motion_obj		*mo = &sc->obj[j];
+	const struct sim_motion_cfg	*m = &mo->cfg->motion;
+	const struct sim_follow		*f = m->follow;
+	double				 v = 0.0, vz, dt;
+	unsigned			 i;
+
+	*jump = 0.0;
+	if (f != NULL && mo->leader >= 0) {
+		*jump = 2.0 * (fabs(f->right_m) + fabs(f->back_m) +
+		    fabs(f->up_m));
+		mo = &sc->obj[mo->leader];
+		m = &mo->cfg->motion;
+	}
+	if (m->route == NULL)
+		return -1.0;
+	for (i = 0; i + 1 < m->route_count; i++) {
+		dt = mo->leg_len[i] / m->route[i].speed_mps;
+		vz = dt > 0.0 ? fabs(m->route[i + 1].alt_m -
+		    m->route[i].alt_m) / dt : 0.0;
+		if (m->route[i].speed_mps + vz > v)
+			v = m->route[i].speed_mps + vz;
+	}
+	return v;
+}
+
+/*
+ * Which sensors may ever cover object j during the run: its position is
+ * sampled every SENSOR_CAND_S seconds, and a sensor whose range (plus
+ * what the object can fly between samples) never reaches a sample can
+ * never see it, so its scans skip the object. A skipped object would only
+ * have been a miss on a track that never existed: the output is the same,
+ * only faster for large scenarios.
+ */
+static uint64_t
+sensor_candidates(const struct sensor_world *w, unsigned j)
+{
+	const struct sim_scenario	*sc = w->sc;
+	const struct sim_coverage	*cv;
+	struct sim_state		 st;
+	enum tf_category		 c = sc->cfg->objects[j].category;
+	double				 dmin[64], v, jump, margin, step, d;
+	int64_t				 t, step_ms;
+	uint64_t			 mask = 0;
+	unsigned			 i, seen = 0;
+
+	step_ms = sc->duration_ms / 100 > SENSOR_CAND_MS ?
+	    sc->duration_ms / 100 : SENSOR_CAND_MS;
+	step = (double)step_ms / 1000.0;
+	v = sensor_obj_speed(sc, j, &jump);
+	margin = 1.5 * (v + 50.0) * step + jump + 2000.0;
+	for (i = 0; i < w->n; i++)
+		dmin[i] = INFINITY;
+	for (t = 0; v >= 0.0 && t < sc->duration_ms + step_ms; t += step_ms) {
+		if (!motion_state(sc, j, t, &st))
+			continue;
+		seen++;
+		for (i = 0; i < w->n; i++)
+			if ((d = geo_dist(w->s[i].ecef, st.ecef)) < dmin[i])
+				dmin[i] = d;
+	}
+	for (i = 0; i < w->n; i++) {
+		if ((cv = sensor_coverage(w->s[i].cfg, c)) == NULL)
+			continue;
+		if (v < 0.0 || seen == 0 || cv->range_m <= 0.0 ||
+		    dmin[i] <= cv->range_m + margin)
+			mask |= 1ULL << i;
+	}
+	return mask;
+}
+
+/* Fill every sensor's candidate list; -1 when out of memory. */
+static int
+sensor_world_cand(struct sensor_world *w)
+{
+	struct sensor_rt	*s;
+	unsigned		 i, j, nobj = w->sc->nobj;
+
+	if ((w->cover = calloc(nobj + 1, sizeof(*w->cover))) == NULL)
+		return -1;
+	for (j = 0; j < nobj; j++) {
+		w->cover[j] = sensor_candidates(w, j);
+		for (i = 0; i < w->n; i++)
+			w->s[i].ncand += (w->cover[j] >> i) & 1;
+	}
+	for (i = 0; i < w->n; i++) {
+		s = &w->s[i];
+		s->cand = calloc(s->ncand + 1, sizeof(*s->cand));
+		s->trk = calloc(s->ncand + 1, sizeof(*s->trk));
+		if (s->cand == NULL || s->trk == NULL)
+			return -1;
+		s->ncand = 0;
+		for (j = 0; j < nobj; j++)
+			if ((w->cover[j] >> i) & 1)
+				s->cand[s->ncand++] = j;
+	}
+	return 0;
 }
 
 /* New world simulating the scenario sensors in sel (all when NULL). */
@@ -663,10 +795,6 @@ sensor_world_new(const struct sim_scenario *sc, uint64_t seed, const int *sel,
 	for (i = 0; i < w->n; i++) {
 		s = &w->s[i];
 		s->cfg = &sc->cfg->sensors[sel != NULL ? (unsigned)sel[i] : i];
-		if ((s->trk = calloc(sc->nobj + 1, sizeof(*s->trk))) == NULL) {
-			sensor_world_free(w);
-			return NULL;
-		}
 		snprintf(name, sizeof(name), "sensor/%s", s->cfg->id);
 		sensor_rng_seed(&s->rng, seed, name);
 		snprintf(name, sizeof(name), "false/%s", s->cfg->id);
@@ -675,6 +803,10 @@ sensor_world_new(const struct sim_scenario *sc, uint64_t seed, const int *sel,
 		    s->ecef);
 		s->next_ltn = 1;
 		s->next_scan_ms = s->cfg->phase_ms;
+	}
+	if (sensor_world_cand(w) == -1) {
+		sensor_world_free(w);
+		return NULL;
 	}
 	return w;
 }
@@ -687,9 +819,12 @@ sensor_world_free(struct sensor_world *w)
 
 	if (w == NULL)
 		return;
-	for (i = 0; i < w->n; i++)
+	for (i = 0; i < w->n; i++) {
 		free(w->s[i].trk);
+		free(w->s[i].cand);
+	}
 	free(w->s);
+	free(w->cover);
 	free(w);
 }
 
@@ -714,7 +849,8 @@ sensor_truth(struct sensor_world *w, int64_t t_ms, FILE *f)
 		    scenario_ident_name(oc->identity), st.lat, st.lon, st.alt,
 		    st.venu[0], st.venu[1], st.venu[2]);
 		for (i = 0, n = 0; i < w->n; i++)
-			if (sensor_covers(w->s[i].cfg, oc->category, &st))
+			if (((w->cover[j] >> i) & 1) && sensor_covers_at(
+			    w->s[i].cfg, w->s[i].ecef, oc->category, &st))
 				fprintf(f, "%s\"%s\"", n++ ? "," : "",
 				    w->s[i].cfg->id);
 		fprintf(f, "]}\n");

@@ -24,6 +24,7 @@ struct sim_opts {
 	int		 fast;
 	int		 offline;
 	double		 duration_s;	/* < 0: the scenario's */
+	unsigned	 objects;	/* > 0: generate a scale scenario */
 	char		 host[256];
 	char		 port[16];
 	const char	*certs;
@@ -40,6 +41,7 @@ static const struct option sim_longopts[] = {
 	{ "fast",	no_argument,		NULL, 'f' },
 	{ "offline",	no_argument,		NULL, 'o' },
 	{ "duration",	required_argument,	NULL, 'd' },
+	{ "objects",	required_argument,	NULL, 'n' },
 	{ "connect",	required_argument,	NULL, 'c' },
 	{ "certs",	required_argument,	NULL, 'C' },
 	{ "plain",	no_argument,		NULL, 'p' },
@@ -58,6 +60,7 @@ sim_usage(FILE *f)
 	fprintf(f,
 	    "usage: trackfuse-sim [--scenario FILE] [--sensor ID]... "
 	    "[--seed N] [--duration S]\n"
+	    "           [--objects N]\n"
 	    "           [--fast | --offline] [--connect HOST:PORT] "
 	    "[--certs DIR | --plain]\n"
 	    "           [--record FILE] [--truth FILE] [-v] [-V] [--help]\n"
@@ -65,6 +68,8 @@ sim_usage(FILE *f)
 	    "  --sensor ID        simulate only this sensor (repeatable)\n"
 	    "  --seed N           random seed (default 1)\n"
 	    "  --duration S       override the scenario duration, seconds\n"
+	    "  --objects N        replace the objects by N generated ones "
+	    "(scale)\n"
 	    "  --fast             no real-time pacing: as fast as the daemon "
 	    "reads\n"
 	    "  --offline          no network; needs --record and/or --truth\n"
@@ -157,6 +162,10 @@ sim_option(struct sim_opts *o, int ch)
 		break;
 	case 'd':
 		o->duration_s = sim_number("duration", optarg, 0.001, 86400.0);
+		break;
+	case 'n':
+		o->objects = (unsigned)sim_number("objects", optarg, 1.0,
+		    SCALE_MAX_OBJECTS);
 		break;
 	case 'c':
 		if (sim_parse_connect(o, optarg) == -1) {
@@ -360,6 +369,12 @@ main(int argc, char **argv)
 	}
 	if (o.duration_s > 0.0)
 		sc->duration_ms = (int64_t)(o.duration_s * 1000.0 + 0.5);
+	if (o.objects > 0 && scale_generate(sc, o.objects, o.seed, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "trackfuse-sim: %s\n", err);
+		scenario_free(sc);
+		return 1;
+	}
 	if (sim_select(sc, &o, sel, &nsel) == -1)
 		return 1;
 	if ((w = sensor_world_new(sc, o.seed, o.nsensors ? sel : NULL,

@@ -120,6 +120,7 @@ struct motion_obj {
 	int		 leader;	/* index of the leader or -1 */
 	double		*leg_t0;	/* route: leg start times, s */
 	double		*leg_len;	/* route: leg lengths, m */
+	double		*leg_brg;	/* route: leg initial bearings, deg */
 	double		 end_s;		/* object ends at this time */
 	double		(*bm)[6];	/* ballistic: ECEF state per step */
 	size_t		 bm_n;
@@ -136,6 +137,7 @@ struct sim_scenario {
 	unsigned		 step_ms;
 	struct motion_obj	*obj;
 	unsigned		 nobj;
+	struct scale_store	*scale;		/* generated objects, or NULL */
 };
 
 /* scenario.c */
@@ -146,6 +148,13 @@ int		 scenario_sensor_index(const struct sim_scenario *, const char *);
 /* The scenario's (and truth file's) spelling of a category and identity. */
 const char	*scenario_cat_name(enum tf_category);
 const char	*scenario_ident_name(enum tf_identity);
+
+/* scale.c: generated scale scenarios (--objects N). */
+#define SCALE_MAX_OBJECTS	1000000
+struct scale_store;
+int		 scale_generate(struct sim_scenario *, unsigned, uint64_t,
+		    char *, size_t);
+void		 scale_free(struct sim_scenario *);
 
 /* motion.c */
 int		 motion_init(struct sim_scenario *, char *, size_t);

@@ -71,6 +71,7 @@ t_picture(struct tf_picture_track *p)
 	p->label = r.label;
 	p->ident_conflict = 1;
 	p->contributors = 4;
+	p->status = TF_STATUS_COASTING;
 }
 
 /* Pack env into a frame and unpack it with the default allocator. */
@@ -141,6 +142,7 @@ test_picture_roundtrip(void **state)
 	assert_string_equal(o.nations[2], "USA");
 	assert_int_equal(o.ident_conflict, 1);
 	assert_int_equal(o.contributors, 4);
+	assert_int_equal(o.status, TF_STATUS_COASTING);
 	assert_memory_equal(&o, &p, sizeof(p));
 	trackfuse__v1__envelope__free_unpacked(e, NULL);
 }

@@ -40,9 +40,9 @@ test_slurp(const char *path)
 
 	if ((fp = fopen(path, "r")) == NULL)
 		return (NULL);
-	buf = calloc(1, 4096);
+	buf = calloc(1, 65536);
 	assert_non_null(buf);
-	n = fread(buf, 1, 4095, fp);
+	n = fread(buf, 1, 65535, fp);
 	fclose(fp);
 	while (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
@@ -193,6 +193,53 @@ test_good(void **state)
 	config_free(cfg);
 }
 
+/* policy_dir, classifications, secret and federation as written. */
+static void
+test_policy_keys(void **state)
+{
+	const struct config_identity	*id;
+	struct config			*cfg;
+	enum tf_class			 cls;
+	char				 err[CONFIG_ERRLEN];
+	char				 want[PATH_MAX + 32];
+
+	(void)state;
+	cfg = config_load("good-policy.yaml", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	snprintf(want, sizeof(want), "%s/policy-empty", test_dir);
+	assert_string_equal(cfg->policy_dir, want);
+	assert_int_equal(cfg->nclassifications, 3);
+	assert_int_equal(config_class_map(cfg, "KOR", "III", &cls), 0);
+	assert_int_equal(cls, TF_CLASS_CONFIDENTIAL);
+	assert_int_equal(config_class_map(cfg, "JPN", "tokutei-himitsu",
+	    &cls), 0);
+	assert_int_equal(cls, TF_CLASS_SECRET);
+	assert_int_equal(config_class_map(cfg, "JPN", "II", &cls), -1);
+	assert_true(config_nation_known(cfg, "USA"));
+	assert_false(config_nation_known(cfg, "FRA"));
+	id = config_identity(cfg, "trackfuse-usa");
+	assert_non_null(id);
+	assert_int_equal(id->federation, 1);
+	assert_string_equal(id->peer_daemon_nation, "USA");
+	assert_int_equal(id->nsensors, 0);
+	id = config_identity(cfg, "JPN-AEGIS-1");
+	assert_int_equal(id->federation, 0);
+	assert_null(id->peer_daemon_nation);
+	id = config_identity(cfg, "CC-JPN");
+	assert_int_equal(id->secretlen, 32);
+	assert_int_equal(id->secret[0], 0x00);
+	assert_int_equal(id->secret[10], 0xaa);
+	assert_int_equal(id->secret[31], 0xff);
+	assert_null(config_identity(cfg, "CC-KOR")->secret);
+	config_free(cfg);
+	assert_int_equal(config_class_parse("top-secret", &cls), 0);
+	assert_int_equal(cls, TF_CLASS_TOP_SECRET);
+	assert_int_equal(config_class_parse("none", &cls), -1);
+	assert_string_equal(config_class_name(TF_CLASS_RESTRICTED),
+	    "restricted");
+}
+
 /* Only required keys: every default is the documented one. */
 static void
 test_defaults(void **state)
@@ -204,6 +251,9 @@ test_defaults(void **state)
 	cfg = config_load("good-minimal.yaml", err, sizeof(err));
 	if (cfg == NULL)
 		fail_msg("%s", err);
+	assert_null(cfg->policy_dir);
+	assert_int_equal(cfg->nclassifications, 0);
+	assert_null(cfg->identities[0].secret);
 	assert_string_equal(cfg->feeds.address, "127.0.0.1");
 	assert_int_equal(cfg->feeds.port, 7401);
 	assert_int_equal(cfg->feeds.tls, 1);
@@ -583,6 +633,8 @@ test_shipped_identities(const struct config *cfg)
 		assert_non_null(id);
 		assert_int_equal(id->role, CONFIG_ROLE_SUBSCRIBER);
 		assert_string_equal(id->nation, *s + 3);
+		/* The release filter gives nothing to a center without one. */
+		assert_int_equal(id->secretlen, 32);
 	}
 }
 
@@ -617,7 +669,7 @@ test_shipped_tls(void **state)
 	static const char	*names[] = { "certs/ca.pem",
 				    "certs/trackfused.pem",
 				    "certs/trackfused.key", "trackfused.yaml",
-				    "certs", NULL };
+				    "certs", "policy", NULL };
 	static const size_t	 ncerts = 3;
 	struct config		*cfg;
 	char			 dir[64], sub[128], err[CONFIG_ERRLEN];
@@ -629,6 +681,8 @@ test_shipped_tls(void **state)
 	assert_non_null(text);
 	test_tmpdir(dir, sizeof(dir));
 	snprintf(sub, sizeof(sub), "%s/certs", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/policy", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	for (i = 0; i < ncerts; i++)
 		test_write(dir, names[i], "dummy\n");
@@ -646,6 +700,8 @@ test_shipped_tls(void **state)
 	assert_int_equal(cfg->stats_interval_s, 5);
 	assert_null(cfg->log_file);
 	assert_non_null(strstr(cfg->key, "/certs/trackfused.key"));
+	assert_non_null(strstr(cfg->policy_dir, "/policy"));
+	assert_int_equal(cfg->nclassifications, 4);
 	test_shipped_identities(cfg);
 	config_free(cfg);
 	test_rmdir(dir, names);
@@ -675,7 +731,8 @@ test_print(void **state)
 	assert_non_null(strstr(buf, "identity KOR-P8-1 role=feed nation=KOR "
 	    "sensors=KOR-P8-1,KOR-P8-1.sonobuoys\n"));
 	assert_non_null(strstr(buf, "identity CC-KOR role=subscriber "
-	    "nation=KOR\n"));
+	    "nation=KOR secret=none\n"));
+	assert_non_null(strstr(buf, "policy_dir=none\n"));
 	free(buf);
 	config_free(cfg);
 	assert_string_equal(config_role_name(CONFIG_ROLE_SUBSCRIBER),
@@ -727,6 +784,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_policy_keys),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_bad),

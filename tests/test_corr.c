@@ -1055,6 +1055,408 @@ test_params(void **state)
 	test_rec_clear(&rec);
 }
 
+/* Number of the last emitted picture of track id (0 if none). */
+static const struct tf_picture_track *
+test_last(const struct rec *r, uint64_t id)
+{
+	size_t	i;
+
+	for (i = r->n; i-- > 0;)
+		if (r->pt[i].track_id == id)
+			return &r->pt[i];
+	return NULL;
+}
+
+/*
+ * Global nearest neighbour, not greedy: sensor A holds two aircraft 600 m
+ * apart (tracks 1 and 2). B's first report, 330 m east, is nearest to
+ * track 2, so greedy puts it there; B's second report, 900 m east, then
+ * gates only track 2, and greedy must start a third track. The cluster's
+ * best assignment is B/1 -> 1, B/2 -> 2 (d^2 10.0 + 8.3 against 6.7 plus
+ * a new track at the gate's 22.5): two tracks of two contributions.
+ */
+static void
+test_gnn(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	struct corr_stats	 st;
+	const struct tf_picture_track *p1, *p2;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	r = test_report("USA-AEGIS-1", 1, T0, 0.0, 130.0, 10000.0, 0.0, 0.0,
+	    30.0, 10.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	r = test_report("USA-AEGIS-1", 2, T0, 0.0, 130.0, 10000.0, 600.0,
+	    0.0, 30.0, 10.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(corr_count(c), 2);
+	r = test_air("KOR-E7-1", 1, T0, 330.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 2);	/* greedy so far */
+	r = test_air("KOR-E7-1", 2, T0, 900.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(corr_count(c), 2);
+	p1 = test_last(&rec, 1);
+	p2 = test_last(&rec, 2);
+	assert_non_null(p1);
+	assert_non_null(p2);
+	assert_int_equal(p1->contributors, 2);
+	assert_int_equal(p2->contributors, 2);
+	corr_get_stats(c, &st);
+	assert_int_equal(st.swapped, 1);
+	assert_int_equal(st.created, 2);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/* Visitor of corr_foreach_bias: keep two sensors' estimates. */
+struct test_bias {
+	double		a[3], b[3];
+	uint64_t	na, nb;
+	int		n;
+};
+
+/* corr_foreach_bias callback. */
+static void
+test_bias_fn(void *arg, const char *id, const double b[3], uint64_t n)
+{
+	struct test_bias	*tb = arg;
+
+	if (strcmp(id, "USA-AEGIS-1") == 0) {
+		memcpy(tb->a, b, sizeof(tb->a));
+		tb->na = n;
+	} else if (strcmp(id, "KOR-E7-1") == 0) {
+		memcpy(tb->b, b, sizeof(tb->b));
+		tb->nb = n;
+	}
+	tb->n++;
+}
+
+/*
+ * Registration bias: KOR-E7-1 sees everything 200 m east and 60 m north
+ * of where USA-AEGIS-1 sees it, with noise. Differences fix only b_B -
+ * b_A; the anchor (variance-weighted mean zero, weights 1/50^2 and
+ * 1/100^2, so 4:1) gives b_A = -(200, 60)/5 and b_B = 4 (200, 60)/5.
+ */
+static void
+test_bias(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	struct test_bias	 tb;
+	uint64_t		 seed = 7;
+	int			 i, k;
+	double			 e, n;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 60; i++)
+		for (k = 0; k < 20; k++) {
+			e = (test_unif(&seed) - 0.5) * 100.0;
+			n = (test_unif(&seed) - 0.5) * 100.0;
+			r = test_report("USA-AEGIS-1", k + 1, T0 + i * SEC,
+			    n / GEO_A / GEO_DEG, 130.0 + k * 0.5, 10000.0, e,
+			    0.0, 50.0, 10.0, TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+			e = 200.0 + (test_unif(&seed) - 0.5) * 200.0;
+			n = 60.0 + (test_unif(&seed) - 0.5) * 200.0;
+			r = test_report("KOR-E7-1", k + 1, T0 + i * SEC,
+			    n / GEO_A / GEO_DEG, 130.0 + k * 0.5, 10000.0, e,
+			    0.0, 100.0, 10.0, TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+		}
+	/* One track per object: the bias never split them. */
+	assert_int_equal(corr_count(c), 20);
+	memset(&tb, 0, sizeof(tb));
+	corr_foreach_bias(c, test_bias_fn, &tb);
+	assert_int_equal(tb.n, 2);
+	assert_true(tb.na > 1000 && tb.nb > 1000);
+	test_near(tb.b[0] - tb.a[0], 200.0, 5.0, "relative east");
+	test_near(tb.b[1] - tb.a[1], 60.0, 5.0, "relative north");
+	test_near(tb.b[2] - tb.a[2], 0.0, 5.0, "relative up");
+	test_near(tb.a[0], -40.0, 3.0, "anchored east A");
+	test_near(tb.b[0], 160.0, 3.0, "anchored east B");
+	test_near(tb.a[1], -12.0, 3.0, "anchored north A");
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * Track status: tentative until CORR_FIRM updates (or a second sensor),
+ * firm, coasting when its only sensor drops it, found again by the
+ * sensor's new number, dropped coast_ns after its last update.
+ */
+static void
+test_status(void **state)
+{
+	struct tf_report	 r;
+	struct tf_drop		 d;
+	struct rec		 rec;
+	struct corr		*c;
+	int			 i;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 8; i++) {
+		r = test_air("KOR-P8-1", 1, T0 + i * SEC, 0.0);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+		assert_int_equal(rec.pt[i].status, i < 2 ?
+		    TF_STATUS_TENTATIVE : TF_STATUS_FIRM);
+	}
+	memset(&d, 0, sizeof(d));
+	snprintf(d.sensor, sizeof(d.sensor), "KOR-P8-1");
+	d.local_track = 1;
+	d.t_ns = T0 + 8 * SEC;
+	corr_drop(c, &d);
+	assert_int_equal(rec.ch[rec.n - 1], CORR_UPDATED);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_COASTING);
+	assert_int_equal(rec.pt[rec.n - 1].contributors, 0);
+	assert_int_equal(corr_count(c), 1);
+	assert_int_equal(corr_sources(c), 0);
+	/* The sensor's new number finds the coasting track. */
+	r = test_air("KOR-P8-1", 2, T0 + 20 * SEC, 0.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_FIRM);
+	d.local_track = 2;
+	d.t_ns = T0 + 21 * SEC;
+	corr_drop(c, &d);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_COASTING);
+	corr_advance(c, T0 + 50 * SEC);
+	assert_int_equal(corr_count(c), 1);
+	corr_advance(c, T0 + 50 * SEC + 1);
+	assert_int_equal(corr_count(c), 0);
+	assert_int_equal(rec.ch[rec.n - 1], CORR_DROPPED);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
+	/* Two sensors confirm at once; a short one-sensor track never coasts. */
+	r = test_air("USA-AEGIS-1", 1, T0 + 60 * SEC, 0.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_TENTATIVE);
+	r = test_air("JPN-AEGIS-1", 1, T0 + 60 * SEC, 50.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_FIRM);
+	r = test_air("USA-E2D-1", 9, T0 + 60 * SEC, 1e6);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	snprintf(d.sensor, sizeof(d.sensor), "USA-E2D-1");
+	d.local_track = 9;
+	d.t_ns = T0 + 61 * SEC;
+	corr_drop(c, &d);
+	assert_int_equal(rec.ch[rec.n - 1], CORR_DROPPED);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/* Gaussian-ish noise (sum of uniforms), unit variance. */
+static double
+test_noise(uint64_t *s)
+{
+	double	v = 0.0;
+	int	i;
+
+	for (i = 0; i < 12; i++)
+		v += test_unif(s);
+	return v - 6.0;
+}
+
+/* Which of the ids (n) holds the picture nearest east metres at time t. */
+static uint64_t
+test_nearest(const struct rec *r, double east, int64_t t)
+{
+	const struct tf_picture_track	*p;
+	uint64_t			 best = 0;
+	double				 d, bd = 1e30, e;
+	size_t				 i;
+
+	for (i = r->n; i-- > 0;) {
+		p = &r->pt[i];
+		if (r->ch[i] == CORR_DROPPED || p->t_ns < t - 3 * SEC ||
+		    test_last(r, p->track_id) != p)
+			continue;
+		e = (p->lon_deg - 130.0) * GEO_DEG * GEO_A +
+		    p->vel[0] * (t - p->t_ns) * 1e-9;
+		d = fabs(e - east);
+		if (d < bd) {
+			bd = d;
+			best = p->track_id;
+		}
+	}
+	return best;
+}
+
+/*
+ * A tight formation: four aircraft 335 m apart in line abreast, seen by
+ * an accurate radar (50 m) every 2 s and an AEW aircraft (150 m) every
+ * 10 s, with noise, for two minutes. They stay four tracks, each fused
+ * from both sensors, with the numbers they started with.
+ */
+static void
+test_formation(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	uint64_t		 seed = 99, first[4];
+	int			 i, k;
+	double			 east;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i <= 120; i += 2)
+		for (k = 0; k < 4; k++) {
+			east = k * 335.0 + 250.0 * i;
+			r = test_report("KOR-AEGIS-1", k + 1, T0 + i * SEC,
+			    0.0, 130.0, 7000.0, east + 50.0 * test_noise(&seed),
+			    250.0 + 5.0 * test_noise(&seed), 50.0, 8.0,
+			    TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+			if (i % 10 != 0)
+				continue;
+			r = test_report("USA-E2D-1", 10 + (k * 3) % 4,
+			    T0 + i * SEC, 0.0, 130.0, 7000.0,
+			    east + 150.0 * test_noise(&seed),
+			    250.0 + 10.0 * test_noise(&seed), 150.0, 15.0,
+			    TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+		}
+	assert_int_equal(corr_count(c), 4);
+	for (k = 0; k < 4; k++) {
+		first[k] = (uint64_t)k + 1;
+		assert_int_equal(test_nearest(&rec, k * 335.0 + 250.0 * 120,
+		    T0 + 120 * SEC), first[k]);
+		assert_int_equal(test_last(&rec, first[k])->contributors, 2);
+	}
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * Two aircraft cross (one flies east, one west, 500 m apart in height),
+ * each seen by two radars: after the crossing each keeps its number.
+ */
+static void
+test_crossing(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	uint64_t		 seed = 5;
+	int			 i, k;
+	double			 east, ve;
+	static const char	*sn[2] = { "KOR-AEGIS-1", "JPN-AEGIS-1" };
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i <= 60; i++)
+		for (k = 0; k < 4; k++) {
+			ve = k % 2 ? -220.0 : 220.0;
+			east = ve * (i - 30);
+			r = test_report(sn[k / 2], k % 2 + 1, T0 + i * SEC,
+			    0.0, 130.0, k % 2 ? 8500.0 : 8000.0,
+			    east + 50.0 * test_noise(&seed), ve, 50.0, 8.0,
+			    TF_CAT_AIR);
+			r.vel[2] = 2.0 * test_noise(&seed);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+		}
+	assert_int_equal(corr_count(c), 2);
+	assert_int_equal(test_nearest(&rec, 220.0 * 30, T0 + 60 * SEC), 1);
+	assert_int_equal(test_nearest(&rec, -220.0 * 30, T0 + 60 * SEC), 2);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/* Heap calls made while counting is on (see corr.cmake), and in all. */
+static int	test_counting;
+static size_t	test_allocs, test_allocs_all;
+
+void	*__real_malloc(size_t);
+void	*__real_calloc(size_t, size_t);
+void	*__real_realloc(void *, size_t);
+void	*__wrap_malloc(size_t);
+void	*__wrap_calloc(size_t, size_t);
+void	*__wrap_realloc(void *, size_t);
+
+/* Counting malloc. */
+void *
+__wrap_malloc(size_t n)
+{
+	test_allocs += test_counting;
+	test_allocs_all++;
+	return __real_malloc(n);
+}
+
+/* Counting calloc. */
+void *
+__wrap_calloc(size_t n, size_t sz)
+{
+	test_allocs += test_counting;
+	test_allocs_all++;
+	return __real_calloc(n, sz);
+}
+
+/* Counting realloc. */
+void *
+__wrap_realloc(void *p, size_t n)
+{
+	test_allocs += test_counting;
+	test_allocs_all++;
+	return __real_realloc(p, n);
+}
+
+/* An emit callback that only counts (the recording one allocates). */
+static void
+test_emit_count(void *arg, enum corr_change ch,
+    const struct tf_picture_track *pt)
+{
+	(void)ch;
+	(void)pt;
+	(*(size_t *)arg)++;
+}
+
+/*
+ * No allocation per report: once 200 sources and their tracks exist,
+ * thousands more reports (associations, fusions, swaps, bias solves,
+ * expiry of the renumbered) allocate nothing.
+ */
+static void
+test_noalloc(void **state)
+{
+	struct corr_params	 p;
+	struct tf_report	 r;
+	struct corr		*c;
+	size_t			 n = 0;
+	uint64_t		 seed = 3;
+	int			 i, k, pass;
+
+	(void)state;
+	corr_params_default(&p);
+	c = corr_new(&p, test_emit_count, &n);
+	assert_non_null(c);
+	for (pass = 0; pass < 2; pass++) {
+		test_counting = pass;
+		for (i = pass * 30; i < pass * 30 + 30; i++)
+			for (k = 0; k < 200; k++) {
+				r = test_report(k % 2 ? "KOR-E7-1" :
+				    "USA-AEGIS-1", k / 2 + 1, T0 + i * SEC, 0.0,
+				    130.0 + (k / 2) * 0.3, 9000.0,
+				    40.0 * test_noise(&seed), 0.0, 60.0, 8.0,
+				    TF_CAT_AIR);
+				assert_int_equal(corr_report(c, &r), CORR_OK);
+			}
+	}
+	test_counting = 0;
+	/* The wrappers are live (the warm-up allocated) ... */
+	assert_true(test_allocs_all > 0);
+	/* ... and the warm core did not. */
+	assert_int_equal(test_allocs, 0);
+	assert_int_equal(corr_count(c), 100);
+	assert_true(n >= 12000);
+	corr_free(c);
+}
+
 /* Run every test of the core. */
 int
 main(void)
@@ -1077,6 +1479,12 @@ main(void)
 		cmocka_unit_test(test_wild_input),
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_gnn),
+		cmocka_unit_test(test_bias),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_formation),
+		cmocka_unit_test(test_crossing),
+		cmocka_unit_test(test_noalloc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /*
  * test_sim: the simulators' truth, sensors and determinism, through the
- * real tfsim library (scenario.c motion.c sensor.c).
+ * real tfsim library (scenario.c motion.c sensor.c scale.c).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -615,6 +615,191 @@ test_reports_decode(void **state)
 	scenario_free(sc);
 }
 
+/* The default scenario with n generated objects over duration_s seconds. */
+static struct sim_scenario *
+test_scale(unsigned n, uint64_t seed, double duration_s)
+{
+	struct sim_scenario	*sc;
+	char			 err[SIM_ERRLEN];
+
+	sc = scenario_load(TF_TEST_SCENARIO, err, sizeof(err));
+	assert_non_null(sc);
+	sc->duration_ms = (int64_t)(duration_s * 1000.0);
+	if (scale_generate(sc, n, seed, err, sizeof(err)) == -1)
+		fail_msg("scale_generate: %s", err);
+	return sc;
+}
+
+/* Is object j covered by any scenario sensor when it appears? */
+static int
+test_scale_covered(const struct sim_scenario *sc, unsigned j)
+{
+	const struct sim_object_cfg	*oc = &sc->cfg->objects[j];
+	struct sim_state		 st;
+	int64_t				 t;
+	unsigned			 i;
+
+	t = oc->motion.ballistic != NULL ?
+	    (int64_t)(oc->motion.ballistic->launch_s * 1000.0) + 10000 :
+	    (int64_t)(oc->motion.start_s * 1000.0);
+	if (!motion_state(sc, j, t, &st))
+		return 0;
+	for (i = 0; i < sc->cfg->sensors_count; i++)
+		if (sensor_covers(&sc->cfg->sensors[i], oc->category, &st))
+			return 1;
+	return 0;
+}
+
+/* N objects of the documented mix, valid ids, inside coverage. */
+static void
+test_scale_objects(void **state)
+{
+	struct sim_scenario	*sc;
+	struct sim_state	 st;
+	unsigned		 j, k, ncat[TF_CAT_MAX], covered = 0, civ = 0;
+	const char		*id;
+
+	(void)state;
+	sc = test_scale(600, 7, 60.0);
+	assert_int_equal(sc->nobj, 600);
+	assert_int_equal(sc->cfg->objects_count, 600);
+	memset(ncat, 0, sizeof(ncat));
+	for (j = 0; j < sc->nobj; j++) {
+		id = sc->cfg->objects[j].id;
+		assert_true(codec_id_valid(id));
+		for (k = 0; k < j; k++)
+			assert_string_not_equal(sc->cfg->objects[k].id, id);
+		ncat[sc->cfg->objects[j].category]++;
+		covered += test_scale_covered(sc, j);
+		if (strncmp(id, "CIV-", 4) != 0)
+			continue;
+		civ++;
+		assert_true(motion_state(sc, j,
+		    (int64_t)(sc->cfg->objects[j].motion.start_s * 1000.0),
+		    &st));
+		assert_true(st.alt >= 8000.0 && st.alt <= 12000.0);
+		assert_true(hypot(st.venu[0], st.venu[1]) >= 200.0 &&
+		    hypot(st.venu[0], st.venu[1]) <= 260.0);
+	}
+	assert_int_equal(ncat[TF_CAT_BALLISTIC_MISSILE], 1);
+	assert_int_equal(ncat[TF_CAT_SURFACE], 600 / 12);
+	assert_true(civ > 450);
+	assert_true(ncat[TF_CAT_AIR] + ncat[TF_CAT_SURFACE] + 1 == 600);
+	/* Placed where a sensor sees it (a missile: 10 s into its boost). */
+	assert_true(covered >= 600 * 98 / 100);
+	scale_free(sc);
+	assert_int_equal(sc->cfg->objects_count, 29);
+	assert_null(sc->scale);
+	scenario_free(sc);
+}
+
+/* Formations of 2-4 keep 300-500 m (up to 600 diagonally) apart. */
+static void
+test_scale_formations(void **state)
+{
+	struct sim_scenario	*sc;
+	struct sim_state	 a, b;
+	unsigned		 j, k, lead, nform = 0, nmemb;
+	double			 d, dmin;
+	int64_t			 t;
+
+	(void)state;
+	sc = test_scale(1000, 3, 60.0);
+	for (lead = 0; lead < sc->nobj; lead++) {
+		if (sc->obj[lead].leader != -1 ||
+		    strncmp(sc->cfg->objects[lead].id, "FRM-", 4) != 0)
+			continue;
+		for (nmemb = 1; lead + nmemb < sc->nobj &&
+		    sc->obj[lead + nmemb].leader == (int)lead; nmemb++)
+			;
+		assert_true(nmemb >= 2 && nmemb <= 4);
+		nform++;
+		t = (int64_t)(sc->cfg->objects[lead].motion.start_s * 1000.0) +
+		    30000;
+		for (j = lead; j < lead + nmemb; j++) {
+			assert_true(motion_state(sc, j, t, &a));
+			dmin = INFINITY;
+			for (k = lead; k < lead + nmemb; k++) {
+				if (k == j)
+					continue;
+				assert_true(motion_state(sc, k, t, &b));
+				if ((d = geo_dist(a.ecef, b.ecef)) < dmin)
+					dmin = d;
+			}
+			assert_true(dmin >= 300.0 && dmin <= 600.0);
+		}
+	}
+	assert_true(nform >= 5);
+	scenario_free(sc);
+}
+
+/* Each crossing pair meets over one point, 300 m apart in height. */
+static void
+test_scale_crossings(void **state)
+{
+	struct sim_scenario	*sc;
+	struct sim_state	 a, b;
+	unsigned		 j, npair = 0;
+	double			 d, dmin;
+	int64_t			 t;
+
+	(void)state;
+	sc = test_scale(1000, 3, 60.0);
+	for (j = 0; j + 1 < sc->nobj; j++) {
+		if (strncmp(sc->cfg->objects[j].id, "XING-", 5) != 0)
+			continue;
+		dmin = INFINITY;
+		for (t = 0; t <= sc->duration_ms; t += 250) {
+			assert_true(motion_state(sc, j, t, &a));
+			assert_true(motion_state(sc, j + 1, t, &b));
+			d = geo_surface_dist(a.lat, a.lon, b.lat, b.lon);
+			if (d < dmin)
+				dmin = d;
+		}
+		assert_true(dmin < 200.0);
+		assert_true(fabs(b.alt - a.alt - 300.0) < 1.0);
+		npair++;
+		j++;
+	}
+	assert_int_equal(npair, 10);
+	scenario_free(sc);
+}
+
+/* Same seed, same objects and bytes; every frame decodes. */
+static void
+test_scale_determinism(void **state)
+{
+	struct sim_scenario	*s1, *s2, *s3;
+	struct test_frames	 a, b, c;
+	unsigned		 n[4] = { 0, 0, 0, 0 };
+	size_t			 i, end;
+
+	(void)state;
+	s1 = test_scale(300, 11, 20.0);
+	s2 = test_scale(300, 11, 20.0);
+	s3 = test_scale(300, 12, 20.0);
+	test_run(s1, 11, NULL, 0, s1->duration_ms, &a);
+	test_run(s2, 11, NULL, 0, s2->duration_ms, &b);
+	test_run(s3, 12, NULL, 0, s3->duration_ms, &c);
+	assert_true(a.n > 2500);
+	assert_false(a.out_of_order);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.buf, b.buf, a.len);
+	assert_true(a.len != c.len || memcmp(a.buf, c.buf, a.len) != 0);
+	for (i = 0; i < a.n; i++) {
+		end = i + 1 < a.n ? a.off[i + 1] : a.len;
+		test_check_frame(a.buf + a.off[i], end - a.off[i], n);
+	}
+	assert_true(n[0] > 2000);
+	assert_int_equal(n[3], 0);
+	test_frames_free(&a);
+	test_frames_free(&b);
+	test_frames_free(&c);
+	scenario_free(s1);
+	scenario_free(s2);
+	scenario_free(s3);
+}
+
 /* Run every test. */
 int
 main(void)
@@ -630,6 +815,10 @@ main(void)
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_single_sensor),
 		cmocka_unit_test(test_reports_decode),
+		cmocka_unit_test(test_scale_objects),
+		cmocka_unit_test(test_scale_formations),
+		cmocka_unit_test(test_scale_crossings),
+		cmocka_unit_test(test_scale_determinism),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

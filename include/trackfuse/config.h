@@ -16,6 +16,10 @@
 #define CONFIG_MAX_IDENTITIES	8192
 #define CONFIG_MAX_SENSORS	64		/* per feed identity */
 #define CONFIG_NAME_LEN		64		/* daemon name incl. NUL */
+#define CONFIG_MAX_CLASSIFICATIONS 256		/* national level mappings */
+#define CONFIG_LEVEL_LEN	64		/* national level name incl. NUL */
+#define CONFIG_SECRET_MIN	16		/* subscriber secret bytes */
+#define CONFIG_SECRET_MAX	64		/* (32..128 hex digits) */
 
 enum config_role {
 	CONFIG_ROLE_FEED = 1,
@@ -29,6 +33,31 @@ struct config_identity {
 	char			*nation;
 	char			**sensors;	/* feeds: sensor ids it may report */
 	unsigned		 nsensors;
+	/*
+	 * Subscribers: the per-recipient key for track-id hashing, decoded
+	 * from the "secret" hex text; NULL when not set (then the release
+	 * filter gives that subscriber nothing, see docs/policy.md).
+	 */
+	unsigned char		*secret;
+	size_t			 secretlen;
+	/*
+	 * Feeds: "federation: true" marks another trackfused whose published
+	 * picture this daemon takes as a feed; it may send contributions of
+	 * any owner, keeping their labels. peer_daemon_nation names the
+	 * nation operating it (NULL unless federation).
+	 */
+	int			 federation;
+	char			*peer_daemon_nation;
+};
+
+/*
+ * One row of the classification equivalence table: a nation's national
+ * level and the common (wire) level it equals.
+ */
+struct config_classification {
+	char			 nation[TF_NATION_LEN];
+	char			*level;		/* national name, e.g. "II" */
+	enum tf_class		 cls;		/* common level, never NONE */
 };
 
 struct config_listen {
@@ -70,6 +99,9 @@ struct config {
 	struct config_correlator correlator;
 	struct config_identity	*identities;
 	unsigned		 nidentities;
+	char			*policy_dir;	/* resolved; NULL: no policies */
+	struct config_classification *classifications;
+	unsigned		 nclassifications;
 };
 
 /* config.c */
@@ -86,5 +118,13 @@ int		 config_identity_has_sensor(const struct config_identity *,
 /* Print a human summary (for -n -v). */
 void		 config_print(const struct config *, FILE *);
 const char	*config_role_name(enum config_role);
+/* Common level names: "unclassified" .. "top-secret"; 0 or -1. */
+int		 config_class_parse(const char *, enum tf_class *);
+const char	*config_class_name(enum tf_class);
+/* The common level of a nation's national level; 0, or -1 if unmapped. */
+int		 config_class_map(const struct config *, const char *,
+		    const char *, enum tf_class *);
+/* 1 if a nation is the daemon's, an identity's or in the class table. */
+int		 config_nation_known(const struct config *, const char *);
 
 #endif

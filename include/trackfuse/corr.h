@@ -72,6 +72,7 @@ struct corr_stats {
 	uint64_t	reclaimed;	/* renumberings undone: the old number lived on */
 	uint64_t	expired;	/* contributions aged out */
 	uint64_t	candidates;	/* system tracks examined while gating */
+	uint64_t	swapped;	/* sources moved out by an assignment */
 };
 
 /*
@@ -102,6 +103,14 @@ const char	*corr_result_name(enum corr_result);
 void		 corr_get_stats(const struct corr *, struct corr_stats *);
 /* The core's event-time watermark ("now"); 0 before any input. */
 int64_t		 corr_now(const struct corr *);
+/*
+ * Visit every sensor's registration bias estimate: sensor id, bias east,
+ * north, up (m; it is taken off the sensor's reports) and the number of
+ * paired samples behind it. Estimates are relative: the weighted mean
+ * bias of each group of sensors that share tracks is zero.
+ */
+void		 corr_foreach_bias(const struct corr *, void (*)(void *,
+		    const char *, const double[3], uint64_t), void *);
 
 /*
  * The estimation primitives, exported for tests and benchmarks. States are

@@ -1,6 +1,8 @@
 /*
  * Feed: decode, authorize and hand sensor input to the correlation core.
  * Knows nothing of sockets: the caller turns a refusal into an Error frame.
+ * Live feeds (peer.c) and replay (replay.c) both enter through
+ * feed_envelope(), so a recording is checked exactly as a connection is.
  */
 #ifndef TRACKFUSE_FEED_H
 #define TRACKFUSE_FEED_H
@@ -21,7 +23,8 @@ enum feed_result {
 	FEED_OK = 0,
 	FEED_INVALID,		/* ERROR_INVALID */
 	FEED_FORBIDDEN,		/* ERROR_FORBIDDEN */
-	FEED_DROPPED		/* refused by a core limit; keep the connection */
+	FEED_DROPPED,		/* refused by a core limit; keep the connection */
+	FEED_PROTOCOL		/* not a feed's message (ERROR_PROTOCOL) */
 };
 
 struct feed_stats {
@@ -38,6 +41,16 @@ struct publish;
 /* feed.c */
 struct feed	*feed_new(struct corr *, struct publish *);
 void		 feed_free(struct feed *);
+/* The one entry of live feeds and replay: check and apply one Envelope. */
+enum feed_result feed_envelope(struct feed *, const struct config_identity *,
+		    const Envelope *, char *, size_t);
+/* The sensor id a report, drop or heartbeat names; NULL if none. */
+const char	*feed_envelope_sensor(const Envelope *);
+/* The feed identity of cfg that owns sensor; NULL if none does. */
+const struct config_identity *feed_sensor_owner(const struct config *,
+		    const char *);
+/* "ok", "invalid", "forbidden", "dropped" or "protocol". */
+const char	*feed_result_name(enum feed_result);
 /* Check sensor and label of r against ident; fills an absent label. */
 enum feed_result feed_authorize(const struct config_identity *,
 		    struct tf_report *, char *, size_t);

@@ -22,6 +22,12 @@ struct publish_sub;
  */
 typedef void (*publish_fault_fn)(void *, struct publish_sub *, const char *);
 
+/*
+ * Receives one framed Envelope (varint length + body), valid only during
+ * the call: the exact bytes a subscriber of the class would be sent.
+ */
+typedef void (*publish_tap_fn)(void *, const uint8_t *, size_t);
+
 /* publish.c */
 struct publish	*publish_new(unsigned nclasses, size_t max_tracks,
 		    size_t subscriber_buffer);
@@ -50,5 +56,11 @@ size_t		 publish_tracks(const struct publish *, unsigned);
 size_t		 publish_bytes_queued(const struct publish *);
 size_t		 publish_sub_queued(const struct publish_sub *);
 size_t		 publish_sub_known(const struct publish_sub *);
+/*
+ * The never-coalescing subscriber of replay: attached to an empty class
+ * it gets SnapshotBegin{0, t}, SnapshotEnd{t}, then each PictureTrack and
+ * PictureDrop frame of class cls as it is made. -1 if cls holds tracks.
+ */
+int		 publish_tap(struct publish *, unsigned, publish_tap_fn, void *);
 
 #endif

@@ -52,6 +52,15 @@ enum tf_class {
 	TF_CLASS_MAX
 };
 
+/* Life cycle of a system track (values equal the protobuf TrackStatus). */
+enum tf_track_status {
+	TF_STATUS_NONE = 0,
+	TF_STATUS_TENTATIVE,
+	TF_STATUS_FIRM,
+	TF_STATUS_COASTING,
+	TF_STATUS_MAX
+};
+
 /* Security label carried end to end with each contribution. */
 struct tf_label {
 	char		owner[TF_NATION_LEN];	/* "" when unlabeled */
@@ -100,6 +109,7 @@ struct tf_picture_track {
 	struct tf_label		label;
 	int			ident_conflict;
 	uint32_t		contributors;
+	enum tf_track_status	status;
 };
 
 /* Index of element (i, j), i <= j, of a 6x6 upper triangle stored row major. */

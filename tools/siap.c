@@ -1,0 +1,711 @@
+/*
+ * SIAP measures of a picture against ground truth, with OSPA, fusion gain
+ * and NEES. Everything here works on ECEF structs handed in by the caller
+ * (trackfuse-score or a test); the definitions are in docs/scoring.md.
+ *
+ * Per sample time t (a truth time on the --interval grid):
+ *  - every track alive at t is predicted to t with constant velocity from
+ *    its last update at or before t;
+ *  - each track associates to the nearest covered truth object (one that
+ *    at least one sensor covers at t) within assoc_m; a track near none is
+ *    spurious. Truth objects nobody covers are not scored at all;
+ *  - "its" track, for track number changes and segments, is the one that
+ *    held it at its last tracked sample while that one is still associated
+ *    with it, else the nearest associated track. This follows Stone Soup's
+ *    count of the fewest tracks needed to cover a truth: a duplicate that
+ *    is sometimes nearer is ambiguity, not a change of track number;
+ *  - fusion gain uses the nearest associated track (the best estimate).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trackfuse/log.h"
+#include "trackfuse/siap.h"
+
+/* Per-sample scratch space and running sums of one scoring run. */
+struct siap_work {
+	const struct siap_input		*in;
+	const struct siap_params	*p;
+	struct siap_result		*r;
+	struct siap_update		*st;	/* picture track states at t */
+	int				*alive;	/* picture track alive at t */
+	int32_t				*as;	/* picture track -> truth, -1 */
+	struct siap_update		 sst;	/* a sensor track state at t */
+	int32_t				*best;	/* truth -> its track, -1 */
+	double				*bestd;
+	double				*sbest;	/* truth -> best sensor error */
+	double				(*x)[3];
+	double				(*y)[3];
+	size_t				 sample;
+	double				 pos_sum, vel_sum, ospa_sum;
+	double				 nees_sum, fused2, single2;
+	double				 tracked_s;
+};
+
+/* calloc that treats exhaustion as fatal (a scoring tool, not a daemon). */
+static void *
+siap_calloc(size_t n, size_t sz)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, sz == 0 ? 1 : sz)) == NULL)
+		fatal("siap: out of memory");
+	return p;
+}
+
+/* Fill p with the defaults documented in docs/scoring.md. */
+void
+siap_params_default(struct siap_params *p)
+{
+	p->interval_ns = SIAP_DEF_INTERVAL_NS;
+	p->assoc_m = SIAP_DEF_ASSOC_M;
+	p->ospa_c = SIAP_DEF_OSPA_C;
+	p->ospa_p = SIAP_DEF_OSPA_P;
+	p->max_age_ns = SIAP_DEF_MAX_AGE_NS;
+	p->sensor_age = SIAP_DEF_SENSOR_AGE;
+}
+
+/* Append u to t, keeping updates sorted by time and ties in input order. */
+void
+siap_track_push(struct siap_track *t, const struct siap_update *u)
+{
+	struct siap_update	*n;
+	size_t			 i;
+
+	if (t->nupd == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		if ((n = reallocarray(t->upd, t->cap, sizeof(*n))) == NULL)
+			fatal("siap: out of memory");
+		t->upd = n;
+	}
+	/* Input is nearly sorted: an insertion step is O(1) amortised. */
+	for (i = t->nupd; i > 0 && t->upd[i - 1].t_ns > u->t_ns; i--)
+		t->upd[i] = t->upd[i - 1];
+	t->upd[i] = *u;
+	t->nupd++;
+}
+
+/* Free a track's updates. */
+void
+siap_track_free(struct siap_track *t)
+{
+	free(t->upd);
+	t->upd = NULL;
+	t->nupd = t->cap = 0;
+}
+
+/* Predict u to time t: constant velocity, covariance F P F^T, no noise. */
+void
+siap_predict(const struct siap_update *u, int64_t t, struct siap_update *out)
+{
+	double	dt = (double)(t - u->t_ns) * 1e-9;
+	double	c[36];
+	int	i, j;
+
+	memcpy(c, u->cov, sizeof(c));
+	for (i = 0; i < 3; i++) {
+		out->pos[i] = u->pos[i] + u->vel[i] * dt;
+		out->vel[i] = u->vel[i];
+	}
+	/* F = [I dt*I; 0 I]: Ppp += dt(Ppv + Pvp) + dt^2 Pvv, Ppv += dt Pvv. */
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++) {
+			c[i * 6 + j] = u->cov[i * 6 + j] +
+			    dt * (u->cov[i * 6 + j + 3] + u->cov[(i + 3) * 6 + j]) +
+			    dt * dt * u->cov[(i + 3) * 6 + j + 3];
+			c[i * 6 + j + 3] = u->cov[i * 6 + j + 3] +
+			    dt * u->cov[(i + 3) * 6 + j + 3];
+			c[(i + 3) * 6 + j] = u->cov[(i + 3) * 6 + j] +
+			    dt * u->cov[(i + 3) * 6 + j + 3];
+		}
+	memcpy(out->cov, c, sizeof(c));
+	out->t_ns = t;
+	out->drop = 0;
+}
+
+/*
+ * The state of track tr at t: its last event at or before t must be an
+ * update (not a drop) at most max_age old; it is predicted to t.
+ */
+int
+siap_track_at(const struct siap_track *tr, int64_t t, int64_t max_age,
+    struct siap_update *out)
+{
+	size_t	lo = 0, hi = tr->nupd, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (tr->upd[mid].t_ns <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -1;
+	if (tr->upd[lo - 1].drop || t - tr->upd[lo - 1].t_ns > max_age)
+		return -1;
+	siap_predict(&tr->upd[lo - 1], t, out);
+	return 0;
+}
+
+/* e^T P^-1 e with P the position block of cov; -1 if P is not invertible. */
+double
+siap_nees(const double e[3], const double cov[36])
+{
+	double	a = cov[0], b = cov[1], c = cov[2];
+	double	d = cov[6], f = cov[7], g = cov[8];
+	double	h = cov[12], k = cov[13], l = cov[14];
+	double	i00, i01, i02, i10, i11, i12, i20, i21, i22, det;
+
+	i00 = f * l - g * k;
+	i01 = c * k - b * l;
+	i02 = b * g - c * f;
+	i10 = g * h - d * l;
+	i11 = a * l - c * h;
+	i12 = c * d - a * g;
+	i20 = d * k - f * h;
+	i21 = b * h - a * k;
+	i22 = a * f - b * d;
+	det = a * i00 + b * i10 + c * i20;
+	if (!(det > 0.0) || !isfinite(det))
+		return -1.0;
+	return (e[0] * (i00 * e[0] + i01 * e[1] + i02 * e[2]) +
+	    e[1] * (i10 * e[0] + i11 * e[1] + i12 * e[2]) +
+	    e[2] * (i20 * e[0] + i21 * e[1] + i22 * e[2])) / det;
+}
+
+/* Standard normal quantile (Acklam's rational approximation, 1e-9). */
+static double
+siap_norminv(double q)
+{
+	static const double a[] = { -3.969683028665376e+01,
+	    2.209460984245205e+02, -2.759285104469687e+02,
+	    1.383577518672690e+02, -3.066479806614716e+01,
+	    2.506628277459239e+00 };
+	static const double b[] = { -5.447609879822406e+01,
+	    1.615858368580409e+02, -1.556989798598866e+02,
+	    6.680131188771972e+01, -1.328068155288572e+01 };
+	static const double c[] = { -7.784894002430293e-03,
+	    -3.223964580411365e-01, -2.400758277161838e+00,
+	    -2.549732539343734e+00, 4.374664141464968e+00,
+	    2.938163982698783e+00 };
+	static const double d[] = { 7.784695709041462e-03,
+	    3.224671290700398e-01, 2.445134137142996e+00,
+	    3.754408661907416e+00 };
+	double	x, s;
+
+	if (q <= 0.0 || q >= 1.0)
+		return q <= 0.0 ? -INFINITY : INFINITY;
+	if (q < 0.02425 || q > 1.0 - 0.02425) {
+		x = sqrt(-2.0 * log(q < 0.5 ? q : 1.0 - q));
+		s = (((((c[0] * x + c[1]) * x + c[2]) * x + c[3]) * x + c[4]) *
+		    x + c[5]) / ((((d[0] * x + d[1]) * x + d[2]) * x + d[3]) *
+		    x + 1.0);
+		return q < 0.5 ? s : -s;
+	}
+	x = q - 0.5;
+	s = x * x;
+	return (((((a[0] * s + a[1]) * s + a[2]) * s + a[3]) * s + a[4]) * s +
+	    a[5]) * x / (((((b[0] * s + b[1]) * s + b[2]) * s + b[3]) * s +
+	    b[4]) * s + 1.0);
+}
+
+/* chi2inv(q, k) ~ k (1 - 2/(9k) + z_q sqrt(2/(9k)))^3 (Wilson-Hilferty). */
+double
+siap_chi2inv(double q, double k)
+{
+	double	v = 2.0 / (9.0 * k);
+	double	m = 1.0 - v + siap_norminv(q) * sqrt(v);
+
+	if (m < 0.0)
+		m = 0.0;
+	return k * m * m * m;
+}
+
+/* The sum of n NEES values of dof each is chi2(n dof): band of the mean. */
+void
+siap_nees_band(size_t n, int dof, double *lo, double *hi)
+{
+	double	k = (double)n * dof;
+
+	if (n == 0) {
+		*lo = *hi = NAN;
+		return;
+	}
+	*lo = siap_chi2inv(0.025, k) / (double)n;
+	*hi = siap_chi2inv(0.975, k) / (double)n;
+}
+
+/*
+ * Minimum-cost assignment of m rows to n >= m columns (Hungarian method
+ * with potentials, O(m^2 n)); a is m x n row major. Returns the cost.
+ */
+static double
+siap_assign(const double *a, size_t m, size_t n)
+{
+	double	*u, *v, *minv, cost = 0.0, delta, cur;
+	size_t	*p, *way, i, j, j0, j1 = 0, i0;
+	char	*used;
+
+	u = siap_calloc(m + 1, sizeof(*u));
+	v = siap_calloc(n + 1, sizeof(*v));
+	minv = siap_calloc(n + 1, sizeof(*minv));
+	p = siap_calloc(n + 1, sizeof(*p));
+	way = siap_calloc(n + 1, sizeof(*way));
+	used = siap_calloc(n + 1, 1);
+	for (i = 1; i <= m; i++) {
+		p[0] = i;
+		j0 = 0;
+		for (j = 0; j <= n; j++) {
+			minv[j] = INFINITY;
+			used[j] = 0;
+		}
+		do {
+			used[j0] = 1;
+			i0 = p[j0];
+			delta = INFINITY;
+			for (j = 1; j <= n; j++) {
+				if (used[j])
+					continue;
+				cur = a[(i0 - 1) * n + j - 1] - u[i0] - v[j];
+				if (cur < minv[j]) {
+					minv[j] = cur;
+					way[j] = j0;
+				}
+				if (minv[j] < delta) {
+					delta = minv[j];
+					j1 = j;
+				}
+			}
+			for (j = 0; j <= n; j++) {
+				if (used[j]) {
+					u[p[j]] += delta;
+					v[j] -= delta;
+				} else
+					minv[j] -= delta;
+			}
+			j0 = j1;
+		} while (p[j0] != 0);
+		do {
+			j1 = way[j0];
+			p[j0] = p[j1];
+			j0 = j1;
+		} while (j0 != 0);
+	}
+	for (j = 1; j <= n; j++)
+		if (p[j] != 0)
+			cost += a[(p[j] - 1) * n + j - 1];
+	free(u);
+	free(v);
+	free(minv);
+	free(p);
+	free(way);
+	free(used);
+	return cost;
+}
+
+/*
+ * OSPA (Schuhmacher, Vo and Vo, 2008): with m <= n points,
+ * ((min over assignments of sum d_c^p + c^p (n - m)) / n)^(1/p),
+ * d_c = min(c, d). 0 when both sets are empty, c when one is.
+ */
+double
+siap_ospa(const double (*x)[3], size_t m, const double (*y)[3], size_t n,
+    double c, double p)
+{
+	const double	(*s)[3] = x, (*l)[3] = y;
+	double		*a, d, cost;
+	size_t		 i, j, ns = m, nl = n;
+
+	if (m == 0 && n == 0)
+		return 0.0;
+	if (m == 0 || n == 0)
+		return c;
+	if (m > n) {
+		s = y;
+		l = x;
+		ns = n;
+		nl = m;
+	}
+	a = siap_calloc(ns * nl, sizeof(*a));
+	for (i = 0; i < ns; i++)
+		for (j = 0; j < nl; j++) {
+			d = sqrt((s[i][0] - l[j][0]) * (s[i][0] - l[j][0]) +
+			    (s[i][1] - l[j][1]) * (s[i][1] - l[j][1]) +
+			    (s[i][2] - l[j][2]) * (s[i][2] - l[j][2]));
+			a[i * nl + j] = pow(d < c ? d : c, p);
+		}
+	cost = siap_assign(a, ns, nl);
+	free(a);
+	return pow((cost + pow(c, p) * (double)(nl - ns)) / (double)nl,
+	    1.0 / p);
+}
+
+/*
+ * A sensor's period: the smallest positive gap between two updates of
+ * one of its tracks (missed scans only lengthen gaps); dflt if none.
+ */
+void
+siap_periods(const struct siap_track *t, size_t nt, uint32_t nsensors,
+    int64_t dflt, int64_t *period)
+{
+	size_t	i, k;
+	int64_t	g;
+
+	for (i = 0; i < nsensors; i++)
+		period[i] = 0;
+	for (i = 0; i < nt; i++) {
+		if (t[i].sensor >= nsensors)
+			continue;
+		for (k = 1; k < t[i].nupd; k++) {
+			if (t[i].upd[k].drop || t[i].upd[k - 1].drop)
+				continue;
+			g = t[i].upd[k].t_ns - t[i].upd[k - 1].t_ns;
+			if (g > 0 && (period[t[i].sensor] == 0 ||
+			    g < period[t[i].sensor]))
+				period[t[i].sensor] = g;
+		}
+	}
+	for (i = 0; i < nsensors; i++)
+		if (period[i] == 0)
+			period[i] = dflt;
+}
+
+/* Euclidean distance of two 3-vectors. */
+static double
+siap_dist(const double a[3], const double b[3])
+{
+	return sqrt((a[0] - b[0]) * (a[0] - b[0]) +
+	    (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+}
+
+/* Index (in the sample's truth group) of the covered truth nearest pos. */
+static int32_t
+siap_nearest(const struct siap_truth *g, size_t ng, const double pos[3],
+    double max, double *dp)
+{
+	int32_t	best = -1;
+	double	d, bd = max;
+	size_t	i;
+
+	for (i = 0; i < ng; i++) {
+		if (g[i].ncover == 0)
+			continue;
+		d = siap_dist(g[i].pos, pos);
+		if (d <= bd) {
+			bd = d;
+			best = (int32_t)i;
+		}
+	}
+	*dp = bd;
+	return best;
+}
+
+/* The entry of track id in object o's list, added when new. */
+static struct siap_objid *
+siap_obj_id(struct siap_object *o, uint64_t id)
+{
+	struct siap_objid	*e;
+	size_t			 i;
+
+	for (i = 0; i < o->ne; i++)
+		if (o->e[i].id == id)
+			return &o->e[i];
+	if (o->ne == o->ecap) {
+		o->ecap = o->ecap ? o->ecap * 2 : 4;
+		if ((o->e = reallocarray(o->e, o->ecap, sizeof(*o->e))) ==
+		    NULL)
+			fatal("siap: out of memory");
+	}
+	e = &o->e[o->ne++];
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	e->last = SIZE_MAX;
+	return e;
+}
+
+/* Track id is associated with object o at sample s: extend its segment. */
+static void
+siap_obj_assoc(struct siap_object *o, uint64_t id, size_t s)
+{
+	struct siap_objid	*e = siap_obj_id(o, id);
+
+	if (e->last == s)
+		return;
+	if (e->last != SIZE_MAX && e->last + 1 == s)
+		e->run++;
+	else
+		e->run = 1;
+	e->last = s;
+	if (e->run > o->longest)
+		o->longest = e->run;
+}
+
+/* Object o is held by track id (index k) at time t: count changes. */
+static void
+siap_obj_tracked(struct siap_object *o, uint64_t id, size_t k, int64_t t)
+{
+	struct siap_objid	*e = siap_obj_id(o, id);
+
+	o->tracked++;
+	if (e->held++ == 0)
+		o->nids++;
+	if (e->held > o->main_n) {
+		o->main_n = e->held;
+		o->main_id = id;
+	}
+	/* A change is a different id than at its last tracked sample. */
+	if (o->tracked > 1 && o->last_id != id) {
+		if (o->changes == o->chcap) {
+			o->chcap = o->chcap ? o->chcap * 2 : 4;
+			if ((o->change_t = reallocarray(o->change_t, o->chcap,
+			    sizeof(*o->change_t))) == NULL)
+				fatal("siap: out of memory");
+		}
+		o->change_t[o->changes++] = t;
+	}
+	o->last_id = id;
+	o->last_k = k;
+}
+
+/* Associate the picture tracks at t with the sample's truths g[0..ng). */
+static void
+siap_sample_assoc(struct siap_work *w, const struct siap_truth *g, size_t ng,
+    int64_t t)
+{
+	const struct siap_input	*in = w->in;
+	struct siap_result	*r = w->r;
+	size_t			 k;
+	int32_t			 j;
+	double			 d, nees, e[3];
+
+	for (k = 0; k < ng; k++) {
+		w->best[k] = -1;
+		w->bestd[k] = INFINITY;
+	}
+	for (k = 0; k < in->ntrk; k++) {
+		w->alive[k] = 0;
+		w->as[k] = -1;
+		if (siap_track_at(&in->trk[k], t, w->p->max_age_ns,
+		    &w->st[k]) == -1)
+			continue;
+		j = siap_nearest(g, ng, w->st[k].pos, w->p->assoc_m, &d);
+		w->alive[k] = 1;
+		r->sum_n++;
+		r->trk_alive[k]++;
+		if (j == -1) {
+			r->trk_spur[k]++;
+			continue;
+		}
+		w->as[k] = j;
+		r->sum_na++;
+		if (g[j].obj < in->nobj)
+			siap_obj_assoc(&r->obj[g[j].obj], in->trk[k].id,
+			    w->sample);
+		w->pos_sum += d;
+		w->vel_sum += siap_dist(w->st[k].vel, g[j].vel);
+		if (d < w->bestd[j]) {
+			w->bestd[j] = d;
+			w->best[j] = (int32_t)k;
+		}
+		e[0] = w->st[k].pos[0] - g[j].pos[0];
+		e[1] = w->st[k].pos[1] - g[j].pos[1];
+		e[2] = w->st[k].pos[2] - g[j].pos[2];
+		if ((nees = siap_nees(e, w->st[k].cov)) < 0.0)
+			r->nees_skipped++;
+		else {
+			w->nees_sum += nees;
+			r->nees_n++;
+		}
+	}
+}
+
+/* Best single-sensor error per truth at t, from the sensor tracks. */
+static void
+siap_sample_sensors(struct siap_work *w, const struct siap_truth *g,
+    size_t ng, int64_t t)
+{
+	const struct siap_input	*in = w->in;
+	const struct siap_track	*s;
+	int64_t			 age;
+	size_t			 k;
+	int32_t			 j;
+	double			 d;
+
+	for (k = 0; k < ng; k++)
+		w->sbest[k] = INFINITY;
+	for (k = 0; k < in->nsen; k++) {
+		s = &in->sen[k];
+		age = (int64_t)(w->p->sensor_age * (double)(s->sensor <
+		    in->nsensors ? in->period_ns[s->sensor] : w->p->max_age_ns));
+		if (siap_track_at(s, t, age, &w->sst) == -1)
+			continue;
+		j = siap_nearest(g, ng, w->sst.pos, w->p->assoc_m, &d);
+		if (j != -1 && d < w->sbest[j])
+			w->sbest[j] = d;
+	}
+}
+
+/* Index of the track that holds truth j: the previous one if still on it. */
+static size_t
+siap_holder(struct siap_work *w, const struct siap_object *o, int32_t j)
+{
+	if (o->tracked > 0 && w->as[o->last_k] == j)
+		return o->last_k;
+	return (size_t)w->best[j];
+}
+
+/* Score one sample time t over the truths g[0..ng) at t. */
+static void
+siap_sample(struct siap_work *w, const struct siap_truth *g, size_t ng,
+    int64_t t)
+{
+	const struct siap_input	*in = w->in;
+	struct siap_result	*r = w->r;
+	size_t			 k, h, nx = 0, ny = 0;
+
+	siap_sample_assoc(w, g, ng, t);
+	if (in->sen != NULL)
+		siap_sample_sensors(w, g, ng, t);
+	for (k = 0; k < ng; k++) {
+		if (g[k].ncover == 0 || g[k].obj >= in->nobj)
+			continue;
+		r->sum_j++;
+		r->obj[g[k].obj].covered++;
+		memcpy(w->y[ny++], g[k].pos, sizeof(w->y[0]));
+		if (w->best[k] == -1)
+			continue;
+		r->sum_jt++;
+		w->tracked_s += (double)w->p->interval_ns * 1e-9;
+		h = siap_holder(w, &r->obj[g[k].obj], (int32_t)k);
+		siap_obj_tracked(&r->obj[g[k].obj], in->trk[h].id, h, t);
+		if (in->sen != NULL && g[k].ncover >= 2 &&
+		    isfinite(w->sbest[k])) {
+			w->fused2 += w->bestd[k] * w->bestd[k];
+			w->single2 += w->sbest[k] * w->sbest[k];
+			r->gain_n++;
+		}
+	}
+	for (k = 0; k < in->ntrk; k++)
+		if (w->alive[k])
+			memcpy(w->x[nx++], w->st[k].pos, sizeof(w->x[0]));
+	w->ospa_sum += siap_ospa((const double (*)[3])w->x, nx,
+	    (const double (*)[3])w->y, ny, w->p->ospa_c, w->p->ospa_p);
+	r->samples++;
+	w->sample++;
+}
+
+/* Ratio a / b, NaN when b is 0. */
+static double
+siap_ratio(double a, double b)
+{
+	return b > 0.0 ? a / b : NAN;
+}
+
+/* Turn the sums of w into the measures of r. */
+static void
+siap_finish(struct siap_work *w)
+{
+	struct siap_result	*r = w->r;
+	double			 ls = 0.0, changes = 0.0;
+	size_t			 k, nls = 0;
+
+	r->completeness = siap_ratio((double)r->sum_jt, (double)r->sum_j);
+	r->ambiguity = siap_ratio((double)r->sum_na, (double)r->sum_jt);
+	r->spuriousness = siap_ratio((double)(r->sum_n - r->sum_na),
+	    (double)r->sum_n);
+	r->pos_acc_m = siap_ratio(w->pos_sum, (double)r->sum_na);
+	r->vel_acc_mps = siap_ratio(w->vel_sum, (double)r->sum_na);
+	for (k = 0; k < r->nobj; k++) {
+		changes += (double)r->obj[k].changes;
+		if (r->obj[k].covered > 0) {
+			ls += (double)r->obj[k].longest /
+			    (double)r->obj[k].covered;
+			nls++;
+		}
+	}
+	r->change_rate = siap_ratio(changes, w->tracked_s);
+	r->longest_segment = siap_ratio(ls, (double)nls);
+	r->ospa_m = siap_ratio(w->ospa_sum, (double)r->samples);
+	r->fused_rms_m = sqrt(siap_ratio(w->fused2, (double)r->gain_n));
+	r->single_rms_m = sqrt(siap_ratio(w->single2, (double)r->gain_n));
+	r->fusion_gain = siap_ratio(r->fused_rms_m, r->single_rms_m);
+	r->nees_mean = siap_ratio(w->nees_sum, (double)r->nees_n);
+	siap_nees_band(r->nees_n, 3, &r->nees_lo, &r->nees_hi);
+	r->nees_inside = r->nees_n > 0 && r->nees_mean >= r->nees_lo &&
+	    r->nees_mean <= r->nees_hi;
+}
+
+/*
+ * Score the picture of in against its truth. Samples are the truth times
+ * t with (t - first truth time) a multiple of the interval.
+ */
+int
+siap_score(const struct siap_input *in, const struct siap_params *p,
+    struct siap_result *r)
+{
+	struct siap_work	 w;
+	size_t			 i, j, ng;
+	int64_t			 t0;
+
+	memset(r, 0, sizeof(*r));
+	memset(&w, 0, sizeof(w));
+	w.in = in;
+	w.p = p;
+	w.r = r;
+	r->nobj = in->nobj;
+	r->obj = siap_calloc(in->nobj, sizeof(*r->obj));
+	r->ntrk = in->ntrk;
+	r->trk_alive = siap_calloc(in->ntrk, sizeof(*r->trk_alive));
+	r->trk_spur = siap_calloc(in->ntrk, sizeof(*r->trk_spur));
+	w.st = siap_calloc(in->ntrk, sizeof(*w.st));
+	w.alive = siap_calloc(in->ntrk, sizeof(*w.alive));
+	w.as = siap_calloc(in->ntrk, sizeof(*w.as));
+	w.x = siap_calloc(in->ntrk, sizeof(*w.x));
+	t0 = in->ntruth ? in->truth[0].t_ns : 0;
+	for (i = 0; i < in->ntruth; i = j) {
+		for (j = i; j < in->ntruth && in->truth[j].t_ns ==
+		    in->truth[i].t_ns; j++)
+			;
+		ng = j - i;
+		if ((in->truth[i].t_ns - t0) % p->interval_ns != 0)
+			continue;
+		w.best = reallocarray(w.best, ng, sizeof(*w.best));
+		w.bestd = reallocarray(w.bestd, ng, sizeof(*w.bestd));
+		w.sbest = reallocarray(w.sbest, ng, sizeof(*w.sbest));
+		w.y = reallocarray(w.y, ng, sizeof(*w.y));
+		if (w.best == NULL || w.bestd == NULL || w.sbest == NULL ||
+		    w.y == NULL)
+			fatal("siap: out of memory");
+		siap_sample(&w, &in->truth[i], ng, in->truth[i].t_ns);
+	}
+	siap_finish(&w);
+	free(w.st);
+	free(w.alive);
+	free(w.as);
+	free(w.x);
+	free(w.y);
+	free(w.best);
+	free(w.bestd);
+	free(w.sbest);
+	return 0;
+}
+
+/* Free what siap_score allocated in r. */
+void
+siap_result_free(struct siap_result *r)
+{
+	uint32_t	k;
+
+	for (k = 0; k < r->nobj && r->obj != NULL; k++) {
+		free(r->obj[k].e);
+		free(r->obj[k].change_t);
+	}
+	free(r->obj);
+	free(r->trk_alive);
+	free(r->trk_spur);
+	r->obj = NULL;
+	r->trk_alive = r->trk_spur = NULL;
+}
