@@ -12,8 +12,12 @@
  * runs. A last line per recording times decode plus core, the daemon's
  * replay path without the I/O.
  *
- * usage: bench_replay [-r runs] [-d seconds] [-s seed] [-n N[,N...]]
- *            [-S scenario] [recording...]
+ * usage: bench_replay [-r runs] [-D runs] [-d seconds] [-s seed]
+ *            [-n N[,N...]] [-S scenario] [recording...]
+ * -r core runs (5), -D decode+core runs (3, 0: none), -d duration of the
+ * generated recordings (default: the scenario's own, 120 s for scale
+ * ones), -n sizes to generate (0: the scenario as loaded; default
+ * 0,1000,10000,100000).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -31,6 +35,7 @@
 
 #define BENCH_MAXSIZES	16
 #define BENCH_ARENA	65536	/* one frame's unpacked message */
+#define BENCH_SCALE_S	120	/* scale scenarios' default duration */
 
 enum bench_kind {
 	BENCH_REPORT,
@@ -71,7 +76,8 @@ struct bench_count {
 
 struct bench_opts {
 	int		 runs;
-	double		 duration_s;
+	int		 druns;		/* decode+core runs */
+	double		 duration_s;	/* < 0: the default's */
 	uint64_t	 seed;
 	const char	*scenario;
 	unsigned	 sizes[BENCH_MAXSIZES];
@@ -209,6 +215,8 @@ bench_generate(struct bench_rec *r, const struct bench_opts *o, unsigned n)
 		bench_die(err);
 	if (o->duration_s > 0.0)
 		sc->duration_ms = (int64_t)(o->duration_s * 1000.0 + 0.5);
+	else if (n > 0)
+		sc->duration_ms = BENCH_SCALE_S * 1000;
 	if (n > 0 && scale_generate(sc, n, o->seed, err, sizeof(err)) == -1)
 		bench_die(err);
 	if ((w = sensor_world_new(sc, o->seed, NULL, 0)) == NULL)
@@ -488,19 +496,24 @@ bench_decode_core(struct bench_rec *r)
 	while ((env = bench_next(r, &off)) != NULL || off < r->len) {
 		if (env == NULL)
 			continue;
-		if (env->msg_case == TRACKFUSE__V1__ENVELOPE__MSG_TRACK_REPORT) {
+		switch (env->msg_case) {
+		case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_REPORT:
 			memset(&rep, 0, sizeof(rep));
 			if (codec_report_decode(env->track_report, &rep, err,
 			    sizeof(err)) == 0)
 				corr_report(c, &rep);
-		} else if (env->msg_case ==
-		    TRACKFUSE__V1__ENVELOPE__MSG_TRACK_DROP &&
-		    codec_drop_decode(env->track_drop, &d, err,
-		    sizeof(err)) == 0)
-			corr_drop(c, &d);
-		else if (env->msg_case ==
-		    TRACKFUSE__V1__ENVELOPE__MSG_HEARTBEAT)
+			break;
+		case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_DROP:
+			if (codec_drop_decode(env->track_drop, &d, err,
+			    sizeof(err)) == 0)
+				corr_drop(c, &d);
+			break;
+		case TRACKFUSE__V1__ENVELOPE__MSG_HEARTBEAT:
 			corr_advance(c, env->heartbeat->time_ns);
+			break;
+		default:
+			break;
+		}
 	}
 	t0 = bench_clock() - t0;
 	corr_free(c);
@@ -525,11 +538,11 @@ bench_median(const double *v, int n)
 
 /* Run and print one recording's figures. */
 static void
-bench_one(struct bench_rec *r, int runs)
+bench_one(struct bench_rec *r, int runs, int nd)
 {
 	struct bench_run	 m, t;
-	double			 rate[64], med, dec[3];
-	int			 i, nd = 3;
+	double			 rate[64], med, dec[64];
+	int			 i;
 
 	bench_decode(r);
 	bench_core(r, 1, &m);
@@ -552,6 +565,8 @@ bench_one(struct bench_rec *r, int runs)
 	    (unsigned long long)m.st.created);
 	for (i = 0; i < nd; i++)
 		dec[i] = (double)r->nrep / bench_decode_core(r);
+	if (nd == 0)
+		return;
 	qsort(dec, (size_t)nd, sizeof(dec[0]), bench_cmp);
 	printf("%-8s   decode+core median=%.3f Mreports/s ns/report=%.0f\n",
 	    "", bench_median(dec, nd) / 1e6, 1e9 / bench_median(dec, nd));
@@ -593,12 +608,16 @@ bench_options(struct bench_opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	o->runs = 5;
-	o->duration_s = 120.0;
+	o->druns = 3;
+	o->duration_s = -1.0;
 	o->seed = 1;
 	o->scenario = BENCH_SCENARIO;
 	bench_sizes(o, "0,1000,10000,100000");
-	while ((ch = getopt(argc, argv, "d:n:r:s:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "D:d:n:r:s:S:")) != -1) {
 		switch (ch) {
+		case 'D':
+			o->druns = atoi(optarg);
+			break;
 		case 'd':
 			o->duration_s = strtod(optarg, NULL);
 			break;
@@ -615,12 +634,14 @@ bench_options(struct bench_opts *o, int argc, char **argv)
 			o->scenario = optarg;
 			break;
 		default:
-			bench_die("usage: bench_replay [-r runs] [-d seconds] "
-			    "[-s seed] [-n N,...] [-S scenario] [recording...]");
+			bench_die("usage: bench_replay [-r runs] [-D runs] "
+			    "[-d seconds] [-s seed] [-n N,...] [-S scenario] "
+			    "[recording...]");
 		}
 	}
-	if (o->runs < 1 || o->runs > 64 || !(o->duration_s > 0.0))
-		bench_die("-r wants 1..64 and -d a positive duration");
+	if (o->runs < 1 || o->runs > 64 || o->druns < 0 || o->druns > 64 ||
+	    o->duration_s == 0.0)
+		bench_die("-r wants 1..64, -D 0..64, -d a positive duration");
 }
 
 /* Bench the recordings named, or the generated ones. */
@@ -640,13 +661,13 @@ main(int argc, char **argv)
 	for (k = optind; k < argc; k++) {
 		memset(&r, 0, sizeof(r));
 		bench_load(&r, argv[k]);
-		bench_one(&r, o.runs);
+		bench_one(&r, o.runs, o.druns);
 		bench_rec_free(&r);
 	}
 	for (i = 0; optind == argc && i < o.nsizes; i++) {
 		memset(&r, 0, sizeof(r));
 		bench_generate(&r, &o, o.sizes[i]);
-		bench_one(&r, o.runs);
+		bench_one(&r, o.runs, o.druns);
 		bench_rec_free(&r);
 	}
 	return 0;

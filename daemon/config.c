@@ -425,7 +425,8 @@ config_build_listen(struct yamlerr *ctx, const char *name,
 	l->port = defport;
 	if ((p = yamlerr_find(ctx, path)) != NULL) {
 		if (!yamlerr_uint_text(p->text))
-			return (yamlerr_errpos(ctx, &p->val, "'port' expects an "
+			return (yamlerr_errpos(ctx, &p->val,
+			    "'port' expects an "
 			    "unsigned integer, got '%s'", p->text));
 		if (r->port < 1 || r->port > 65535)
 			return (yamlerr_errpos(ctx, &p->val, "'port' must be "
@@ -435,7 +436,8 @@ config_build_listen(struct yamlerr *ctx, const char *name,
 	snprintf(path, sizeof(path), "listen.%s.tls", name);
 	l->tls = yamlerr_find(ctx, path) == NULL ? 1 : r->tls;
 	if (!l->tls && !config_loopback(l->address))
-		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "'tls: off' "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+		    "'tls: off' "
 		    "is allowed only on a loopback address (127.0.0.0/8 or "
 		    "::1), not '%s'", l->address));
 	return (0);
@@ -663,7 +665,8 @@ config_build_federation(struct yamlerr *ctx, unsigned i,
 		    "subscriber '%s' cannot be a federation link (feeds "
 		    "only)", r->id));
 	if (r->federation && r->peer_daemon_nation == NULL)
-		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "federation "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+		    "federation "
 		    "feed '%s' must name 'peer_daemon_nation'", r->id));
 	snprintf(path, sizeof(path), "identities[%u].peer_daemon_nation", i);
 	if (!r->federation && r->peer_daemon_nation != NULL)
@@ -700,11 +703,13 @@ config_build_identity(struct yamlerr *ctx, unsigned i,
 		    "letters)", r->nation));
 	snprintf(path, sizeof(path), "identities[%u].sensors", i);
 	if (r->role == CONFIG_ROLE_FEED && r->nsensors == 0 && !r->federation)
-		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "feed '%s' "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+		    "feed '%s' "
 		    "must list at least one sensor in 'sensors'", r->id));
 	if (r->role == CONFIG_ROLE_SUBSCRIBER &&
 	    yamlerr_find(ctx, path) != NULL)
-		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "subscriber "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+		    "subscriber "
 		    "'%s' must not have 'sensors'", r->id));
 	for (j = 0; j < r->nsensors; j++) {
 		snprintf(path, sizeof(path), "identities[%u].sensors[%u]",
@@ -796,7 +801,8 @@ config_claims_unique(struct yamlerr *ctx, struct config_claim *c,
 	line = (m = yamlerr_mark(ctx, path)) != NULL ? m->line + 1 : 0;
 	config_claim_path(dup, path, sizeof(path));
 	if (dup->sensor == UINT_MAX)
-		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "duplicate "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+		    "duplicate "
 		    "identity id '%s' (first at line %zu)", dup->name, line));
 	return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "sensor '%s' is "
 	    "already claimed by identity '%s' at line %zu", dup->name,
@@ -858,7 +864,11 @@ config_build_identities(struct yamlerr *ctx, const struct config_raw *r,
 	return (config_check_unique(ctx, cfg));
 }
 
-/* The policy directory must be a directory now; policy.c reads it later. */
+/*
+ * The policy directory, if it exists now, must be a directory. A missing
+ * one is not an error here: policy.c fails every owner closed, loudly,
+ * and a copy of a config elsewhere still starts.
+ */
 static int
 config_build_policy_dir(struct yamlerr *ctx, const struct config_raw *r,
     struct config *cfg)
@@ -872,10 +882,13 @@ config_build_policy_dir(struct yamlerr *ctx, const struct config_raw *r,
 		    "'policy_dir' must name a directory"));
 	if (config_resolve(ctx, r->policy_dir, &cfg->policy_dir) == -1)
 		return (-1);
-	if (stat(cfg->policy_dir, &st) == -1)
+	if (stat(cfg->policy_dir, &st) == -1) {
+		if (errno == ENOENT)
+			return (0);
 		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, "policy_dir"),
 		    "cannot read policy_dir '%s': %s", cfg->policy_dir,
 		    strerror(errno)));
+	}
 	if (!S_ISDIR(st.st_mode))
 		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, "policy_dir"),
 		    "policy_dir '%s' is not a directory", cfg->policy_dir));
@@ -908,7 +921,8 @@ config_build_class(struct yamlerr *ctx, unsigned i,
 		snprintf(path, sizeof(path), "classifications[%u]", j);
 		m = yamlerr_mark(ctx, path);
 		snprintf(path, sizeof(path), "classifications[%u].level", i);
-		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "duplicate "
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+		    "duplicate "
 		    "level '%s' of %s (first at line %zu)", r->level,
 		    r->nation, m != NULL ? m->line + 1 : 0));
 	}

@@ -25,7 +25,8 @@
 #define CORR_SLAB	256		/* records per slab allocation */
 #define CORR_HOLD	2.0		/* persistence gate, x gate_chi2 */
 #define CORR_FIRM	3		/* updates that confirm a track */
-#define CORR_COAST	8		/* updates of a one-sensor track to coast */
+#define CORR_COAST	4		/* updates of a one-sensor track to coast */
+#define CORR_SLOW	3		/* coast_ns factor of slow categories */
 #define CORR_SWITCH	9.0		/* chi-square gain that moves a held source */
 #define CORR_NEWTON	8		/* Newton steps on the CI weights */
 /*
@@ -100,6 +101,7 @@ struct corr_sys {
 	uint32_t		 ncontrib;
 	uint32_t		 nupd;		/* updates, saturating */
 	int			 multi;		/* ever held by two sensors */
+	int64_t			 tend;		/* coasting: dropped after */
 	uint64_t		 id;
 	int64_t			 cell[3];
 	int64_t			 t;
@@ -1075,6 +1077,23 @@ corr_redundant(struct corr *c, const struct corr_sys *t)
 }
 
 /*
+ * How long a track of category cat coasts after its last update. Ships,
+ * submarines and land units barely move while their sensors (maritime
+ * patrol aircraft, AEW) revisit every 5 to 10 s and lose them for half a
+ * minute at a time, so they coast CORR_SLOW times longer: a few hundred
+ * metres of drift at most, and the object keeps its number.
+ */
+static int64_t
+corr_coast_ns(const struct corr *c, enum tf_category cat)
+{
+	if (cat == TF_CAT_SURFACE || cat == TF_CAT_SUBSURFACE ||
+	    cat == TF_CAT_LAND)
+		return c->p.coast_ns > CORR_TMAX / CORR_SLOW ? CORR_TMAX :
+		    c->p.coast_ns * CORR_SLOW;
+	return c->p.coast_ns;
+}
+
+/*
  * A system track lost its last contribution. A firm track coasts on its
  * last fused state (a sensor that lost and re-acquires the object, or
  * renumbers it, finds it again in the gate) until coast_ns after its last
@@ -1087,16 +1106,16 @@ corr_sys_orphan(struct corr *c, struct corr_sys *t)
 {
 	struct corr_sys	*p;
 
+	t->tend = t->t + corr_coast_ns(c, t->cat);
 	if (t->nupd < CORR_FIRM || (!t->multi && t->nupd < CORR_COAST) ||
-	    c->p.coast_ns <= 0 ||
-	    t->t < c->now - c->p.coast_ns || corr_redundant(c, t)) {
+	    c->p.coast_ns <= 0 || t->tend < c->now || corr_redundant(c, t)) {
 		corr_sys_drop(c, t);
 		return;
 	}
 	t->status = TF_STATUS_COASTING;
 	for (p = TAILQ_LAST(&c->coast, corr_sysq); p != NULL;
 	    p = TAILQ_PREV(p, corr_sysq, qentry))
-		if (p->t <= t->t)
+		if (p->tend <= t->tend)
 			break;
 	if (p == NULL)
 		TAILQ_INSERT_HEAD(&c->coast, t, qentry);
@@ -1727,8 +1746,7 @@ corr_expire(struct corr *c)
 		c->st.expired++;
 		corr_src_remove(c, s);
 	}
-	while ((t = TAILQ_FIRST(&c->coast)) != NULL &&
-	    t->t < c->now - c->p.coast_ns)
+	while ((t = TAILQ_FIRST(&c->coast)) != NULL && t->tend < c->now)
 		corr_sys_drop(c, t);
 }
 

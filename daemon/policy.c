@@ -31,7 +31,7 @@
 #define POLICY_NAME_LEN		64	/* area name incl. NUL */
 #define POLICY_NS		((int64_t)1000000000)
 #define POLICY_TIMELEN		48	/* a formatted time, any int64 */
-#define POLICY_M_PER_DEG	111320.0	/* metres per degree of latitude */
+#define POLICY_M_PER_DEG	111320.0	/* metres per degree of lat */
 
 /* What libcyaml fills; numbers are re-read strictly from the text. */
 struct policy_raw_valid {
@@ -99,7 +99,7 @@ struct policy_rule {
 	const struct policy_area **exc;
 	unsigned		 nexc;
 	struct policy_sanitize	 san;
-	char			*canon;		/* everything but 'to', sorted */
+	char			*canon;		/* all but 'to' and index */
 };
 
 /* One owner's loaded file; shared between sets by reference count. */
@@ -288,13 +288,16 @@ policy_time_parse(const char *s, int64_t *ns)
 {
 	static const unsigned	mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
 				    30, 31, 30, 31 };
-	unsigned		y, mo, d, h, mi, se;
+	static const char	shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	unsigned		y, mo, d, h, mi, se, i;
 	int			n = 0;
 
-	if (s == NULL || strlen(s) != 20 ||
-	    strspn(s, "0123456789") != 4 || s[4] != '-' || s[7] != '-' ||
-	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+	if (s == NULL || strlen(s) != 20)
 		return (-1);
+	for (i = 0; i < 20; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') :
+		    s[i] != shape[i])
+			return (-1);
 	if (sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2uZ%n", &y, &mo, &d, &h, &mi,
 	    &se, &n) != 6 || n != 20)
 		return (-1);
@@ -630,7 +633,8 @@ policy_polygon(struct policy_ld *ld, unsigned i, struct policy_area *a)
 
 	snprintf(path, sizeof(path), "areas[%u].polygon", i);
 	if ((p = yamlerr_find(&ld->y, path)) == NULL)
-		return (yamlerr_errpos(&ld->y, policy_mark(ld, "areas[%u]", i), "area '%s' needs a 'polygon'", a->name));
+		return (yamlerr_errpos(&ld->y, policy_mark(ld, "areas[%u]", i),
+		    "area '%s' needs a 'polygon'", a->name));
 	for (n = 0; n <= POLICY_MAX_VERTICES; n++) {
 		snprintf(path, sizeof(path), "areas[%u].polygon[%u]", i, n);
 		if (yamlerr_find(&ld->y, path) == NULL)
@@ -718,7 +722,8 @@ policy_rule_target(struct policy_ld *ld, unsigned i,
 		    "file is %s's: a file governs only its owner's data",
 		    rr->owner, own));
 	if ((rr->to == NULL) == (rr->to_identity == NULL))
-		return (yamlerr_errpos(&ld->y, policy_mark(ld, "rules[%u]", i), "a rule needs exactly one of 'to' (a nation) and "
+		return (yamlerr_errpos(&ld->y, policy_mark(ld, "rules[%u]", i),
+		    "a rule needs exactly one of 'to' (a nation) and "
 		    "'to_identity' (a subscriber)"));
 	if (rr->to != NULL) {
 		if (!policy_nation_valid(rr->to) ||
@@ -798,7 +803,8 @@ policy_rule_list(struct policy_ld *ld, unsigned i, const char *key,
 				break;
 		if (k == o->nareas)
 			return (yamlerr_errpos(&ld->y, policy_mark(ld,
-			    "rules[%u].areas.%s[%u]", i, key, j), "unknown area '%s'", names[j]));
+			    "rules[%u].areas.%s[%u]", i, key, j),
+			    "unknown area '%s'", names[j]));
 		(*out)[j] = &o->areas[k];
 		for (k = 0; k < j; k++)
 			if (policy_overlap((*out)[k], (*out)[j]))

@@ -183,7 +183,7 @@ replay_tap(void *arg, const uint8_t *buf, size_t len)
 	rp->st->picture_bytes += len;
 }
 
-/* Log one rejection in the live format, the first REPLAY_LOG_MAX in full. */
+/* Count a rejection; past REPLAY_LOG_MAX, say once that logging stops. */
 static void
 replay_reject(struct replay *rp)
 {

@@ -17,8 +17,8 @@
 
 #define SCALE_ID_LEN		16
 #define SCALE_TRIES		32	/* placements tried per object */
-#define SCALE_JITTER_M		30000.0	/* route ends spread around airports */
-#define SCALE_ROUTE_M		2000000.0 /* ships and crossers: leg length */
+#define SCALE_JITTER_M		30000.0	/* airport spread of route ends */
+#define SCALE_ROUTE_M		2.0e6	/* aircraft leg length */
 
 /* An airport of the region (civil routes run between pairs of them). */
 struct scale_airport {
@@ -42,14 +42,15 @@ static const struct scale_airport scale_airports[] = {
 	{ "SHE", 41.64, 123.48 }, { "KHV", 48.53, 135.19 },
 };
 
-#define SCALE_NAIRPORTS	(sizeof(scale_airports) / sizeof(scale_airports[0]))
+#define SCALE_NAIRPORTS	\
+	(sizeof(scale_airports) / sizeof(scale_airports[0]))
 
 /* What the generator allocated; the loaded objects come back on free. */
 struct scale_store {
 	struct sim_object_cfg	*orig;
 	unsigned		 orig_count;
 	struct sim_object_cfg	*obj;
-	struct sim_waypoint	*wp;		/* two per route object */
+	struct sim_waypoint	*wp;	/* two per route object */
 	struct sim_follow	*fol;
 	struct sim_ballistic	*bm;
 	char			(*ids)[SCALE_ID_LEN];

@@ -716,7 +716,8 @@ sensor_candidates(const struct sensor_world *w, unsigned j)
 	const struct sim_coverage	*cv;
 	struct sim_state		 st;
 	enum tf_category		 c = sc->cfg->objects[j].category;
-	double				 dmin[64], v, jump, margin, step, d;
+	double				 dmin[64], v, jump, margin, step;
+	double				 d;
 	int64_t				 t, step_ms;
 	uint64_t			 mask = 0;
 	unsigned			 i, seen = 0;

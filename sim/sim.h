@@ -137,7 +137,7 @@ struct sim_scenario {
 	unsigned		 step_ms;
 	struct motion_obj	*obj;
 	unsigned		 nobj;
-	struct scale_store	*scale;		/* generated objects, or NULL */
+	struct scale_store	*scale;		/* generated objects or NULL */
 };
 
 /* scenario.c */

@@ -233,6 +233,15 @@ test_policy_keys(void **state)
 	assert_int_equal(id->secret[31], 0xff);
 	assert_null(config_identity(cfg, "CC-KOR")->secret);
 	config_free(cfg);
+	/* A policy_dir that does not exist (yet) loads: owners fail closed. */
+	cfg = test_load_text("name: t\nnation: USA\nlisten:\n  feeds: { tls: "
+	    "off }\n  subscribers: { port: 7403, tls: off }\nidentities:\n"
+	    "  - { id: CC-USA, role: subscriber, nation: USA }\n"
+	    "policy_dir: no-such-dir\n", err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_non_null(strstr(cfg->policy_dir, "/no-such-dir"));
+	config_free(cfg);
 	assert_int_equal(config_class_parse("top-secret", &cls), 0);
 	assert_int_equal(cls, TF_CLASS_TOP_SECRET);
 	assert_int_equal(config_class_parse("none", &cls), -1);

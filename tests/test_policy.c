@@ -467,6 +467,13 @@ test_failed_owner(void **state)
 	    POLICY_DENY_FAILED);
 	assert_true(test_eval(set, &c, "CC-USA", "USA").allowed);
 	policy_free(set);
+	set = policy_load(test_cfg, "no-such-dir", T_NOW);
+	assert_int_equal(policy_nowners(set), 4);
+	assert_int_equal(policy_owner_find(set, "KOR")->state,
+	    POLICY_OWNER_MISSING);
+	assert_string_equal(policy_owner_find(set, "KOR")->error,
+	    "no-such-dir/KOR.yaml: no such file");
+	policy_free(set);
 }
 
 /* JPN's window opens 2026-06-01 and ends 2027-12-31, by event time. */

@@ -465,6 +465,7 @@ t_replay_bad_files(void **state)
 	t_pipeline_free(&env);
 }
 
+/* Run the replay tests. */
 int
 main(void)
 {

@@ -157,7 +157,10 @@ int		 policy_evaluate(const struct policy_set *,
 void		 policy_class_key(const struct policy_set *,
 		    const struct policy_recipient *, const char *daemon_nation,
 		    char *);
-/* The recipient view of a config identity (id, nation, secret set). */
+/*
+ * The recipient view of a config identity (id, nation, secret set); its
+ * strings point into the identity, valid while that config lives.
+ */
 struct policy_recipient policy_recipient(const struct config_identity *);
 
 /* Effective release matrix owner x subscriber x category, for -n. */
