@@ -786,7 +786,7 @@ test_shipped(void **state)
 	c.cat = TF_CAT_SURFACE;
 	assert_false(test_eval(set, &c, "CC-JPN", cfg->nation).allowed);
 	assert_true(test_eval(set, &c, "CC-USA", cfg->nation).allowed);
-	/* A KOR label without JPN (as KOR-P8-1's) is denied to JPN, whatever the rules. */
+	/* A KOR label without JPN (KOR-P8-1's) is denied to JPN by the label. */
 	c = test_contrib("KOR", TF_CLASS_SECRET, "USA,KOR",
 	    TF_CAT_BALLISTIC_MISSILE, 40, 132);
 	assert_int_equal(test_eval(set, &c, "CC-JPN", cfg->nation).reason,
