@@ -59,6 +59,11 @@ struct config_raw_log {
 	uint64_t	 stats_interval_s;
 };
 
+struct config_raw_audit {
+	char		*file;
+	uint64_t	 interval_s;
+};
+
 struct config_raw_limits {
 	uint64_t	max_frame;
 	uint64_t	max_feeds;
@@ -94,6 +99,16 @@ struct config_raw_class {
 	char		*common;
 };
 
+struct config_raw_uplink {
+	char		*id;
+	char		*connect;
+	char		*recipient;
+	int		 tls;
+	char		*cert;
+	char		*key;
+	uint64_t	 max_tracks;
+};
+
 struct config_raw {
 	char				*name;
 	char				*nation;
@@ -105,8 +120,11 @@ struct config_raw {
 	struct config_raw_identity	*identities;
 	unsigned			 nidentities;
 	char				*policy_dir;
+	struct config_raw_audit		 audit;
 	struct config_raw_class		*classifications;
 	unsigned			 nclassifications;
+	struct config_raw_uplink	*uplinks;
+	unsigned			 nuplinks;
 };
 
 static const cyaml_strval_t config_onoff[] = {
@@ -147,6 +165,14 @@ static const cyaml_schema_field_t config_tls_fields[] = {
 	CONFIG_STR_FIELD("ca", 0, struct config_raw_tls, ca),
 	CONFIG_STR_FIELD("cert", 0, struct config_raw_tls, cert),
 	CONFIG_STR_FIELD("key", 0, struct config_raw_tls, key),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t config_audit_fields[] = {
+	CONFIG_STR_FIELD("file", CYAML_FLAG_OPTIONAL,
+	    struct config_raw_audit, file),
+	CYAML_FIELD_UINT("interval_s", CYAML_FLAG_OPTIONAL,
+	    struct config_raw_audit, interval_s),
 	CYAML_FIELD_END
 };
 
@@ -226,6 +252,27 @@ static const cyaml_schema_value_t config_class_entry = {
 	    config_class_fields),
 };
 
+static const cyaml_schema_field_t config_uplink_fields[] = {
+	CONFIG_STR_FIELD("id", 0, struct config_raw_uplink, id),
+	CONFIG_STR_FIELD("connect", 0, struct config_raw_uplink, connect),
+	CONFIG_STR_FIELD("recipient", 0, struct config_raw_uplink, recipient),
+	CYAML_FIELD_ENUM("tls", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT |
+	    CYAML_FLAG_CASE_INSENSITIVE, struct config_raw_uplink, tls,
+	    config_onoff, CYAML_ARRAY_LEN(config_onoff)),
+	CONFIG_STR_FIELD("cert", CYAML_FLAG_OPTIONAL,
+	    struct config_raw_uplink, cert),
+	CONFIG_STR_FIELD("key", CYAML_FLAG_OPTIONAL,
+	    struct config_raw_uplink, key),
+	CYAML_FIELD_UINT("max_tracks", CYAML_FLAG_OPTIONAL,
+	    struct config_raw_uplink, max_tracks),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t config_uplink_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct config_raw_uplink,
+	    config_uplink_fields),
+};
+
 static const cyaml_schema_field_t config_fields[] = {
 	CONFIG_STR_FIELD("name", 0, struct config_raw, name),
 	CONFIG_STR_FIELD("nation", 0, struct config_raw, nation),
@@ -244,10 +291,16 @@ static const cyaml_schema_field_t config_fields[] = {
 	    &config_identity_entry, 1, CONFIG_MAX_IDENTITIES),
 	CONFIG_STR_FIELD("policy_dir", CYAML_FLAG_OPTIONAL,
 	    struct config_raw, policy_dir),
+	CYAML_FIELD_MAPPING("audit", CYAML_FLAG_OPTIONAL,
+	    struct config_raw, audit, config_audit_fields),
 	CYAML_FIELD_SEQUENCE_COUNT("classifications",
 	    CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 	    struct config_raw, classifications, nclassifications,
 	    &config_class_entry, 0, CONFIG_MAX_CLASSIFICATIONS),
+	CYAML_FIELD_SEQUENCE_COUNT("uplinks",
+	    CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+	    struct config_raw, uplinks, nuplinks,
+	    &config_uplink_entry, 0, CONFIG_MAX_UPLINKS),
 	CYAML_FIELD_END
 };
 
@@ -270,6 +323,7 @@ struct config_uint_spec {
 static const struct config_uint_spec config_uints[] = {
 	{ "log.stats_interval_s", CONFIG_OFF(stats_interval_s),
 	    10, 1, 3600 },
+	{ "audit.interval_s", CONFIG_OFF(audit_interval_s), 10, 1, 3600 },
 	{ "limits.max_frame", CONFIG_OFF(limits.max_frame),
 	    65536, 256, 16777216 },
 	{ "limits.max_feeds", CONFIG_OFF(limits.max_feeds), 64, 1, 4096 },
@@ -935,6 +989,27 @@ config_build_class(struct yamlerr *ctx, unsigned i,
 	return (config_strdup(ctx, &c->level, r->level));
 }
 
+/*
+ * audit.file, resolved against the config's directory. Releasing under
+ * policies needs an audit trail: with policy_dir and no audit.file the
+ * trail is "audit.log" next to the config file.
+ */
+static int
+config_build_audit(struct yamlerr *ctx, const struct config_raw *r,
+    struct config *cfg)
+{
+	const char	*f = r->audit.file;
+
+	if (f != NULL && f[0] == '\0')
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, "audit.file"),
+		    "'file' must name a file"));
+	if (f == NULL && cfg->policy_dir != NULL)
+		f = CONFIG_AUDIT_DEFAULT;
+	if (f == NULL)
+		return (0);
+	return (config_resolve(ctx, f, &cfg->audit_file));
+}
+
 /* policy_dir and the classification equivalence table. */
 static int
 config_build_policy(struct yamlerr *ctx, const struct config_raw *r,
@@ -942,7 +1017,8 @@ config_build_policy(struct yamlerr *ctx, const struct config_raw *r,
 {
 	unsigned	i;
 
-	if (config_build_policy_dir(ctx, r, cfg) == -1)
+	if (config_build_policy_dir(ctx, r, cfg) == -1 ||
+	    config_build_audit(ctx, r, cfg) == -1)
 		return (-1);
 	if (r->nclassifications == 0)
 		return (0);
@@ -954,6 +1030,152 @@ config_build_policy(struct yamlerr *ctx, const struct config_raw *r,
 		cfg->nclassifications++;	/* so config_free frees it */
 		if (config_build_class(ctx, i, &r->classifications[i],
 		    cfg) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* An uplink's "connect": address:port ([v6]:port), numeric address. */
+static int
+config_uplink_connect(struct yamlerr *ctx, unsigned i, const char *s,
+    struct config_uplink *u)
+{
+	const yaml_mark_t	*m;
+	unsigned char		 bin[sizeof(struct in6_addr)];
+	char			 path[64], host[INET6_ADDRSTRLEN + 2], *end;
+	const char		*colon;
+	unsigned long		 port;
+	size_t			 hl;
+
+	snprintf(path, sizeof(path), "uplinks[%u].connect", i);
+	m = yamlerr_mark(ctx, path);
+	if ((colon = strrchr(s, ':')) == NULL || (hl = colon - s) == 0 ||
+	    hl >= sizeof(host))
+		return (yamlerr_errpos(ctx, m, "'connect' expects "
+		    "address:port, got '%s'", s));
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	if (inet_pton(AF_INET, host, bin) != 1 &&
+	    inet_pton(AF_INET6, host, bin) != 1)
+		return (yamlerr_errpos(ctx, m, "'connect' address '%s' is not "
+		    "a numeric IPv4 or IPv6 address", host));
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
+	    port < 1 || port > 65535)
+		return (yamlerr_errpos(ctx, m, "'connect' port must be in "
+		    "1..65535, got '%s'", colon + 1));
+	u->port = (uint16_t)port;
+	return (config_strdup(ctx, &u->address, host));
+}
+
+/* An uplink's cert or key: required with TLS, readable now. */
+static int
+config_uplink_file(struct yamlerr *ctx, unsigned i, const char *key,
+    const char *given, char **out)
+{
+	char	path[64];
+	int	fd;
+
+	snprintf(path, sizeof(path), "uplinks[%u].%s", i, key);
+	if (given == NULL || given[0] == '\0') {
+		snprintf(path, sizeof(path), "uplinks[%u]", i);
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "uplink "
+		    "with tls on needs '%s' (a file)", key));
+	}
+	if (config_resolve(ctx, given, out) == -1)
+		return (-1);
+	if ((fd = open(*out, O_RDONLY | O_CLOEXEC)) == -1)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "cannot "
+		    "read uplink %s file '%s': %s", key, *out,
+		    strerror(errno)));
+	close(fd);
+	return (0);
+}
+
+/* An uplink's TLS setting and files, and its track limit. */
+static int
+config_uplink_tls(struct yamlerr *ctx, unsigned i,
+    const struct config_raw_uplink *r, struct config *cfg)
+{
+	struct config_uplink		*u = &cfg->uplinks[i];
+	const struct yamlerr_pos	*p;
+	char				 path[64];
+
+	snprintf(path, sizeof(path), "uplinks[%u].tls", i);
+	u->tls = yamlerr_find(ctx, path) == NULL ? 1 : r->tls;
+	if (!u->tls && !config_loopback(u->address))
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "'tls: "
+		    "off' is allowed only to a loopback address, not '%s'",
+		    u->address));
+	if (u->tls && cfg->ca == NULL)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "uplink "
+		    "'%s' has tls on but there is no 'tls' section (ca)", u->id));
+	if (u->tls && (config_uplink_file(ctx, i, "cert", r->cert,
+	    &u->cert) == -1 || config_uplink_file(ctx, i, "key", r->key,
+	    &u->key) == -1))
+		return (-1);
+	u->max_tracks = 100000;
+	snprintf(path, sizeof(path), "uplinks[%u].max_tracks", i);
+	if ((p = yamlerr_find(ctx, path)) == NULL)
+		return (0);
+	if (!yamlerr_uint_text(p->text) || r->max_tracks < 1 ||
+	    r->max_tracks > 10000000)
+		return (yamlerr_errpos(ctx, &p->val, "'max_tracks' must be in "
+		    "1..10000000, got '%s'", p->text));
+	u->max_tracks = (uint32_t)r->max_tracks;
+	return (0);
+}
+
+/* Check and copy one uplink (federation link out). */
+static int
+config_build_uplink(struct yamlerr *ctx, unsigned i,
+    const struct config_raw_uplink *r, struct config *cfg)
+{
+	struct config_uplink	*u = &cfg->uplinks[i];
+	char			 path[64];
+	unsigned		 j;
+
+	snprintf(path, sizeof(path), "uplinks[%u].id", i);
+	if (!config_id_valid(r->id, TF_ID_LEN - 1))
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "id '%s' "
+		    "must be 1..%d characters of A-Z a-z 0-9 - _ .", r->id,
+		    TF_ID_LEN - 1));
+	for (j = 0; j < i; j++)
+		if (strcmp(cfg->uplinks[j].id, r->id) == 0)
+			return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+			    "duplicate uplink id '%s'", r->id));
+	snprintf(path, sizeof(path), "uplinks[%u].recipient", i);
+	if (!config_nation_valid(r->recipient))
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "recipient "
+		    "'%s' is not an ISO 3166 alpha-3 code (three upper-case "
+		    "letters)", r->recipient));
+	if (config_strdup(ctx, &u->id, r->id) == -1 ||
+	    config_strdup(ctx, &u->recipient, r->recipient) == -1 ||
+	    config_uplink_connect(ctx, i, r->connect, u) == -1)
+		return (-1);
+	return (config_uplink_tls(ctx, i, r, cfg));
+}
+
+/* The uplinks section: federation links this daemon opens. */
+static int
+config_build_uplinks(struct yamlerr *ctx, const struct config_raw *r,
+    struct config *cfg)
+{
+	unsigned	i;
+
+	if (r->nuplinks == 0)
+		return (0);
+	if ((cfg->uplinks = calloc(r->nuplinks, sizeof(*cfg->uplinks))) ==
+	    NULL)
+		return (yamlerr_errx(ctx, "out of memory"));
+	for (i = 0; i < r->nuplinks; i++) {
+		cfg->nuplinks++;	/* so config_free frees it */
+		if (config_build_uplink(ctx, i, &r->uplinks[i], cfg) == -1)
 			return (-1);
 	}
 	return (0);
@@ -975,7 +1197,8 @@ config_build(struct yamlerr *ctx, const struct config_raw *r)
 	    config_build_tls(ctx, r, cfg) == -1 ||
 	    config_build_tuning(ctx, r, cfg) == -1 ||
 	    config_build_identities(ctx, r, cfg) == -1 ||
-	    config_build_policy(ctx, r, cfg) == -1) {
+	    config_build_policy(ctx, r, cfg) == -1 ||
+	    config_build_uplinks(ctx, r, cfg) == -1) {
 		config_free(cfg);
 		return (NULL);
 	}
@@ -1046,7 +1269,16 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nclassifications; i++)
 		free(cfg->classifications[i].level);
 	free(cfg->classifications);
+	for (i = 0; i < cfg->nuplinks; i++) {
+		free(cfg->uplinks[i].id);
+		free(cfg->uplinks[i].address);
+		free(cfg->uplinks[i].recipient);
+		free(cfg->uplinks[i].cert);
+		free(cfg->uplinks[i].key);
+	}
+	free(cfg->uplinks);
 	free(cfg->policy_dir);
+	free(cfg->audit_file);
 	free(cfg->feeds.address);
 	free(cfg->subscribers.address);
 	free(cfg->path);
@@ -1146,7 +1378,7 @@ config_class_map(const struct config *cfg, const char *nation,
 	return (-1);
 }
 
-/* Is this a nation the config speaks of (daemon, identity, table)? */
+/* Is this a nation the config speaks of (daemon, identity, table, uplink)? */
 int
 config_nation_known(const struct config *cfg, const char *nation)
 {
@@ -1161,6 +1393,9 @@ config_nation_known(const struct config *cfg, const char *nation)
 			return (1);
 	for (i = 0; i < cfg->nclassifications; i++)
 		if (strcmp(cfg->classifications[i].nation, nation) == 0)
+			return (1);
+	for (i = 0; i < cfg->nuplinks; i++)
+		if (strcmp(cfg->uplinks[i].recipient, nation) == 0)
 			return (1);
 	return (0);
 }
@@ -1224,4 +1459,10 @@ config_print(const struct config *cfg, FILE *fp)
 		    cfg->classifications[i].nation,
 		    cfg->classifications[i].level,
 		    config_class_name(cfg->classifications[i].cls));
+	for (i = 0; i < cfg->nuplinks; i++)
+		fprintf(fp, "uplink %s connect=%s:%u recipient=%s tls=%s "
+		    "max_tracks=%" PRIu32 "\n", cfg->uplinks[i].id,
+		    cfg->uplinks[i].address, cfg->uplinks[i].port,
+		    cfg->uplinks[i].recipient, cfg->uplinks[i].tls ? "on" : "off",
+		    cfg->uplinks[i].max_tracks);
 }

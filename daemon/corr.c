@@ -3,11 +3,23 @@
  * system track.
  *
  * Source tracks (sensor id + local track number) keep their latest estimate
- * in ECEF. Each one contributes to exactly one system track; a system track
- * is the covariance intersection (CI) of its contributions predicted to the
- * newest of them. A new source gates against the system tracks found in the
- * 27 spatial index cells around it; an associated source stays where it is
- * while it agrees with the rest of its track (hysteresis).
+ * in ECEF, with their sensor's registration bias taken off. Each one
+ * contributes to at most one system track; a system track is the
+ * covariance intersection (CI) of its contributions predicted to the
+ * newest of them, fused once per report.
+ *
+ * Association, one report at a time, in input order (deterministic, no
+ * batching): a report of an associated source first checks that it still
+ * agrees with its track (hysteresis, a loose gate). Otherwise, or when
+ * the source is not its track's most accurate contribution, it is gated
+ * (chi-square on position and velocity, compatible categories) against
+ * the system tracks found in the 27 spatial index cells around it, and
+ * the choice is a global nearest neighbour over the report's cluster:
+ * cost d^2 + log det S, and a track already holding a track of the same
+ * sensor is a candidate only with that one moved to its own best
+ * alternative (a 2x2 assignment solved exactly, see corr_swap_cost). A
+ * held source moves only when that gains CORR_SWITCH. Life cycle:
+ * tentative, firm, coasting, dropped (corr.h).
  *
  * Everything here is a function of the input sequence: no clock, no
  * randomness, no I/O. "Now" is the event-time watermark. Records come from
@@ -115,6 +127,7 @@ struct corr_sys {
 /* An estimate to associate: a converted report, or a stored source. */
 struct corr_obs {
 	const char		*sensor;
+	int			 sidx;		/* sensor table index or -1 */
 	int64_t			 t;
 	enum tf_category	 cat;
 	double			 x[6];
@@ -1538,6 +1551,40 @@ corr_src_distance(const struct corr_src *k, const struct corr_sys *t,
 	return corr_mdist(k->x, k->P, x, P, d2, ld);
 }
 
+/* Whether contribution k comes from o's sensor. */
+static int
+corr_same_sensor(const struct corr_src *k, const struct corr_obs *o)
+{
+	if (k->sidx >= 0 && o->sidx >= 0)
+		return k->sidx == o->sidx;
+	return strncmp(k->sensor, o->sensor, TF_ID_LEN - 1) == 0;
+}
+
+/*
+ * Cheaper still, before any prediction: the position of t moved on to
+ * o's time and the trace of its predicted position covariance (exact for
+ * constant velocity; ballistic tracks skip the test).
+ */
+static int
+corr_far_sys(const struct corr *c, const struct corr_sys *t,
+    const struct corr_obs *o)
+{
+	double	dt, d, n2 = 0.0, tr;
+	int	i;
+
+	if (corr_ballistic(t->cat))
+		return 0;
+	dt = (o->t - t->t) * CORR_NS;
+	tr = corr_q(t->cat) * fabs(dt * dt * dt);
+	for (i = 0; i < 3; i++) {
+		d = o->x[i] - t->x[i] - dt * t->x[3 + i];
+		n2 += d * d;
+		tr += o->P[i * 7] + t->P[i * 7] + 2.0 * dt * t->P[i * 6 +
+		    i + 3] + dt * dt * t->P[(i + 3) * 7];
+	}
+	return n2 > c->p.gate_chi2 * tr;
+}
+
 /*
  * Whether estimate o may join system track t, and its distance. A
  * contribution of o's sensor that may give way is *rep; one that may not
@@ -1552,12 +1599,11 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
 	double		 x[6], P[36];
 
 	if (!corr_compatible(t->cat, o->cat) ||
-	    t->ncontrib >= CORR_FUSE_MAX)
+	    t->ncontrib >= CORR_FUSE_MAX || corr_far_sys(c, t, o))
 		return 0;
 	*rep = *blk = NULL;
 	TAILQ_FOREACH(s, &t->contribs, centry) {
-		if (s == self ||
-		    strncmp(s->sensor, o->sensor, TF_ID_LEN - 1) != 0)
+		if (s == self || !corr_same_sensor(s, o))
 			continue;
 		if (corr_may_replace(c, t, s, o, self))
 			*rep = s;
@@ -1590,6 +1636,7 @@ static void
 corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 {
 	o->sensor = k->sensor;
+	o->sidx = k->sidx;
 	o->t = k->t;
 	o->cat = k->cat;
 	memcpy(o->x, k->x, sizeof(o->x));
@@ -2000,6 +2047,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 	h = corr_src_hash(r->sensor, r->local_track);
 	s = corr_src_find(c, r->sensor, r->local_track, h);
 	sidx = s != NULL ? s->sidx : corr_sensor_find(c, r->sensor);
+	o.sidx = sidx;
 	corr_bias_ecef(c, sidx, r->lat_deg, r->lon_deg, bapp);
 	for (i = 0; i < 3; i++)
 		o.x[i] -= bapp[i];

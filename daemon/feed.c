@@ -21,6 +21,7 @@
 #include "trackfuse/feed.h"
 #include "trackfuse/log.h"
 #include "trackfuse/publish.h"
+#include "trackfuse/release.h"
 #include "trackfuse/wire.h"
 
 /* Log every this many reports refused by a core limit. */
@@ -29,10 +30,20 @@
 struct feed {
 	struct corr		*corr;
 	struct publish		*pub;		/* told of the watermark */
+	struct release		*rel;		/* NULL: straight to corr */
 	int64_t			 watermark;	/* max event time accepted */
 	int			 have_time;
 	struct feed_stats	 stats;
+	const struct config *const *cfgp;	/* federation: local sensors */
+	const struct feed_tap	*tap;		/* federation: uplinks */
+	void			*tap_arg;
 };
+
+static enum feed_result feed_federation_check(const struct feed *,
+		    const struct config_identity *, const Envelope *, char *,
+		    size_t);
+static void	feed_tap_envelope(struct feed *, const struct config_identity *,
+		    const Envelope *);
 
 /* Create the feed stage in front of corr; pub may be NULL (tests). */
 struct feed *
@@ -61,15 +72,38 @@ feed_strlcpy(char *dst, const char *src, size_t len)
 	snprintf(dst, len, "%s", src);
 }
 
-/* Is sensor one of ident's sensors? Else FEED_FORBIDDEN with a reason. */
+/*
+ * Is sensor one of ident's sensors? Else FEED_FORBIDDEN with a reason. A
+ * federation link without a sensor list speaks for any sensor: that it is
+ * not one of this daemon's own is checked by feed_federation_check().
+ */
 static enum feed_result
 feed_check_sensor(const struct config_identity *ident, const char *sensor,
     char *err, size_t errlen)
 {
-	if (config_identity_has_sensor(ident, sensor))
+	if (config_identity_has_sensor(ident, sensor) ||
+	    (ident->federation && ident->nsensors == 0))
 		return FEED_OK;
 	snprintf(err, errlen, "sensor %s not allowed for identity %s",
 	    sensor, ident->id);
+	return FEED_FORBIDDEN;
+}
+
+/*
+ * Third-party rule: a federation link forwards other daemons' contributions
+ * of any owner, but only labelled ones, and the label is kept as it came
+ * (never filled in or widened here): unlabeled data is its owner's alone
+ * and has no business on a link.
+ */
+static enum feed_result
+feed_authorize_federated(const struct config_identity *ident,
+    const struct tf_report *r, char *err, size_t errlen)
+{
+	if (r->label.owner[0] != '\0' && r->label.cls != TF_CLASS_NONE)
+		return FEED_OK;
+	snprintf(err, errlen, "unlabeled report sensor %s track %u from "
+	    "federation link %s: links carry labelled contributions only",
+	    r->sensor, r->local_track, ident->id);
 	return FEED_FORBIDDEN;
 }
 
@@ -86,6 +120,8 @@ feed_authorize(const struct config_identity *ident, struct tf_report *r,
 
 	if ((res = feed_check_sensor(ident, r->sensor, err, errlen)) != FEED_OK)
 		return res;
+	if (ident->federation)
+		return feed_authorize_federated(ident, r, err, errlen);
 	if (r->label.owner[0] == '\0') {
 		memset(&r->label, 0, sizeof(r->label));
 		feed_strlcpy(r->label.owner, ident->nation,
@@ -157,7 +193,8 @@ feed_report(struct feed *f, const struct config_identity *ident,
 		return res;
 	if ((res = feed_check_time(f, r.t_ns, err, errlen)) != FEED_OK)
 		return res;
-	switch (corr_report(f->corr, &r)) {
+	switch (f->rel != NULL ? release_report(f->rel, ident, &r) :
+	    corr_report(f->corr, &r)) {
 	case CORR_OK:
 		f->stats.reports++;
 		feed_advance(f, r.t_ns);
@@ -196,7 +233,10 @@ feed_drop(struct feed *f, const struct config_identity *ident,
 		return res;
 	if ((res = feed_check_time(f, d.t_ns, err, errlen)) != FEED_OK)
 		return res;
-	corr_drop(f->corr, &d);
+	if (f->rel != NULL)
+		release_drop(f->rel, &d);
+	else
+		corr_drop(f->corr, &d);
 	f->stats.drops++;
 	feed_advance(f, d.t_ns);
 	return FEED_OK;
@@ -222,7 +262,11 @@ feed_heartbeat(struct feed *f, const struct config_identity *ident,
 		return res;
 	f->stats.heartbeats++;
 	feed_advance(f, m->time_ns);
-	corr_advance(f->corr, f->watermark);
+	/* Release moves each class by the heartbeat's own time. */
+	if (f->rel != NULL)
+		release_advance(f->rel, m->time_ns);
+	else
+		corr_advance(f->corr, f->watermark);
 	return FEED_OK;
 }
 
@@ -235,18 +279,124 @@ enum feed_result
 feed_envelope(struct feed *f, const struct config_identity *ident,
     const Envelope *env, char *err, size_t errlen)
 {
+	enum feed_result	res;
+
+	if (ident->federation &&
+	    (res = feed_federation_check(f, ident, env, err, errlen)) !=
+	    FEED_OK)
+		return res;
 	switch (env->msg_case) {
 	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_REPORT:
-		return feed_report(f, ident, env->track_report, err, errlen);
+		res = feed_report(f, ident, env->track_report, err, errlen);
+		break;
 	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_DROP:
-		return feed_drop(f, ident, env->track_drop, err, errlen);
+		res = feed_drop(f, ident, env->track_drop, err, errlen);
+		break;
 	case TRACKFUSE__V1__ENVELOPE__MSG_HEARTBEAT:
-		return feed_heartbeat(f, ident, env->heartbeat, err, errlen);
+		res = feed_heartbeat(f, ident, env->heartbeat, err, errlen);
+		break;
 	default:
 		snprintf(err, errlen, "unexpected %s from a feed",
 		    wire_msg_name(env));
 		return FEED_PROTOCOL;
 	}
+	if (res == FEED_OK && f->tap != NULL)
+		feed_tap_envelope(f, ident, env);
+	return res;
+}
+
+/*
+ * A federation link may speak for any sensor except this daemon's own: a
+ * sensor id that a local feed identity claims is a collision (a loop, or
+ * a peer impersonating a local sensor) and is refused. Without the
+ * configuration (feed_set_config() not called) only a link's listed
+ * sensors pass.
+ */
+static enum feed_result
+feed_federation_check(const struct feed *f, const struct config_identity *ident,
+    const Envelope *env, char *err, size_t errlen)
+{
+	const struct config_identity	*owner;
+	const char			*sensor;
+
+	if ((sensor = feed_envelope_sensor(env)) == NULL ||
+	    config_identity_has_sensor(ident, sensor))
+		return FEED_OK;
+	if (ident->nsensors > 0) {
+		snprintf(err, errlen, "sensor %s not allowed for federation "
+		    "link %s", sensor, ident->id);
+		return FEED_FORBIDDEN;
+	}
+	if (f->cfgp == NULL || *f->cfgp == NULL) {
+		snprintf(err, errlen, "sensor %s from federation link %s "
+		    "cannot be checked against local sensors", sensor,
+		    ident->id);
+		return FEED_FORBIDDEN;
+	}
+	if ((owner = feed_sensor_owner(*f->cfgp, sensor)) != NULL &&
+	    owner != ident) {
+		snprintf(err, errlen, "sensor %s from federation link %s "
+		    "collides with local identity %s", sensor, ident->id,
+		    owner->id);
+		return FEED_FORBIDDEN;
+	}
+	return FEED_OK;
+}
+
+/*
+ * Hand an accepted Envelope to the tap too. The report is decoded and
+ * authorized again (label filled as the core got it) rather than touching
+ * the hand-off to the core; this costs only when uplinks are configured.
+ */
+static void
+feed_tap_envelope(struct feed *f, const struct config_identity *ident,
+    const Envelope *env)
+{
+	struct tf_report	r;
+	struct tf_drop		d;
+	char			why[CODEC_ERRLEN];
+
+	switch (env->msg_case) {
+	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_REPORT:
+		memset(&r, 0, sizeof(r));
+		if (codec_report_decode(env->track_report, &r, why,
+		    sizeof(why)) == 0 &&
+		    feed_authorize(ident, &r, why, sizeof(why)) == FEED_OK &&
+		    f->tap->report != NULL)
+			f->tap->report(f->tap_arg, ident, &r);
+		break;
+	case TRACKFUSE__V1__ENVELOPE__MSG_TRACK_DROP:
+		memset(&d, 0, sizeof(d));
+		if (codec_drop_decode(env->track_drop, &d, why,
+		    sizeof(why)) == 0 && f->tap->drop != NULL)
+			f->tap->drop(f->tap_arg, ident, &d);
+		break;
+	case TRACKFUSE__V1__ENVELOPE__MSG_HEARTBEAT:
+		if (f->tap->advance != NULL)
+			f->tap->advance(f->tap_arg, f->watermark);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Point the feed at the running configuration (a pointer to the daemon's
+ * pointer, so a reload's swap is seen): federation links are checked
+ * against the local feed identities' sensors.
+ */
+void
+feed_set_config(struct feed *f, const struct config *const *cfgp)
+{
+	f->cfgp = cfgp;
+}
+
+/* Give every accepted report, drop and heartbeat to tap too (NULL: none). */
+void
+feed_set_tap(struct feed *f, const struct feed_tap *tap, void *arg)
+{
+	f->tap = tap;
+	f->tap_arg = arg;
 }
 
 /* The sensor id a report, drop or heartbeat names; NULL if none. */
@@ -326,4 +476,14 @@ const struct feed_stats *
 feed_stats(const struct feed *f)
 {
 	return &f->stats;
+}
+
+/*
+ * Route accepted contributions through the release stage (which feeds
+ * every class's correlator) instead of straight to the core.
+ */
+void
+feed_set_release(struct feed *f, struct release *rel)
+{
+	f->rel = rel;
 }

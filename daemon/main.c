@@ -1,7 +1,9 @@
 /*
  * trackfused: options, start-up, signals (as events), reload and an
- * orderly stop. The pipeline is feed -> corr -> release -> publish; this
- * file only builds it and runs the event loop.
+ * orderly stop. The pipeline is feed -> release -> corr (one per release
+ * class) -> publish; this file builds it, loads the owners' policies,
+ * keeps the audit trail (it needs the wall clock, which the core never
+ * sees) and runs the event loop.
  */
 #include <sys/queue.h>
 
@@ -10,20 +12,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "trackfuse/audit.h"
 #include "trackfuse/config.h"
 #include "trackfuse/corr.h"
 #include "trackfuse/feed.h"
 #include "trackfuse/log.h"
 #include "trackfuse/peer.h"
+#include "trackfuse/policy.h"
 #include "trackfuse/publish.h"
 #include "trackfuse/release.h"
 #include "trackfuse/replay.h"
 #include "trackfuse/tls.h"
 #include "trackfuse/track.h"
+#include "trackfuse/uplink.h"
 
 #ifndef TF_DEFAULT_CONFIG
 #define TF_DEFAULT_CONFIG	"/etc/trackfuse/trackfused.yaml"
@@ -35,7 +41,8 @@
 /* Long options without a short form. */
 enum {
 	MAIN_OPT_REPLAY = 256,
-	MAIN_OPT_PICTURE_OUT
+	MAIN_OPT_PICTURE_OUT,
+	MAIN_OPT_AS
 };
 
 static struct option main_longopts[] = {
@@ -44,6 +51,7 @@ static struct option main_longopts[] = {
 	{ "replay",		required_argument,	NULL,	MAIN_OPT_REPLAY },
 	{ "picture-out",	required_argument,	NULL,
 	    MAIN_OPT_PICTURE_OUT },
+	{ "as",			required_argument,	NULL,	MAIN_OPT_AS },
 	{ NULL,			0,			NULL,	0 }
 };
 
@@ -52,10 +60,12 @@ static void
 main_usage(FILE *f)
 {
 	fprintf(f, "usage: trackfused [-dhnVv] [-f file]\n"
-	    "       trackfused [-v] [-f file] --replay rec --picture-out pic\n"
+	    "       trackfused [-v] [-f file] --replay rec --picture-out pic "
+	    "[--as id]\n"
 	    "  -d       stay in the foreground, log to stderr\n"
 	    "  -f file  configuration file (default %s)\n"
-	    "  -n       check the configuration and certificates, then exit\n"
+	    "  -n       check the configuration, certificates and release\n"
+	    "           policies, print the effective release matrix, exit\n"
 	    "  -V       print the version and exit\n"
 	    "  -v       more verbose (repeat for debug)\n"
 	    "  -h       this help\n"
@@ -66,7 +76,13 @@ main_usage(FILE *f)
 	    "  --picture-out pic  with --replay: write the full picture a\n"
 	    "                     subscriber would receive (varint-delimited\n"
 	    "                     Envelopes, uncoalesced); a summary line goes\n"
-	    "                     to stderr; exit 0, or 1 if a file fails\n",
+	    "                     to stderr; exit 0, or 1 if a file fails\n"
+	    "  --as id            with --replay: write exactly the stream the\n"
+	    "                     subscriber identity id would have received\n"
+	    "                     (its release class, its scoped track ids)\n"
+	    "signals: SIGHUP reloads the configuration and every release\n"
+	    "  policy; SIGUSR1 reloads the release policies only; SIGTERM and\n"
+	    "  SIGINT stop\n",
 	    TF_DEFAULT_CONFIG);
 }
 
@@ -106,6 +122,166 @@ main_corr_params(const struct config *cfg, struct corr_params *p)
 	p->max_tracks = cfg->limits.max_tracks;
 	p->max_sources = cfg->limits.max_sources;
 	p->cell_m = cfg->correlator.cell_m;
+}
+
+/* Wall clock, ns since the Unix epoch: for the audit trail only. */
+static int64_t
+main_wall_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * An audit write failed: fail closed. Release stops feeding every
+ * recipient class and each subscriber's picture is retracted.
+ */
+static void
+main_audit_fail(struct trackfused *env, const char *what)
+{
+	if (release_halted(env->release))
+		return;
+	env->audit_failures++;
+	log_warnx("audit: write failed record=%s file=%s; releases stopped",
+	    what, env->cfg->audit_file != NULL ? env->cfg->audit_file : "-");
+	release_halt(env->release);
+	publish_sync_recipients(env->publish);
+}
+
+/* publish_retract_fn: every retraction goes into the audit trail. */
+static void
+main_retract(void *arg, const char *rid, uint64_t id)
+{
+	struct trackfused	*env = arg;
+
+	if (env->audit == NULL || release_halted(env->release))
+		return;
+	if (audit_retraction(env->audit, main_wall_ns(),
+	    publish_time(env->publish), rid, id, "policy-change", "*", 0) == -1)
+		main_audit_fail(env, "retraction");
+}
+
+/* Audit one owner's load or failure; -1 if the write failed. */
+static int
+main_audit_owner(struct trackfused *env, const struct policy_owner_info *o)
+{
+	char		sha[AUDIT_HASH_HEX];
+	const char	*why;
+
+	if (o->state == POLICY_OWNER_LOADED)
+		return audit_policy_load(env->audit, main_wall_ns(),
+		    publish_time(env->publish), o->owner, o->file, o->version,
+		    o->sha256);
+	why = o->state == POLICY_OWNER_MISSING ? "missing" : o->error;
+	if (o->file == NULL || audit_sha256_file(o->file, sha) == -1)
+		return audit_policy_reject(env->audit, main_wall_ns(),
+		    publish_time(env->publish), o->owner,
+		    o->file != NULL ? o->file : "-", NULL, why);
+	return audit_policy_reject(env->audit, main_wall_ns(),
+	    publish_time(env->publish), o->owner, o->file, sha, why);
+}
+
+/* Audit every owner of a new policy set. */
+static void
+main_policy_report(struct trackfused *env, const struct policy_set *set)
+{
+	const struct policy_owner_info	*o;
+	unsigned			 i;
+
+	for (i = 0; (o = policy_owner_info(set, i)) != NULL; i++) {
+		/* policy_load() logged it (loudly if it failed). */
+		if (env->audit != NULL && main_audit_owner(env, o) == -1) {
+			main_audit_fail(env, "policy");
+			return;
+		}
+	}
+}
+
+/* Load every owner's policy and swap the set in (start, SIGHUP, SIGUSR1). */
+static void
+main_policies(struct trackfused *env)
+{
+	struct policy_set	*set;
+
+	if ((set = policy_load_dir(env->cfg, main_wall_ns())) == NULL)
+		fatalx("policy_load: out of memory");
+	main_policy_report(env, set);
+	release_set_policy(env->release, env->cfg, set);
+	log_info("release: policies in force classes=%u recipients=%u",
+	    release_nclasses(env->release), release_nrecipients(env->release));
+}
+
+/* audit_release_counts for one (recipient, rule); stops on failure. */
+static void
+main_audit_count(void *arg, const char *rid, const struct release_count *k)
+{
+	struct trackfused	*env = arg;
+
+	if (release_halted(env->release))
+		return;
+	if (audit_release_counts(env->audit, main_wall_ns(),
+	    publish_time(env->publish), rid, k->rule, k->released,
+	    k->withheld) == -1)
+		main_audit_fail(env, "release_counts");
+}
+
+/* Audit timer: per recipient per rule counts of the interval, synced. */
+static void
+main_auditcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct trackfused	*env = arg;
+
+	(void)fd;
+	(void)what;
+	if (env->audit == NULL || release_halted(env->release))
+		return;
+	release_foreach_count(env->release, main_audit_count, env);
+	release_counts_reset(env->release);
+	if (!release_halted(env->release) && audit_sync(env->audit) == -1)
+		main_audit_fail(env, "sync");
+}
+
+/* Open the audit trail of cfg; without it releases are stopped. */
+static void
+main_audit_open(struct trackfused *env)
+{
+	struct audit_meta	meta;
+	char			err[256];
+
+	if (env->cfg->audit_file == NULL)
+		return;
+	memset(&meta, 0, sizeof(meta));
+	meta.name = env->cfg->name;
+	meta.nation = env->cfg->nation;
+	meta.version = TF_VERSION;
+	meta.wall_ns = main_wall_ns();
+	env->audit = audit_open(env->cfg->audit_file, &meta, err, sizeof(err));
+	if (env->audit == NULL) {
+		log_warnx("audit: cannot open file=%s: %s", env->cfg->audit_file,
+		    err);
+		main_audit_fail(env, "open");
+		return;
+	}
+	log_info("audit: opened file=%s seq=%llu", env->cfg->audit_file,
+	    (unsigned long long)audit_seq(env->audit));
+}
+
+/* (Re)arm the audit counts timer. */
+static void
+main_audit_timer(struct trackfused *env)
+{
+	struct timeval	tv;
+
+	if (env->ev_audit == NULL)
+		return;
+	evtimer_del(env->ev_audit);
+	if (env->audit == NULL)
+		return;
+	tv.tv_sec = env->cfg->audit_interval_s;
+	tv.tv_usec = 0;
+	evtimer_add(env->ev_audit, &tv);
 }
 
 /* (Re)arm the persistent stats timer; interval 0 turns it off. */
@@ -185,7 +361,7 @@ main_reload(struct trackfused *env)
 	main_reload_listeners(env, ncfg);
 	peer_reload(env, ncfg);
 	main_corr_params(ncfg, &params);
-	corr_set_params(env->corr, &params);
+	release_set_params(env->release, &params);
 	publish_set_limits(env->publish, ncfg->limits.max_tracks,
 	    ncfg->limits.subscriber_buffer);
 	main_reload_log(env, ncfg);
@@ -197,8 +373,10 @@ main_reload(struct trackfused *env)
 		env->ssl_ctx = nctx;
 	}
 	main_stats_timer(env);
+	main_audit_timer(env);
 	log_info("config: reloaded file=%s identities=%u", env->cfgpath,
 	    env->cfg->nidentities);
+	main_policies(env);
 }
 
 /* SIGTERM/SIGINT: say goodbye to every peer, flush, leave the loop. */
@@ -235,6 +413,10 @@ main_signalcb(evutil_socket_t sig, short what, void *arg)
 	case SIGHUP:
 		main_reload(env);
 		break;
+	case SIGUSR1:
+		log_info("policy: reload requested signal=USR1");
+		main_policies(env);
+		break;
 	case SIGTERM:
 		main_stop(env, "TERM");
 		break;
@@ -264,20 +446,32 @@ main_heartbeatcb(evutil_socket_t fd, short what, void *arg)
 	publish_heartbeat(env->publish);
 }
 
-/* Build the pipeline: corr -> release -> publish, and feed in front. */
+/*
+ * Build the pipeline: feed -> release -> corr per class -> publish, with
+ * the policies in force. env->corr is the full class's (release owns it).
+ * A live daemon opens its audit trail before the first policy load, so
+ * the load is recorded (and a trail that cannot be written stops releases
+ * before any happen); replay keeps none.
+ */
 static void
-main_pipeline(struct trackfused *env)
+main_pipeline(struct trackfused *env, int live)
 {
 	struct corr_params	params;
+	struct release_out	out;
 
-	env->publish = publish_new(RELEASE_NCLASSES,
+	env->publish = publish_new(RELEASE_MAX_CLASSES,
 	    env->cfg->limits.max_tracks, env->cfg->limits.subscriber_buffer);
-	env->release = release_new(env->publish);
+	publish_set_retract(env->publish, main_retract, env);
+	publish_release_out(env->publish, &out);
 	main_corr_params(env->cfg, &params);
-	if ((env->corr = corr_new(&params, release_corr_emit,
-	    env->release)) == NULL)
-		fatalx("corr_new failed");
+	env->release = release_new(&params, &out);
+	publish_set_release(env->publish, env->release);
+	env->corr = release_full_corr(env->release);
 	env->feed = feed_new(env->corr, env->publish);
+	feed_set_release(env->feed, env->release);
+	if (live)
+		main_audit_open(env);
+	main_policies(env);
 }
 
 /* Signal and timer events. */
@@ -301,7 +495,8 @@ main_event(struct trackfused *env, int sig, event_callback_fn cb)
 static void
 main_run(struct trackfused *env)
 {
-	struct event	*sigs[3];
+	struct event	*sigs[4];
+	struct uplink_set *uplinks;
 	struct timeval	 hb = { MAIN_HEARTBEAT_S, 0 };
 	char		 f[128], s[128];
 	int		 i;
@@ -309,16 +504,20 @@ main_run(struct trackfused *env)
 	if ((env->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	TAILQ_INIT(&env->peers);
-	main_pipeline(env);
+	main_pipeline(env, 1);
 	if (peer_listen(env, PEER_FEED) == -1 ||
 	    peer_listen(env, PEER_SUBSCRIBER) == -1)
 		fatalx("cannot open the listeners");
+	uplinks = uplink_start(env);
 	sigs[0] = main_event(env, SIGHUP, main_signalcb);
 	sigs[1] = main_event(env, SIGTERM, main_signalcb);
 	sigs[2] = main_event(env, SIGINT, main_signalcb);
+	sigs[3] = main_event(env, SIGUSR1, main_signalcb);
 	env->ev_stats = main_event(env, -1, main_statscb);
 	env->ev_heartbeat = main_event(env, -1, main_heartbeatcb);
+	env->ev_audit = main_event(env, -1, main_auditcb);
 	main_stats_timer(env);
+	main_audit_timer(env);
 	evtimer_add(env->ev_heartbeat, &hb);
 	stats_init(env);
 	main_listen_str(&env->cfg->feeds, f, sizeof(f));
@@ -328,22 +527,29 @@ main_run(struct trackfused *env)
 	    f, s, env->cfg->nidentities);
 
 	event_base_dispatch(env->base);
+	uplink_stop(uplinks);
 
 	peer_listen_close(env);
 	peer_free_all(env);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		event_free(sigs[i]);
 	event_free(env->ev_stats);
 	event_free(env->ev_heartbeat);
+	event_free(env->ev_audit);
+	env->ev_audit = NULL;
 }
 
 /* Free the pipeline and the rest of the daemon state. */
 static void
 main_teardown(struct trackfused *env)
 {
+	if (env->audit != NULL && !release_halted(env->release))
+		(void)audit_close(env->audit, main_wall_ns(),
+		    publish_time(env->publish));
+	else if (env->audit != NULL)
+		(void)audit_close(env->audit, 0, 0);
 	feed_free(env->feed);
-	corr_free(env->corr);
-	release_free(env->release);
+	release_free(env->release);	/* env->corr is the full class's */
 	publish_free(env->publish);
 	SSL_CTX_free(env->ssl_ctx);
 	config_free(env->cfg);
@@ -367,7 +573,7 @@ main_replay(struct trackfused *env, const struct replay_opts *o)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	main_pipeline(env);
+	main_pipeline(env, 0);
 	rc = replay_run(env, o, &st, err, sizeof(err));
 	if (rc == 0)
 		replay_summary(stderr, &st);
@@ -375,6 +581,29 @@ main_replay(struct trackfused *env, const struct replay_opts *o)
 		fprintf(stderr, "trackfused: replay: %s\n", err);
 	main_teardown(env);
 	return rc == 0 ? 0 : 1;
+}
+
+/*
+ * -n: load the policies as the daemon would, say so, and print the
+ * effective release matrix; an owner that fails closed is named loudly.
+ */
+static void
+main_check_policies(struct trackfused *env)
+{
+	const struct policy_owner_info	*o;
+	struct policy_set		*set;
+	unsigned			 i;
+
+	if ((set = policy_load_dir(env->cfg, main_wall_ns())) == NULL)
+		fatalx("policy_load: out of memory");
+	for (i = 0; (o = policy_owner_info(set, i)) != NULL; i++)
+		if (o->state != POLICY_OWNER_LOADED)
+			fprintf(stderr, "policy: owner %s FAILS CLOSED (%s): %s\n",
+			    o->owner, policy_state_name(o->state),
+			    o->error[0] != '\0' ? o->error : "no policy file");
+	printf("configuration OK\n");
+	policy_print_matrix(set, env->cfg, stdout);
+	policy_free(set);
 }
 
 /* Load the config and the certificates; exit 1 with the reason if bad. */
@@ -392,7 +621,7 @@ main_load(struct trackfused *env, int check, int verbose)
 		return;
 	if (verbose)
 		config_print(env->cfg, stdout);
-	printf("configuration OK\n");
+	main_check_policies(env);
 	exit(0);
 }
 
@@ -434,13 +663,17 @@ main(int argc, char *argv[])
 		case MAIN_OPT_PICTURE_OUT:
 			ro.picture = optarg;
 			break;
+		case MAIN_OPT_AS:
+			ro.as = optarg;
+			break;
 		default:
 			main_usage(stderr);
 			return 1;
 		}
 	}
 	if (optind != argc || (ro.record == NULL) != (ro.picture == NULL) ||
-	    (ro.record != NULL && check)) {
+	    (ro.record != NULL && check) || (ro.as != NULL &&
+	    ro.record == NULL)) {
 		main_usage(stderr);
 		return 1;
 	}

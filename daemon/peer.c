@@ -477,7 +477,7 @@ peer_subscribe(struct peer *p)
 		peer_protocol_error(p, "second subscribe");
 		return;
 	}
-	cls = release_class(env->release, p->ident->nation);
+	cls = release_class(env->release, p->ident->id);
 	p->sub = publish_subscribe(env->publish, cls, p->bev, peer_sub_fault, p);
 	if (p->sub == NULL) {
 		peer_close(p, TRACKFUSE__V1__ERROR_CODE__ERROR_OVERLOAD,
@@ -485,7 +485,8 @@ peer_subscribe(struct peer *p)
 		return;
 	}
 	log_info("subscriber: subscribed id=%s peer=%s class=%u tracks=%zu",
-	    p->id, p->addr, cls, publish_tracks(env->publish, cls));
+	    p->id, p->addr, publish_sub_class(p->sub),
+	    publish_tracks(env->publish, publish_sub_class(p->sub)));
 }
 
 /* Messages a Hello'd subscriber may send. */

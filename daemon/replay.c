@@ -270,20 +270,32 @@ replay_frame(struct replay *rp, uint64_t off, const Envelope *env)
 }
 
 /*
- * The release class whose picture is written: the full picture. The
- * release filter's --as ID maps the recipient to its class here.
+ * Attach the picture tap: without --as the full class with class-local
+ * ids; with --as ID exactly what subscriber ID would be sent after
+ * Subscribe (its class, its scoped ids).
  */
 static int
-replay_class(struct trackfused *env, const struct replay_opts *o,
-    unsigned *cls, char *err, size_t errlen)
+replay_attach(struct trackfused *env, const struct replay_opts *o,
+    struct replay *rp, char *err, size_t errlen)
 {
-	(void)env;
-	if (o->as != NULL) {
-		snprintf(err, errlen, "--as %s: per-recipient pictures are not "
-		    "available yet", o->as);
-		return -1;
+	unsigned	r;
+	int		rc;
+
+	if (o->as == NULL)
+		rc = publish_tap(env->publish, RELEASE_CLASS_FULL, replay_tap,
+		    rp);
+	else {
+		if ((r = release_class(env->release, o->as)) == RELEASE_NONE) {
+			snprintf(err, errlen, "--as %s: not a subscriber "
+			    "identity of %s", o->as, env->cfg->path != NULL ?
+			    env->cfg->path : "the configuration");
+			return -1;
+		}
+		rc = publish_tap_as(env->publish,
+		    release_recipient(env->release, r), replay_tap, rp);
 	}
-	*cls = RELEASE_CLASS_FULL;
+	if (rc == -1)
+		fatalx("%s: the picture is not empty before replay", __func__);
 	return 0;
 }
 
@@ -368,7 +380,6 @@ replay_run(struct trackfused *env, const struct replay_opts *o,
 {
 	struct replay		 rp;
 	struct replay_reader	*rd;
-	unsigned		 cls;
 	double			 t0 = replay_clock();
 	int			 rc;
 
@@ -376,8 +387,12 @@ replay_run(struct trackfused *env, const struct replay_opts *o,
 	memset(&rp, 0, sizeof(rp));
 	rp.env = env;
 	rp.st = st;
-	if (replay_class(env, o, &cls, err, errlen) == -1)
+	if (o->as != NULL && release_class(env->release, o->as) ==
+	    RELEASE_NONE) {
+		snprintf(err, errlen, "--as %s: not a subscriber identity of "
+		    "the configuration", o->as);
 		return -1;
+	}
 	if ((rd = replay_reader_open(o->record, env->cfg->limits.max_frame,
 	    err, errlen)) == NULL)
 		return -1;
@@ -385,8 +400,11 @@ replay_run(struct trackfused *env, const struct replay_opts *o,
 		replay_reader_close(rd);
 		return -1;
 	}
-	if (publish_tap(env->publish, cls, replay_tap, &rp) == -1)
-		fatalx("%s: the picture is not empty before replay", __func__);
+	if (replay_attach(env, o, &rp, err, errlen) == -1) {
+		replay_reader_close(rd);
+		fclose(rp.out);
+		return -1;
+	}
 	rc = replay_loop(&rp, rd, o->record, err, errlen);
 	replay_reader_close(rd);
 	replay_collect(&rp);

@@ -252,15 +252,18 @@ static void
 t_pipeline(struct trackfused *env, struct config *cfg)
 {
 	struct corr_params	p;
+	struct release_out	out;
 
 	memset(env, 0, sizeof(*env));
 	env->cfg = cfg;
-	env->publish = publish_new(RELEASE_NCLASSES, 1000, 1 << 20);
-	env->release = release_new(env->publish);
+	env->publish = publish_new(RELEASE_MAX_CLASSES, 1000, 1 << 20);
 	corr_params_default(&p);
-	assert_non_null(env->corr = corr_new(&p, release_corr_emit,
-	    env->release));
+	publish_release_out(env->publish, &out);
+	env->release = release_new(&p, &out);
+	publish_set_release(env->publish, env->release);
+	env->corr = release_full_corr(env->release);
 	env->feed = feed_new(env->corr, env->publish);
+	feed_set_release(env->feed, env->release);
 }
 
 /* Free what t_pipeline built. */
@@ -268,8 +271,7 @@ static void
 t_pipeline_free(struct trackfused *env)
 {
 	feed_free(env->feed);
-	corr_free(env->corr);
-	release_free(env->release);
+	release_free(env->release);	/* and the full class's corr */
 	publish_free(env->publish);
 	config_free(env->cfg);
 }

@@ -20,6 +20,8 @@
 #define CONFIG_LEVEL_LEN	64		/* national level name incl. NUL */
 #define CONFIG_SECRET_MIN	16		/* subscriber secret bytes */
 #define CONFIG_SECRET_MAX	64		/* (32..128 hex digits) */
+#define CONFIG_AUDIT_DEFAULT	"audit.log"	/* with policy_dir */
+#define CONFIG_MAX_UPLINKS	16		/* federation links out */
 
 enum config_role {
 	CONFIG_ROLE_FEED = 1,
@@ -58,6 +60,22 @@ struct config_classification {
 	char			 nation[TF_NATION_LEN];
 	char			*level;		/* national name, e.g. "II" */
 	enum tf_class		 cls;		/* common level, never NONE */
+};
+
+/*
+ * An outbound federation link (docs/federation.md): this daemon connects
+ * to another daemon's feeds listener as feed identity id and forwards the
+ * contributions its owners' policies release to the recipient nation.
+ */
+struct config_uplink {
+	char		*id;		/* link id == our certificate CN there */
+	char		*address;	/* numeric address of the far feeds port */
+	uint16_t	 port;
+	char		*recipient;	/* nation the policies are asked about */
+	int		 tls;		/* 1 unless "tls: off" (loopback only) */
+	char		*cert;		/* resolved; NULL when tls is off */
+	char		*key;
+	uint32_t	 max_tracks;	/* source tracks held, default 100000 */
 };
 
 struct config_listen {
@@ -100,8 +118,12 @@ struct config {
 	struct config_identity	*identities;
 	unsigned		 nidentities;
 	char			*policy_dir;	/* resolved; NULL: no policies */
+	char			*audit_file;	/* resolved; NULL: no audit */
+	uint32_t		 audit_interval_s;	/* counts, default 10 */
 	struct config_classification *classifications;
 	unsigned		 nclassifications;
+	struct config_uplink	*uplinks;	/* federation links out */
+	unsigned		 nuplinks;
 };
 
 /* config.c */
@@ -124,7 +146,8 @@ const char	*config_class_name(enum tf_class);
 /* The common level of a nation's national level; 0, or -1 if unmapped. */
 int		 config_class_map(const struct config *, const char *,
 		    const char *, enum tf_class *);
-/* 1 if a nation is the daemon's, an identity's or in the class table. */
+/* 1 if a nation is the daemon's, an identity's, in the class table or an
+ * uplink's recipient. */
 int		 config_nation_known(const struct config *, const char *);
 
 #endif

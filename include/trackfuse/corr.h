@@ -9,8 +9,13 @@
  *
  * The watermark is the largest event time seen in corr_report(),
  * corr_drop() and corr_advance(). A contribution older than watermark -
- * stale_ns is removed; a system track left without contributions is
- * dropped. A report from the future moves the watermark and may age out
+ * stale_ns is removed. A system track is tentative until confirmed (a few
+ * updates, or a second sensor), then firm; left without contributions, a
+ * firm track coasts (status TF_STATUS_COASTING, contributors 0, its last
+ * fused state) until coast_ns after its last update (3 x coast_ns for
+ * surface, subsurface and land) and is then dropped; a tentative one, or
+ * a short one-sensor one, is dropped at once. A report from the future
+ * moves the watermark and may age out
  * everything: bounding clock skew is the feed's job. Event times must lie
  * in [0, INT64_MAX / 4] ns (CORR_INVALID otherwise).
  *
@@ -32,8 +37,8 @@ struct corr;
 struct corr_params {
 	double		gate_chi2;	/* chi-square gate on 6-dof distance */
 	int64_t		stale_ns;	/* contribution dropped when older */
-	int64_t		coast_ns;	/* unused for now: a track never outlives its
-					   last contribution (stale_ns < coast_ns) */
+	int64_t		coast_ns;	/* coasting track dropped this long after
+					   its last update (0: no coasting) */
 	size_t		max_tracks;	/* system tracks limit */
 	size_t		max_sources;	/* source tracks limit */
 	double		cell_m;		/* spatial index cell edge, m */

@@ -37,6 +37,20 @@ struct feed_stats {
 
 struct feed;
 struct publish;
+struct release;
+
+/*
+ * A second consumer of accepted feed input (federation uplinks): each
+ * callback sees the input as the core got it (a report's label filled),
+ * valid only during the call. The identity is the connection's.
+ */
+struct feed_tap {
+	void	(*report)(void *, const struct config_identity *,
+		    const struct tf_report *);
+	void	(*drop)(void *, const struct config_identity *,
+		    const struct tf_drop *);
+	void	(*advance)(void *, int64_t);	/* the watermark moved */
+};
 
 /* feed.c */
 struct feed	*feed_new(struct corr *, struct publish *);
@@ -62,6 +76,11 @@ enum feed_result feed_drop(struct feed *, const struct config_identity *,
 enum feed_result feed_heartbeat(struct feed *, const struct config_identity *,
 		    const Trackfuse__V1__Heartbeat *, char *, size_t);
 int64_t		 feed_watermark(const struct feed *);
+/* Federation: the running config (for collisions) and the uplink tap. */
+void		 feed_set_config(struct feed *, const struct config *const *);
+void		 feed_set_tap(struct feed *, const struct feed_tap *, void *);
 const struct feed_stats *feed_stats(const struct feed *);
+/* Hand accepted contributions to release (not to corr) from now on. */
+void		 feed_set_release(struct feed *, struct release *);
 
 #endif

@@ -22,6 +22,7 @@ struct corr;
 struct feed;
 struct publish;
 struct release;
+struct audit;
 struct peer;
 struct peer_listener;
 
@@ -72,6 +73,9 @@ struct trackfused {
 	struct peer_stats	 stats;
 	struct event		*ev_stats;
 	struct event		*ev_heartbeat;
+	struct event		*ev_audit;	/* release counts interval */
+	struct audit		*audit;		/* NULL: none configured */
+	uint64_t		 audit_failures;	/* releases stopped */
 	int			 foreground;
 	int			 stopping;
 };

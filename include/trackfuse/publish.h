@@ -14,6 +14,9 @@
 struct bufferevent;
 struct publish;
 struct publish_sub;
+struct release;
+struct release_out;
+struct release_recipient;
 
 /*
  * Called when a subscriber can no longer be served within its bounds (its
@@ -27,6 +30,9 @@ typedef void (*publish_fault_fn)(void *, struct publish_sub *, const char *);
  * the call: the exact bytes a subscriber of the class would be sent.
  */
 typedef void (*publish_tap_fn)(void *, const uint8_t *, size_t);
+
+/* A subscriber was sent a retraction: (arg, recipient id, its track id). */
+typedef void (*publish_retract_fn)(void *, const char *, uint64_t);
 
 /* publish.c */
 struct publish	*publish_new(unsigned nclasses, size_t max_tracks,
@@ -62,5 +68,35 @@ size_t		 publish_sub_known(const struct publish_sub *);
  * PictureDrop frame of class cls as it is made. -1 if cls holds tracks.
  */
 int		 publish_tap(struct publish *, unsigned, publish_tap_fn, void *);
+/*
+ * The tap of one recipient: its class's frames with its scoped ids, the
+ * bytes its connection would carry after Subscribe (uncoalesced).
+ */
+int		 publish_tap_as(struct publish *,
+		    const struct release_recipient *, publish_tap_fn, void *);
+/*
+ * Release classes: the recipient table (copied) maps subscriber identities
+ * to class slots and id keys. With it set, publish_subscribe() takes a
+ * recipient index (release_class()) instead of a class slot.
+ */
+void		 publish_set_recipients(struct publish *,
+		    const struct release_recipient *, unsigned);
+void		 publish_set_retract(struct publish *, publish_retract_fn,
+		    void *);
+/* A class slot is rebuilt: its store is emptied, its fan-out paused. */
+void		 publish_rebuild_begin(struct publish *, unsigned);
+/*
+ * After a swap: every subscriber whose class, key or picture changed gets
+ * a PictureDrop for each id it holds, then a fresh snapshot.
+ */
+void		 publish_rebuild_end(struct publish *);
+uint64_t	 publish_retractions(const struct publish *);
+/* Fill out so that a release stage's classes feed pub. */
+void		 publish_release_out(struct publish *, struct release_out *);
+/* The release stage whose recipients pub serves (not owned). */
+void		 publish_set_release(struct publish *, const struct release *);
+/* Take release's recipient table (halted: nothing) and resync. */
+void		 publish_sync_recipients(struct publish *);
+unsigned	 publish_sub_class(const struct publish_sub *);
 
 #endif

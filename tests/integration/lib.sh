@@ -115,7 +115,20 @@ EOF
 		for id in USA KOR JPN; do
 			printf '  - id: CC-%s\n    role: subscriber\n' "$id"
 			printf '    nation: %s\n' "$id"
+			# Per-recipient track-id key (the release filter
+			# gives a subscriber without one nothing).
+			printf '    secret: %s\n' "$(printf 'test-secret-of-CC-%s-0123456789' \
+			    "$id" | od -An -tx1 | tr -d ' \n')"
 		done
+		# The shipped owner policies (audit.log lands next to FILE).
+		cat <<EOF
+policy_dir: ${POLICY_DIR:-$SRC/configs/policy}
+classifications:
+  - { nation: KOR, level: "II", common: secret }
+  - { nation: KOR, level: "III", common: confidential }
+  - { nation: JPN, level: tokutei-himitsu, common: secret }
+  - { nation: JPN, level: hi, common: confidential }
+EOF
 	} >"$f"
 }
 
