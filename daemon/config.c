@@ -1114,7 +1114,8 @@ config_uplink_tls(struct yamlerr *ctx, unsigned i,
 		    u->address));
 	if (u->tls && cfg->ca == NULL)
 		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "uplink "
-		    "'%s' has tls on but there is no 'tls' section (ca)", u->id));
+		    "'%s' has tls on but there is no 'tls' section (ca)",
+		    u->id));
 	if (u->tls && (config_uplink_file(ctx, i, "cert", r->cert,
 	    &u->cert) == -1 || config_uplink_file(ctx, i, "key", r->key,
 	    &u->key) == -1))
@@ -1151,9 +1152,9 @@ config_build_uplink(struct yamlerr *ctx, unsigned i,
 			    "duplicate uplink id '%s'", r->id));
 	snprintf(path, sizeof(path), "uplinks[%u].recipient", i);
 	if (!config_nation_valid(r->recipient))
-		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "recipient "
-		    "'%s' is not an ISO 3166 alpha-3 code (three upper-case "
-		    "letters)", r->recipient));
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path),
+		    "recipient '%s' is not an ISO 3166 alpha-3 code (three "
+		    "upper-case letters)", r->recipient));
 	if (config_strdup(ctx, &u->id, r->id) == -1 ||
 	    config_strdup(ctx, &u->recipient, r->recipient) == -1 ||
 	    config_uplink_connect(ctx, i, r->connect, u) == -1)
@@ -1463,6 +1464,7 @@ config_print(const struct config *cfg, FILE *fp)
 		fprintf(fp, "uplink %s connect=%s:%u recipient=%s tls=%s "
 		    "max_tracks=%" PRIu32 "\n", cfg->uplinks[i].id,
 		    cfg->uplinks[i].address, cfg->uplinks[i].port,
-		    cfg->uplinks[i].recipient, cfg->uplinks[i].tls ? "on" : "off",
+		    cfg->uplinks[i].recipient,
+		    cfg->uplinks[i].tls ? "on" : "off",
 		    cfg->uplinks[i].max_tracks);
 }

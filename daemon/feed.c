@@ -313,8 +313,9 @@ feed_envelope(struct feed *f, const struct config_identity *ident,
  * sensors pass.
  */
 static enum feed_result
-feed_federation_check(const struct feed *f, const struct config_identity *ident,
-    const Envelope *env, char *err, size_t errlen)
+feed_federation_check(const struct feed *f,
+    const struct config_identity *ident, const Envelope *env, char *err,
+    size_t errlen)
 {
 	const struct config_identity	*owner;
 	const char			*sensor;

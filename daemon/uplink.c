@@ -88,7 +88,7 @@ enum uplink_pending {
 struct uplink_track {
 	struct uplink_track		*hnext;
 	TAILQ_ENTRY(uplink_track)	 qentry;
-	char				 sensor[TF_ID_LEN];	/* as received */
+	char				 sensor[TF_ID_LEN];	/* as got */
 	uint32_t			 local_track;
 	uint64_t			 gen;		/* incarnation */
 	int64_t				 last_t;	/* latest accepted */
@@ -284,8 +284,8 @@ uplink_track_new(struct uplink *l, const char *sensor, uint32_t local)
 
 	if (l->ntracks >= l->max_tracks) {
 		if (l->full++ % UPLINK_LOG_EVERY == 0)
-			log_warnx("uplink: track table full id=%s max_tracks=%zu "
-			    "dropped=%llu", l->id, l->max_tracks,
+			log_warnx("uplink: track table full id=%s "
+			    "max_tracks=%zu dropped=%llu", l->id, l->max_tracks,
 			    (unsigned long long)l->full);
 		return NULL;
 	}
@@ -397,6 +397,16 @@ uplink_release_due(struct uplink *l, int64_t now)
 	}
 }
 
+/* The policy set judged with: the override, or release's in force. */
+static const struct policy_set *
+uplink_policy(const struct uplink_set *set)
+{
+	if (set->policy != NULL)
+		return set->policy;
+	return set->env->release != NULL ? release_policy(set->env->release) :
+	    NULL;
+}
+
 /* One accepted report for one link. */
 static void
 uplink_link_report(struct uplink *l, const struct config_identity *from,
@@ -408,9 +418,8 @@ uplink_link_report(struct uplink *l, const struct config_identity *from,
 	int64_t			 delay = 0;
 
 	t = uplink_find(l, r->sensor, r->local_track);
-	if (uplink_judge(set->policy != NULL ? set->policy :
-	    release_policy(set->env->release), set->nation, l->id, l->recipient, from,
-	    r, &out, &delay) != UPLINK_FORWARD) {
+	if (uplink_judge(uplink_policy(set), set->nation, l->id, l->recipient,
+	    from, r, &out, &delay) != UPLINK_FORWARD) {
 		l->withheld++;
 		if (t != NULL)
 			uplink_withdraw(l, t, r->t_ns);
@@ -549,25 +558,23 @@ uplink_flush(struct uplink *l)
 }
 
 /*
- * After a disconnect the far end may have lost what we sent: every live
- * track is queued again with its latest report; pending drops are moot.
+ * After a disconnect the far end may have lost what we sent, or may still
+ * hold it until it ages out: every live track is queued again with its
+ * latest report, and pending drops stay queued (a drop of a track the far
+ * end no longer has is harmless).
  */
 static void
 uplink_requeue(struct uplink *l)
 {
-	struct uplink_track	*t, *next;
+	struct uplink_track	*t;
 	size_t			 b;
 
 	for (b = 0; b < l->nbuckets; b++)
-		for (t = l->hash[b]; t != NULL; t = next) {
-			next = t->hnext;
-			if (t->pending == UPLINK_SEND_DROP || !t->has_rep) {
-				if (t->pending == UPLINK_SEND_DROP)
-					uplink_track_free(l, t);
+		for (t = l->hash[b]; t != NULL; t = t->hnext) {
+			if (t->pending != UPLINK_SEND_DROP && !t->has_rep)
 				continue;
-			}
-			t->sent = 0;
-			t->pending = UPLINK_SEND_REPORT;
+			if (t->pending != UPLINK_SEND_DROP)
+				t->pending = UPLINK_SEND_REPORT;
 			uplink_enqueue(l, t);
 		}
 }
@@ -691,7 +698,7 @@ uplink_readcb(struct bufferevent *bev, void *arg)
 		rc = uplink_message(l, env);
 		wire_arena_reset(l->arena);
 		if (rc == -1) {
-			uplink_retry(l, "refused by the far daemon");
+			uplink_retry(l, "error frame from the far daemon");
 			return;
 		}
 	}
@@ -719,7 +726,10 @@ uplink_eventcb(struct bufferevent *bev, short what, void *arg)
 		uplink_hello(l);
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if (l->state == UPLINK_CONNECTING && EVUTIL_SOCKET_ERROR() != 0)
+		snprintf(why, sizeof(why), "%s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	else if (what & BEV_EVENT_EOF)
 		snprintf(why, sizeof(why), "eof");
 	else if (l->tls && (e = bufferevent_get_openssl_error(bev)) != 0)
 		snprintf(why, sizeof(why), "tls: %s",
@@ -740,7 +750,8 @@ uplink_connect(struct uplink *l)
 	SSL			*ssl;
 
 	if (!l->tls)
-		l->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+		l->bev = bufferevent_socket_new(base, -1,
+		    BEV_OPT_CLOSE_ON_FREE);
 	else {
 		snprintf(host, sizeof(host), "%s", l->peer);
 		if ((colon = strrchr(host, ':')) != NULL)

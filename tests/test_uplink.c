@@ -4,7 +4,12 @@
  * and kept, no local sensor ids) and its tap, and uplink_judge(): what a
  * link forwards, to whom, sanitized how, with the label unchanged.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <poll.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,10 +22,14 @@
 
 #include <cmocka.h>
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+
 #include "trackfuse/codec.h"
 #include "trackfuse/config.h"
 #include "trackfuse/corr.h"
 #include "trackfuse/feed.h"
+#include "trackfuse/peer.h"
 #include "trackfuse/policy.h"
 #include "trackfuse/uplink.h"
 
@@ -273,7 +282,8 @@ test_config_bad_uplinks(void **state)
 	} bad[] = {
 		{ "uplinks:\n  - id: L\n    connect: 10.0.0.1:7401\n"
 		    "    recipient: USA\n    tls: off\n",
-		    ":29:10: 'tls: off' is allowed only to a loopback address" },
+		    ":29:10: 'tls: off' is allowed only to a loopback "
+		    "address" },
 		{ "uplinks:\n  - id: L\n    connect: 127.0.0.1\n"
 		    "    recipient: USA\n",
 		    ":27:14: 'connect' expects address:port" },
@@ -477,6 +487,154 @@ test_judge_sanitize(void **state)
 	assert_string_equal(uplink_verdict_name(UPLINK_ECHO), "echo");
 }
 
+/* A loopback listener on a free port (the far daemon's feeds port). */
+static int
+t_listener(uint16_t *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	assert_int_not_equal(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* The far end: frames read so far, by kind. */
+struct t_far {
+	int			 fd;
+	struct evbuffer		*in;
+	struct wire_arena	*arena;
+	int			 hello, reports, drops;
+	int64_t			 last_t;
+	char			 last_sensor[TF_ID_LEN];
+};
+
+/* Turn the uplink's loop and read what reached the far end, ~ms long. */
+static void
+t_far_pump(struct event_base *base, struct t_far *far, int ms)
+{
+	struct pollfd	 pfd;
+	Envelope	*env;
+	int		 i;
+
+	for (i = 0; i < ms / 10; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		pfd.fd = far->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 10) == 1 && evbuffer_read(far->in, far->fd,
+		    65536) <= 0)
+			break;
+		while (wire_read_envelope(far->in, 65536, far->arena, &env) ==
+		    WIRE_OK) {
+			if (env->msg_case == TRACKFUSE__V1__ENVELOPE__MSG_HELLO)
+				far->hello++;
+			if (env->msg_case ==
+			    TRACKFUSE__V1__ENVELOPE__MSG_TRACK_REPORT) {
+				far->reports++;
+				far->last_t = env->track_report->time_ns;
+				snprintf(far->last_sensor, TF_ID_LEN, "%s",
+				    env->track_report->sensor_id);
+			}
+			if (env->msg_case ==
+			    TRACKFUSE__V1__ENVELOPE__MSG_TRACK_DROP)
+				far->drops++;
+			wire_arena_reset(far->arena);
+		}
+	}
+}
+
+/* Send the uplink a HelloAck from the far end. */
+static void
+t_far_ack(struct t_far *far)
+{
+	Trackfuse__V1__HelloAck	ack = TRACKFUSE__V1__HELLO_ACK__INIT;
+	Envelope		env = TRACKFUSE__V1__ENVELOPE__INIT;
+	struct evbuffer		*out = evbuffer_new();
+
+	ack.protocol_version = TF_PROTOCOL_VERSION;
+	ack.daemon = (char *)"far";
+	ack.nation = (char *)"USA";
+	env.msg_case = TRACKFUSE__V1__ENVELOPE__MSG_HELLO_ACK;
+	env.hello_ack = &ack;
+	assert_int_not_equal(wire_write_envelope(out, &env), -1);
+	while (evbuffer_get_length(out) > 0)
+		assert_true(evbuffer_write(out, far->fd) > 0);
+	evbuffer_free(out);
+}
+
+/*
+ * A slow or absent link costs only itself: while the far end has not
+ * acked, ten reports of one source track and one the label withholds
+ * leave as exactly one report, the latest; a drop follows it.
+ */
+static void
+test_uplink_latest_wins(void **state)
+{
+	struct t_env		*e = *state;
+	struct trackfused	 env;
+	struct uplink_set	*set;
+	struct t_far		 far;
+	struct tf_report	 r;
+	struct tf_drop		 d;
+	char			 text[2048], tail[256], err[CONFIG_ERRLEN];
+	uint16_t		 port;
+	int			 lfd, i;
+
+	memset(&env, 0, sizeof(env));
+	memset(&far, 0, sizeof(far));
+	lfd = t_listener(&port);
+	snprintf(tail, sizeof(tail), "uplinks:\n  - id: KOR-LINK\n"
+	    "    connect: 127.0.0.1:%u\n    recipient: USA\n    tls: off\n",
+	    port);
+	t_config_with(text, sizeof(text), tail);
+	assert_non_null(env.cfg = t_load(e->dir, text, err, sizeof(err)));
+	assert_non_null(env.base = event_base_new());
+	env.feed = feed_new(e->corr, NULL);
+	set = uplink_start(&env);
+	uplink_set_policy(set, e->ps);
+	for (i = 0; i < 10; i++) {
+		t_report(&r, "KOR-AEGIS-1", "KOR", "USA", T_T0 + i * T_SEC);
+		uplink_report(set, config_identity(env.cfg, "KOR-AEGIS-1"), &r);
+	}
+	t_report(&r, "KOR-E7-1", "KOR", "JPN", T_T0 + 10 * T_SEC);
+	uplink_report(set, config_identity(env.cfg, "KOR-AEGIS-1"), &r);
+	event_base_loop(env.base, EVLOOP_NONBLOCK);
+	assert_int_not_equal(far.fd = accept(lfd, NULL, NULL), -1);
+	far.in = evbuffer_new();
+	far.arena = wire_arena_new(4096);
+	t_far_pump(env.base, &far, 300);
+	assert_int_equal(far.hello, 1);
+	assert_int_equal(far.reports, 0);	/* nothing before HelloAck */
+	t_far_ack(&far);
+	t_far_pump(env.base, &far, 300);
+	assert_int_equal(far.reports, 1);
+	assert_int_equal(far.last_t, T_T0 + 9 * T_SEC);
+	assert_string_equal(far.last_sensor, "KOR-AEGIS-1");
+	memset(&d, 0, sizeof(d));
+	snprintf(d.sensor, sizeof(d.sensor), "KOR-AEGIS-1");
+	d.local_track = 7;
+	d.t_ns = T_T0 + 11 * T_SEC;
+	uplink_drop(set, config_identity(env.cfg, "KOR-AEGIS-1"), &d);
+	t_far_pump(env.base, &far, 200);
+	assert_int_equal(far.drops, 1);
+	assert_int_equal(far.reports, 1);
+	uplink_stop(set);
+	feed_free(env.feed);
+	config_free(env.cfg);
+	event_base_free(env.base);
+	evbuffer_free(far.in);
+	wire_arena_free(far.arena);
+	close(far.fd);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -489,6 +647,7 @@ main(void)
 		cmocka_unit_test(test_judge_label),
 		cmocka_unit_test(test_judge_via),
 		cmocka_unit_test(test_judge_sanitize),
+		cmocka_unit_test(test_uplink_latest_wins),
 	};
 
 	return cmocka_run_group_tests(tests, t_setup, t_teardown);

@@ -68,14 +68,14 @@ struct config_classification {
  * contributions its owners' policies release to the recipient nation.
  */
 struct config_uplink {
-	char		*id;		/* link id == our certificate CN there */
-	char		*address;	/* numeric address of the far feeds port */
+	char		*id;		/* == our certificate CN */
+	char		*address;	/* numeric, far feeds port */
 	uint16_t	 port;
-	char		*recipient;	/* nation the policies are asked about */
-	int		 tls;		/* 1 unless "tls: off" (loopback only) */
-	char		*cert;		/* resolved; NULL when tls is off */
+	char		*recipient;	/* nation asked about */
+	int		 tls;		/* 1 unless "tls: off" */
+	char		*cert;		/* resolved; NULL: no tls */
 	char		*key;
-	uint32_t	 max_tracks;	/* source tracks held, default 100000 */
+	uint32_t	 max_tracks;	/* default 100000 */
 };
 
 struct config_listen {

@@ -50,8 +50,8 @@ void		 uplink_set_policy(struct uplink_set *,
 /* The tap's entries: an accepted report, drop, or a watermark move. */
 void		 uplink_report(struct uplink_set *,
 		    const struct config_identity *, const struct tf_report *);
-void		 uplink_drop(struct uplink_set *, const struct config_identity *,
-		    const struct tf_drop *);
+void		 uplink_drop(struct uplink_set *,
+		    const struct config_identity *, const struct tf_drop *);
 void		 uplink_advance(struct uplink_set *, int64_t);
 /*
  * Decide whether contribution in, accepted from identity from, goes over

@@ -178,6 +178,16 @@ run_case() {
 	    fail "the KOR daemon's uplink was not accepted by the USA daemon"
 	grep -q "feed: connected id=KOR-LINK nation=KOR" "$T/usa.log" ||
 	    fail "the USA daemon logged no federation feed connection"
+	if [ "$n" = 2 ]; then
+		# A reload of both daemons: links and checks carry on.
+		kill -HUP "$PID_usa" "$PID_kor"
+		log_wait "config: reloaded" 5 ||
+		    fail "the KOR daemon did not reload on SIGHUP"
+		DLOG=$T/usa.log
+		log_wait "config: reloaded" 5 ||
+		    fail "the USA daemon did not reload on SIGHUP"
+		DLOG=$T/kor.log
+	fi
 	subscribe usa-usa CC-USA USA "$USP"
 	subscribe usa-jpn CC-JPN JPN "$USP"
 	subscribe kor-jpn CC-JPN JPN "$KSP"

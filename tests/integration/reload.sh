@@ -44,7 +44,7 @@ for _ in $(seq 50); do
 done
 grep -q "SNAPSHOT end" "$T/kor.out" || fail "CC-KOR got no snapshot: $(cat "$T/kor.err")"
 awk 'BEGIN { skip = 0 }
-	/^  - id: CC-KOR$/ { skip = 2; next }
+	/^  - id: CC-KOR$/ { skip = 3; next }	# role, nation, secret
 	skip > 0 { skip--; next }
 	{ print }' "$T/good.yaml" >"$CFG"
 from=$(log_size)
