@@ -140,6 +140,12 @@ static const cyaml_schema_field_t scenario_sensor_fields[] = {
 	CYAML_FIELD_FLOAT("pd", 0, struct sim_sensor_cfg, pd),
 	CYAML_FIELD_FLOAT("sigma_h_m", 0, struct sim_sensor_cfg, sigma_h_m),
 	CYAML_FIELD_FLOAT("sigma_v_m", 0, struct sim_sensor_cfg, sigma_v_m),
+	CYAML_FIELD_FLOAT("sigma_range_m", OPT, struct sim_sensor_cfg,
+	    sigma_range_m),
+	CYAML_FIELD_FLOAT("sigma_az_mrad", OPT, struct sim_sensor_cfg,
+	    sigma_az_mrad),
+	CYAML_FIELD_FLOAT("sigma_el_mrad", OPT, struct sim_sensor_cfg,
+	    sigma_el_mrad),
 	CYAML_FIELD_FLOAT("bias_east_m", OPT, struct sim_sensor_cfg,
 	    bias_east_m),
 	CYAML_FIELD_FLOAT("bias_north_m", OPT, struct sim_sensor_cfg,
@@ -379,6 +385,11 @@ scenario_check_sensor(struct sim_scenario_cfg *c, unsigned i,
 	if (s->sigma_h_m <= 0.0 || s->sigma_v_m <= 0.0)
 		return scenario_err(err, errlen, path, "sensor %s: sigmas "
 		    "must be positive", s->id);
+	if (s->sigma_range_m < 0.0 || (s->sigma_range_m > 0.0 &&
+	    (s->sigma_az_mrad <= 0.0 || s->sigma_el_mrad <= 0.0)))
+		return scenario_err(err, errlen, path, "sensor %s: "
+		    "sigma_range_m needs positive sigma_az_mrad and "
+		    "sigma_el_mrad", s->id);
 	if (s->period_ms < 100 || s->period_ms > 600000 ||
 	    s->latency_ms > 60000)
 		return scenario_err(err, errlen, path, "sensor %s: period_ms "

@@ -522,7 +522,80 @@ sensor_trk_miss(struct sensor_out *o, struct sensor_trk *t, int64_t t_ms)
 	}
 }
 
-/* Measure a true ECEF position: registration bias plus Gaussian noise. */
+/*
+ * Line-of-sight frame of a radar looking at p: unit vectors along range,
+ * azimuth (horizontal, across the line of sight) and elevation, and the
+ * cross-range scales r cos(el) and r that turn angle sigmas into metres.
+ */
+static void
+sensor_los(const struct sensor_rt *s, const double p[3], double u[3][3],
+    double scale[3])
+{
+	double	B[3][3], d[3], r, h;
+	int	i;
+
+	geo_enu_basis(s->cfg->lat, s->cfg->lon, B);
+	for (i = 0; i < 3; i++)
+		d[i] = p[i] - s->ecef[i];
+	r = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+	if (!(r > 1.0))
+		r = 1.0;
+	for (i = 0; i < 3; i++)
+		u[0][i] = d[i] / r;
+	/* Azimuth direction: up x range, horizontal at the sensor. */
+	u[1][0] = B[2][1] * u[0][2] - B[2][2] * u[0][1];
+	u[1][1] = B[2][2] * u[0][0] - B[2][0] * u[0][2];
+	u[1][2] = B[2][0] * u[0][1] - B[2][1] * u[0][0];
+	h = sqrt(u[1][0] * u[1][0] + u[1][1] * u[1][1] + u[1][2] * u[1][2]);
+	if (h < 1e-9)		/* straight overhead: any horizontal axis */
+		memcpy(u[1], B[0], sizeof(u[1]));
+	else
+		for (i = 0; i < 3; i++)
+			u[1][i] /= h;
+	u[2][0] = u[0][1] * u[1][2] - u[0][2] * u[1][1];
+	u[2][1] = u[0][2] * u[1][0] - u[0][0] * u[1][2];
+	u[2][2] = u[0][0] * u[1][1] - u[0][1] * u[1][0];
+	scale[0] = 1.0;
+	scale[1] = r * (h < 1e-9 ? 1.0 : h);
+	scale[2] = r;
+}
+
+/*
+ * Radar noise: Gaussian in range, azimuth and elevation, linearised at
+ * the true position (R = J diag(sr^2, sa^2, se^2) J^T), so the error
+ * ellipse is long across the line of sight and the reported covariance
+ * is honest about its orientation.
+ */
+static void
+sensor_polar_noise(struct sensor_rt *s, const double truth[3], double d[3],
+    double R[9])
+{
+	double	u[3][3], sc[3], sd[3];
+	int	i, j, k;
+
+	sensor_los(s, truth, u, sc);
+	sd[0] = s->cfg->sigma_range_m;
+	sd[1] = sc[1] * s->cfg->sigma_az_mrad / 1000.0;
+	sd[2] = sc[2] * s->cfg->sigma_el_mrad / 1000.0;
+	for (k = 0; k < 3; k++) {
+		double	n = sd[k] * sensor_rng_gauss(&s->rng);
+
+		for (i = 0; i < 3; i++)
+			d[i] += n * u[k][i];
+	}
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++) {
+			R[i * 3 + j] = 0.0;
+			for (k = 0; k < 3; k++)
+				R[i * 3 + j] += u[k][i] * sd[k] * sd[k] *
+				    u[k][j];
+		}
+}
+
+/*
+ * Measure a true ECEF position: registration bias plus Gaussian noise,
+ * polar for radars (sigma_range_m > 0), isotropic ENU otherwise.
+ */
 static void
 sensor_measure(struct sensor_rt *s, const double truth[3], double lat,
     double lon, double z[3], double R[9])
@@ -530,16 +603,22 @@ sensor_measure(struct sensor_rt *s, const double truth[3], double lat,
 	double	enu[3], d[3];
 	int	i;
 
-	enu[0] = s->cfg->bias_east_m + s->cfg->sigma_h_m *
-	    sensor_rng_gauss(&s->rng);
-	enu[1] = s->cfg->bias_north_m + s->cfg->sigma_h_m *
-	    sensor_rng_gauss(&s->rng);
-	enu[2] = s->cfg->bias_up_m + s->cfg->sigma_v_m *
-	    sensor_rng_gauss(&s->rng);
-	geo_enu_to_ecef_vec(lat, lon, enu, d);
+	enu[0] = s->cfg->bias_east_m;
+	enu[1] = s->cfg->bias_north_m;
+	enu[2] = s->cfg->bias_up_m;
+	if (s->cfg->sigma_range_m > 0.0) {
+		geo_enu_to_ecef_vec(lat, lon, enu, d);
+		sensor_polar_noise(s, truth, d, R);
+	} else {
+		enu[0] += s->cfg->sigma_h_m * sensor_rng_gauss(&s->rng);
+		enu[1] += s->cfg->sigma_h_m * sensor_rng_gauss(&s->rng);
+		enu[2] += s->cfg->sigma_v_m * sensor_rng_gauss(&s->rng);
+		geo_enu_to_ecef_vec(lat, lon, enu, d);
+		sensor_meas_cov(lat, lon, s->cfg->sigma_h_m, s->cfg->sigma_v_m,
+		    R);
+	}
 	for (i = 0; i < 3; i++)
 		z[i] = truth[i] + d[i];
-	sensor_meas_cov(lat, lon, s->cfg->sigma_h_m, s->cfg->sigma_v_m, R);
 }
 
 /* Candidate k (object j) in one scan: detect or miss, track, report. */

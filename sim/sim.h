@@ -82,6 +82,9 @@ struct sim_sensor_cfg {
 	double			 pd;
 	double			 sigma_h_m;
 	double			 sigma_v_m;
+	double			 sigma_range_m;	/* > 0: radar, polar noise */
+	double			 sigma_az_mrad;
+	double			 sigma_el_mrad;
 	double			 bias_east_m;
 	double			 bias_north_m;
 	double			 bias_up_m;

@@ -14,3 +14,8 @@ tf_integration_test(it_noninterference noninterference.sh 240)
 set_tests_properties(it_noninterference PROPERTIES
   ENVIRONMENT "${TF_IT_ENV};RECFILTER=$<TARGET_FILE:tf-recfilter>;PICDUMP=$<TARGET_FILE:tf-picdump>")
 tf_integration_test(it_revocation revocation.sh 120)
+if(TARGET trackfuse-audit)
+  tf_integration_test(it_release release.sh 120)
+  set_tests_properties(it_release PROPERTIES
+    ENVIRONMENT "${TF_IT_ENV};AUDIT=$<TARGET_FILE:trackfuse-audit>")
+endif()
