@@ -314,3 +314,14 @@ wire_msg_name(const Envelope *env)
 		return "unknown";
 	return names[c];
 }
+
+/* Name of a wire ErrorCode ("ERROR_AUTH"), "ERROR_?" for an unknown one. */
+const char *
+wire_error_name(int code)
+{
+	const ProtobufCEnumValue	*v;
+
+	v = protobuf_c_enum_descriptor_get_value(
+	    &trackfuse__v1__error_code__descriptor, code);
+	return v != NULL ? v->name : "ERROR_?";
+}

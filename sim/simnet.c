@@ -233,17 +233,6 @@ simnet_hello(struct simnet_conn *c)
 		fatalx("simnet: cannot frame hello");
 }
 
-/* Name of an ErrorCode for the log. */
-static const char *
-simnet_error_name(int code)
-{
-	const ProtobufCEnumValue	*v;
-
-	v = protobuf_c_enum_descriptor_get_value(
-	    &trackfuse__v1__error_code__descriptor, code);
-	return v != NULL ? v->name : "unknown";
-}
-
 /* Handle one message from the daemon. */
 static void
 simnet_message(struct simnet_conn *c, const Envelope *env)
@@ -261,7 +250,7 @@ simnet_message(struct simnet_conn *c, const Envelope *env)
 	case TRACKFUSE__V1__ENVELOPE__MSG_ERROR:
 		log_warnx("simnet: error from daemon sensor=%s code=%s "
 		    "message=\"%s\"", c->cfg->id,
-		    simnet_error_name(env->error->code), env->error->message);
+		    wire_error_name(env->error->code), env->error->message);
 		break;
 	default:
 		log_debug("simnet: ignored sensor=%s msg=%s", c->cfg->id,

@@ -245,17 +245,6 @@ sub_summary(struct sub *s)
 	printf(" frames=%ld invalid=%ld\n", s->frames, s->invalid);
 }
 
-/* Name of a wire error code, "ERROR_AUTH" style. */
-static const char *
-sub_error_name(int code)
-{
-	const ProtobufCEnumValue *v;
-
-	v = protobuf_c_enum_descriptor_get_value(
-	    &trackfuse__v1__error_code__descriptor, code);
-	return v != NULL ? v->name : "ERROR_?";
-}
-
 /* Write s as a JSON string literal. */
 static void
 sub_json_str(const char *str)
@@ -444,14 +433,14 @@ sub_on_error(struct sub *s, const Trackfuse__V1__Error *msg)
 	char clean[512];
 
 	log_warnx("sub: daemon error code=%s message=%s",
-	    sub_error_name(msg->code), msg->message);
+	    wire_error_name(msg->code), msg->message);
 	if (s->o.json) {
 		printf("{\"type\":\"error\",\"code\":\"%s\",\"message\":",
-		    sub_error_name(msg->code));
+		    wire_error_name(msg->code));
 		sub_json_str(msg->message);
 		printf("}\n");
 	} else
-		printf("ERROR code=%s message=%s\n", sub_error_name(msg->code),
+		printf("ERROR code=%s message=%s\n", wire_error_name(msg->code),
 		    sub_clean(msg->message, clean, sizeof(clean)));
 }
 

@@ -57,5 +57,6 @@ int		 wire_write_envelope(struct evbuffer *, const Envelope *);
 /* Frame an Envelope into a new malloc'd buffer (for encode-once fan out). */
 uint8_t		*wire_pack_frame(const Envelope *, size_t *);
 const char	*wire_msg_name(const Envelope *);
+const char	*wire_error_name(int);
 
 #endif
