@@ -36,8 +36,10 @@
 
 #define CORR_SLAB	256		/* records per slab allocation */
 #define CORR_HOLD	2.0		/* persistence gate, x gate_chi2 */
-#define CORR_FIRM	3		/* updates that confirm a track */
-#define CORR_COAST	4		/* updates of a one-sensor track to coast */
+#define CORR_FIRM	2		/* updates that confirm a track */
+#define CORR_QUICK	6000000000LL	/* ns, a slower update counts less */
+#define CORR_COAST	6		/* updates of a one-sensor track to coast */
+#define CORR_LANDED	20000.0		/* m, a falling ballistic track below */
 #define CORR_SLOW	3		/* coast_ns factor of slow categories */
 #define CORR_SWITCH	9.0		/* chi-square gain that moves a held source */
 #define CORR_NEWTON	8		/* Newton steps on the CI weights */
@@ -56,6 +58,8 @@
 #define CORR_BIAS_MIN	30		/* samples before a bias is applied */
 #define CORR_BIAS_SWEEP	25		/* Gauss-Seidel sweeps per solve */
 #define CORR_BIAS_EVERY	1000000000LL	/* ns of event time between solves */
+#define CORR_BIAS_PRIOR	100.0		/* m, prior sigma of a bias */
+#define CORR_BIAS_DECOR	20.0		/* reports one independent sample is */
 /*
  * Event times outside [0, CORR_TMAX] are refused, so that no difference
  * or watermark arithmetic can overflow (the year 2262 is INT64_MAX ns).
@@ -113,6 +117,7 @@ struct corr_sys {
 	uint32_t		 ncontrib;
 	uint32_t		 nupd;		/* updates, saturating */
 	int			 multi;		/* ever held by two sensors */
+	int			 shown;		/* CORR_CREATED emitted */
 	int64_t			 tend;		/* coasting: dropped after */
 	uint64_t		 id;
 	int64_t			 cell[3];
@@ -137,7 +142,7 @@ struct corr_obs {
 /*
  * A sensor's registration bias: its estimate (ENU, m), the samples behind
  * it and its mean stated horizontal variance, which weighs it in the
- * anchor and in the pairs.
+ * anchor.
  */
 struct corr_sensor {
 	char			 id[TF_ID_LEN];
@@ -148,9 +153,10 @@ struct corr_sensor {
 	int			 comp;		/* connected component, solve */
 };
 
-/* Sum of raw position differences i - j (ENU) of two sensors, i < j. */
+/* Position differences i - j (ENU) of two sensors, i < j, by information. */
 struct corr_pair {
-	double			 sum[3];
+	double			 W[9];		/* sum of information, ENU */
+	double			 wd[3];		/* sum of information x diff */
 	uint64_t		 n;
 };
 
@@ -178,6 +184,7 @@ struct corr {
 	struct corr_slab	*slabs;
 	size_t			 nsrc;
 	size_t			 nsys;
+	size_t			 nshown;	/* of them, emitted */
 	uint64_t		 next_id;
 	int64_t			 now;
 	int			 have_now;
@@ -975,16 +982,22 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 }
 
 /*
- * Count an update of t: a few, or a second sensor, confirm a tentative
- * track.
+ * Count an update of t at time when: a second sensor confirms a tentative
+ * track at once; one sensor confirms it after CORR_FIRM updates, one more
+ * when it updates slowly (more than CORR_QUICK apart). False tracks are
+ * one-sensor and die within a few looks; a slow sensor's (an AEW
+ * aircraft's, every 10 s) would otherwise be shown for tens of seconds.
  */
 static void
-corr_bump(struct corr_sys *t)
+corr_bump(struct corr_sys *t, int64_t when)
 {
+	uint32_t	need = CORR_FIRM;
+
+	if (t->nupd > 0 && when - t->t > CORR_QUICK)
+		need++;
 	if (t->nupd < UINT32_MAX)
 		t->nupd++;
-	if (t->status == TF_STATUS_TENTATIVE &&
-	    (t->nupd >= CORR_FIRM || t->multi))
+	if (t->status == TF_STATUS_TENTATIVE && (t->nupd >= need || t->multi))
 		t->status = TF_STATUS_FIRM;
 }
 
@@ -1000,7 +1013,7 @@ corr_attach(struct corr *c, struct corr_sys *t, struct corr_src *s)
 	t->ncontrib++;
 	if (t->ncontrib > 1)
 		t->multi = 1;
-	corr_bump(t);
+	corr_bump(t, s->t);
 	s->sys = t;
 	s->from = 0;
 }
@@ -1050,8 +1063,11 @@ corr_sys_drop(struct corr *c, struct corr_sys *t)
 	t->fnext = c->tfree;
 	c->tfree = t;
 	c->nsys--;
-	c->st.dropped++;
-	c->emit(c->arg, CORR_DROPPED, &pt);
+	if (t->shown) {
+		c->nshown--;
+		c->st.dropped++;
+		c->emit(c->arg, CORR_DROPPED, &pt);
+	}
 }
 
 static void	corr_emit(struct corr *, struct corr_sys *, enum corr_change);
@@ -1107,12 +1123,29 @@ corr_coast_ns(const struct corr *c, enum tf_category cat)
 }
 
 /*
+ * Whether a ballistic track is falling and low: its sensors lost it at
+ * the end of its flight, and there is nothing left to coast.
+ */
+static int
+corr_landed(const struct corr_sys *t)
+{
+	double	lat, lon, alt, up[3];
+
+	if (!corr_ballistic(t->cat))
+		return 0;
+	geo_ecef_to_lla(t->x, &lat, &lon, &alt);
+	geo_ecef_to_enu_vec(lat, lon, t->x + 3, up);
+	return alt < CORR_LANDED && up[2] < 0.0;
+}
+
+/*
  * A system track lost its last contribution. A firm track coasts on its
  * last fused state (a sensor that lost and re-acquires the object, or
  * renumbers it, finds it again in the gate) until coast_ns after its last
  * update. A tentative one goes at once, and so does a one-sensor track
- * younger than CORR_COAST updates: those are what a sensor's false
- * tracks look like, and coasting them would only add spurious tracks.
+ * younger than CORR_COAST updates (those are what a sensor's false
+ * tracks look like, and coasting them would only add spurious tracks) and
+ * a ballistic one that was falling low (it landed).
  */
 static void
 corr_sys_orphan(struct corr *c, struct corr_sys *t)
@@ -1121,7 +1154,8 @@ corr_sys_orphan(struct corr *c, struct corr_sys *t)
 
 	t->tend = t->t + corr_coast_ns(c, t->cat);
 	if (t->nupd < CORR_FIRM || (!t->multi && t->nupd < CORR_COAST) ||
-	    c->p.coast_ns <= 0 || t->tend < c->now || corr_redundant(c, t)) {
+	    c->p.coast_ns <= 0 || t->tend < c->now || corr_landed(t) ||
+	    corr_redundant(c, t)) {
 		corr_sys_drop(c, t);
 		return;
 	}
@@ -1284,12 +1318,26 @@ corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 	corr_label(t, pt);
 }
 
-/* Tell the world about a created or updated system track. */
+/*
+ * Tell the world about a created or updated system track. A tentative
+ * track is kept to the core: a sensor's false tracks are one-sensor and
+ * short-lived, and they die tentative, so nobody ever sees them. The
+ * first emission of a confirmed track is its CORR_CREATED, whatever
+ * changed; a track never shown is dropped silently (corr_sys_drop).
+ */
 static void
 corr_emit(struct corr *c, struct corr_sys *t, enum corr_change what)
 {
 	struct tf_picture_track	pt;
 
+	if (t->status == TF_STATUS_TENTATIVE && !c->p.publish_tentative)
+		return;
+	if (!t->shown) {
+		what = CORR_CREATED;
+		t->shown = 1;
+		c->nshown++;
+		c->st.created++;
+	}
 	corr_picture(t, &pt);
 	if (t->ncontrib > 0)
 		corr_keep_save(t, &pt);
@@ -1302,15 +1350,22 @@ corr_emit(struct corr *c, struct corr_sys *t, enum corr_change what)
  * Each sensor measures with a constant bias b (ENU, tens to hundreds of
  * metres). Where two sensors i and j hold one object, the mean of their
  * raw position difference is b_i - b_j: pairs are accumulated at every
- * report into a fused track, and the b that best explain all pair means
- * (least squares, each pair weighted by its samples over the two sensors'
- * variances) are found by Gauss-Seidel sweeps once per second of event
- * time. Differences fix b only up to a common offset, unobservable without
- * a reference: the constraint chosen is that the variance-weighted mean of
- * the biases of each group of connected sensors is zero, so the picture
- * sits where the most accurate sensors, on average, put it. Estimates are
- * taken off every report before gating once a sensor has CORR_BIAS_MIN
- * samples.
+ * report into a fused track, each difference with its information (the
+ * inverse of the two position covariances' sum), and the b that best
+ * explain them (generalised least squares) are found by Gauss-Seidel
+ * sweeps once per second of event time. Radars measure range well and
+ * angle coarsely, so a difference says much along some directions and
+ * little across them: a plain mean would pour the cross-range noise into
+ * the estimate. Two corrections keep the estimate honest: the samples of
+ * one pair of tracks are strongly correlated from report to report, so
+ * each counts as 1 / CORR_BIAS_DECOR of an independent one; and a prior
+ * (zero, CORR_BIAS_PRIOR m each way) holds the directions that no pair
+ * observes. Differences fix b only up to a common offset, unobservable
+ * without a reference: the constraint chosen is that the variance-weighted
+ * mean of the biases of each group of connected sensors is zero, so the
+ * picture sits where the most accurate sensors, on average, put it.
+ * Estimates are taken off every report before gating once a sensor has
+ * CORR_BIAS_MIN samples.
  */
 
 /* Index of sensor id in the bias table, or -1. */
@@ -1367,19 +1422,93 @@ corr_bias_ecef(const struct corr *c, int i, double lat, double lon,
 		geo_enu_to_ecef_vec(lat, lon, se->b, out);
 }
 
+/* Invert a symmetric 3x3 matrix; -1 when it is not positive definite. */
+static int
+corr_inv3(const double m[9], double r[9])
+{
+	double	det;
+	int	i;
+
+	r[0] = m[4] * m[8] - m[5] * m[7];
+	r[1] = m[2] * m[7] - m[1] * m[8];
+	r[2] = m[1] * m[5] - m[2] * m[4];
+	r[3] = m[5] * m[6] - m[3] * m[8];
+	r[4] = m[0] * m[8] - m[2] * m[6];
+	r[5] = m[2] * m[3] - m[0] * m[5];
+	r[6] = m[3] * m[7] - m[4] * m[6];
+	r[7] = m[1] * m[6] - m[0] * m[7];
+	r[8] = m[0] * m[4] - m[1] * m[3];
+	det = m[0] * r[0] + m[1] * r[3] + m[2] * r[6];
+	if (!(det > 0.0) || !isfinite(det))
+		return -1;
+	for (i = 0; i < 9; i++)
+		r[i] /= det;
+	return 0;
+}
+
+/*
+ * Information (ENU at B's place) of a position difference of s and k, k
+ * predicted over dt: the inverse of the sum of their position blocks.
+ */
+static int
+corr_bias_info(const struct corr_src *s, const struct corr_src *k, double dt,
+    const double B[3][3], double W[9])
+{
+	double	S[9], Wi[9], T[9];
+	int	i, j, a;
+
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++)
+			S[i * 3 + j] = s->P[i * 6 + j] + k->P[i * 6 + j] +
+			    dt * (k->P[i * 6 + j + 3] + k->P[(i + 3) * 6 + j]) +
+			    dt * dt * k->P[(i + 3) * 6 + j + 3];
+	if (corr_inv3(S, Wi) == -1)
+		return -1;
+	for (i = 0; i < 3; i++)		/* T = B Wi */
+		for (j = 0; j < 3; j++)
+			for (T[i * 3 + j] = 0.0, a = 0; a < 3; a++)
+				T[i * 3 + j] += B[i][a] * Wi[a * 3 + j];
+	for (i = 0; i < 3; i++)		/* W = T B^T */
+		for (j = 0; j < 3; j++)
+			for (W[i * 3 + j] = 0.0, a = 0; a < 3; a++)
+				W[i * 3 + j] += T[i * 3 + a] * B[j][a];
+	return 0;
+}
+
+/* Add one difference e (ENU, of sensor a minus b) of information W. */
+static void
+corr_pair_add(struct corr_pair *pr, const double e[3], const double W[9],
+    double sg)
+{
+	int	i, j;
+
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < 3; j++) {
+			pr->W[i * 3 + j] += W[i * 3 + j] / CORR_BIAS_DECOR;
+			pr->wd[i] += sg * W[i * 3 + j] * e[j] /
+			    CORR_BIAS_DECOR;
+		}
+	}
+	pr->n++;
+}
+
 /*
  * Record the raw position differences of source s against the other
- * sensors' contributions of its track, in ENU at s.
+ * sensors' contributions of its track, in ENU at s, with their
+ * information. Radars measure range far better than angle, so a
+ * difference is informative along some directions only: weighing it by
+ * its information (generalised least squares) keeps the coarse
+ * cross-range noise out of the bias estimate.
  */
 static void
 corr_bias_sample(struct corr *c, const struct corr_src *s, double lat,
     double lon)
 {
 	const struct corr_src	*k;
-	struct corr_pair	*pr;
-	double			 d[3], e[3], dt, n2;
+	double			 d[3], e[3], W[9], B[3][3], dt, n2;
 	int			 i, a, b;
 
+	geo_enu_basis(lat, lon, B);
 	TAILQ_FOREACH(k, &s->sys->contribs, centry) {
 		if (k == s || k->sidx < 0 || s->sidx < 0 ||
 		    k->sidx == s->sidx || s->t - k->t > CORR_BIAS_DT ||
@@ -1391,15 +1520,14 @@ corr_bias_sample(struct corr *c, const struct corr_src *s, double lat,
 			    (k->x[i] + k->bapp[i] + dt * k->x[3 + i]);
 			n2 += d[i] * d[i];
 		}
-		if (!(n2 < CORR_BIAS_MAXD * CORR_BIAS_MAXD))
+		if (!(n2 < CORR_BIAS_MAXD * CORR_BIAS_MAXD) ||
+		    corr_bias_info(s, k, dt, (const double (*)[3])B, W) == -1)
 			continue;
-		geo_ecef_to_enu_vec(lat, lon, d, e);
+		for (i = 0; i < 3; i++)
+			e[i] = B[i][0] * d[0] + B[i][1] * d[1] + B[i][2] * d[2];
 		a = s->sidx < k->sidx ? s->sidx : k->sidx;
 		b = s->sidx < k->sidx ? k->sidx : s->sidx;
-		pr = &c->pair[a][b];
-		for (i = 0; i < 3; i++)
-			pr->sum[i] += a == s->sidx ? e[i] : -e[i];
-		pr->n++;
+		corr_pair_add(&c->pair[a][b], e, W, a == s->sidx ? 1.0 : -1.0);
 		c->sens[a].n++;
 		c->sens[b].n++;
 	}
@@ -1441,14 +1569,19 @@ corr_bias_anchor(struct corr *c, int ncomp)
 	}
 }
 
-/* One Gauss-Seidel update of sensor i's bias from its pairs. */
+/*
+ * One Gauss-Seidel update of sensor i's bias from its pairs: b_i solves
+ * sum_j W_ij (b_i - b_j) = sum_j W_ij d_ij, W_ij the pair's information.
+ */
 static void
 corr_bias_update(struct corr *c, int i)
 {
 	const struct corr_pair	*pr;
-	double			 num[3] = { 0.0, 0.0, 0.0 }, den = 0.0, w, sg;
-	int			 j, a;
+	double			 A[9], Ai[9], rhs[3], sg;
+	int			 j, a, k, n = 0;
 
+	memset(A, 0, sizeof(A));
+	memset(rhs, 0, sizeof(rhs));
 	for (j = 0; j < c->nsens; j++) {
 		if (j == i)
 			continue;
@@ -1456,15 +1589,22 @@ corr_bias_update(struct corr *c, int i)
 		if (pr->n == 0)
 			continue;
 		sg = i < j ? 1.0 : -1.0;
-		w = pr->n / (corr_sensor_var(c, i) + corr_sensor_var(c, j));
-		for (a = 0; a < 3; a++)
-			num[a] += w * (sg * pr->sum[a] / pr->n +
-			    c->sens[j].b[a]);
-		den += w;
+		for (a = 0; a < 3; a++) {
+			rhs[a] += sg * pr->wd[a];
+			for (k = 0; k < 3; k++) {
+				A[a * 3 + k] += pr->W[a * 3 + k];
+				rhs[a] += pr->W[a * 3 + k] * c->sens[j].b[k];
+			}
+		}
+		n++;
 	}
-	if (den > 0.0)
-		for (a = 0; a < 3; a++)
-			c->sens[i].b[a] = num[a] / den;
+	for (a = 0; a < 3; a++)
+		A[a * 4] += 1.0 / (CORR_BIAS_PRIOR * CORR_BIAS_PRIOR);
+	if (n == 0 || corr_inv3(A, Ai) == -1)
+		return;
+	for (a = 0; a < 3; a++)
+		c->sens[i].b[a] = Ai[a * 3] * rhs[0] + Ai[a * 3 + 1] * rhs[1] +
+		    Ai[a * 3 + 2] * rhs[2];
 }
 
 /* Solve for all biases from the pair means (warm start from the last). */
@@ -1902,7 +2042,6 @@ corr_place(struct corr *c, struct corr_src *s, struct corr_sys *t,
 		t = corr_sys_new(c);
 		corr_attach(c, t, s);
 		corr_sys_refresh(c, t, 0);
-		c->st.created++;
 		corr_emit(c, t, CORR_CREATED);
 		return;
 	}
@@ -2077,7 +2216,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 	}
 	corr_age_insert(c, s);
 	if (keep) {
-		corr_bump(s->sys);
+		corr_bump(s->sys, s->t);
 		corr_sys_refresh(c, s->sys, 1);
 		corr_emit(c, s->sys, CORR_UPDATED);
 	} else
@@ -2222,11 +2361,11 @@ corr_set_params(struct corr *c, const struct corr_params *p)
 	corr_expire(c);
 }
 
-/* Number of system tracks. */
+/* Number of system tracks in the picture (emitted, not yet dropped). */
 size_t
 corr_count(const struct corr *c)
 {
-	return c->nsys;
+	return c->nshown;
 }
 
 /* Number of source tracks. */
@@ -2236,7 +2375,7 @@ corr_sources(const struct corr *c)
 	return c->nsrc;
 }
 
-/* Visit every system track, ascending track_id (creation order). */
+/* Visit every system track in the picture, ascending track_id. */
 void
 corr_foreach(struct corr *c, void (*fn)(void *,
     const struct tf_picture_track *), void *arg)
@@ -2245,6 +2384,8 @@ corr_foreach(struct corr *c, void (*fn)(void *,
 	struct tf_picture_track	 pt;
 
 	TAILQ_FOREACH(t, &c->tracks, entry) {
+		if (!t->shown)
+			continue;
 		corr_picture(t, &pt);
 		fn(arg, &pt);
 	}

@@ -367,7 +367,8 @@ release_heap_push(struct release_class *c, const struct release_item *it)
 	}
 	i = c->nheap++;
 	c->heap[i] = *it;
-	while (i > 0 && release_item_before(&c->heap[i], &c->heap[(i - 1) / 2])) {
+	while (i > 0 &&
+	    release_item_before(&c->heap[i], &c->heap[(i - 1) / 2])) {
 		release_heap_swap(c->heap, i, (i - 1) / 2);
 		i = (i - 1) / 2;
 	}
@@ -385,7 +386,8 @@ release_heap_pop(struct release_class *c, struct release_item *it)
 	for (;;) {
 		l = 2 * i + 1;
 		m = i;
-		if (l < c->nheap && release_item_before(&c->heap[l], &c->heap[m]))
+		if (l < c->nheap &&
+		    release_item_before(&c->heap[l], &c->heap[m]))
 			m = l;
 		if (l + 1 < c->nheap &&
 		    release_item_before(&c->heap[l + 1], &c->heap[m]))
@@ -620,10 +622,11 @@ release_halted(const struct release *rel)
 static int
 release_src_cmp(const void *a, const void *b)
 {
-	const struct release_src	*x = *(const struct release_src *const *)a;
-	const struct release_src	*y = *(const struct release_src *const *)b;
+	const struct release_src	*x, *y;
 	int				 c;
 
+	x = *(const struct release_src *const *)a;
+	y = *(const struct release_src *const *)b;
 	if (x->r.t_ns != y->r.t_ns)
 		return x->r.t_ns < y->r.t_ns ? -1 : 1;
 	if ((c = strcmp(x->r.sensor, y->r.sensor)) != 0)
@@ -710,7 +713,8 @@ release_slot_free(const struct release *rel)
 static void
 release_regroup(struct release *rel, char (*keys)[POLICY_KEYLEN])
 {
-	int		 keep[RELEASE_MAX_CLASSES], fresh[RELEASE_MAX_CLASSES];
+	int		 keep[RELEASE_MAX_CLASSES];
+	int		 fresh[RELEASE_MAX_CLASSES];
 	unsigned	 i, j, s;
 
 	memset(keep, 0, sizeof(keep));
@@ -719,8 +723,10 @@ release_regroup(struct release *rel, char (*keys)[POLICY_KEYLEN])
 		if ((s = release_slot_of(rel, keys[i])) != RELEASE_NONE)
 			keep[s] = 1;
 	for (j = 1; j < RELEASE_MAX_CLASSES; j++)
-		if (rel->cls[j].used && !keep[j])
+		if (rel->cls[j].used && !keep[j]) {
 			release_class_fini(rel, j);
+			rel->out.rebuild_begin(rel->out.arg, j);  /* empty it */
+		}
 	for (i = 0; i < rel->nrcp; i++) {
 		if ((s = release_slot_of(rel, keys[i])) == RELEASE_NONE) {
 			if ((s = release_slot_free(rel)) == RELEASE_NONE) {

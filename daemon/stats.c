@@ -10,6 +10,7 @@
 #include "trackfuse/log.h"
 #include "trackfuse/peer.h"
 #include "trackfuse/publish.h"
+#include "trackfuse/release.h"
 
 /* Monotonic seconds. */
 static double
@@ -41,24 +42,49 @@ stats_rejected(const struct trackfused *env)
 	return n;
 }
 
+/* "27/25/20/22": shown tracks of every live release class, full first. */
+static void
+stats_classes(const struct trackfused *env, char *buf, size_t len)
+{
+	struct corr	*c;
+	size_t		 n = 0;
+	unsigned	 s;
+
+	buf[0] = '\0';
+	for (s = 0; s < RELEASE_MAX_CLASSES && n < len; s++) {
+		if ((c = release_class_corr(env->release, s)) == NULL)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%zu",
+		    n > 0 ? "/" : "", corr_count(c));
+	}
+}
+
 /* Log one stats line and start a new rate window. */
 void
 stats_log(struct trackfused *env)
 {
 	const struct feed_stats	*fs = feed_stats(env->feed);
 	double			 now = stats_now(), dt, rate;
+	char			 cls[256];
 	int			 i;
 
 	dt = now - env->stats.last_time;
+	stats_classes(env, cls, sizeof(cls));
 	rate = dt > 0 ? (double)(fs->reports - env->stats.last_reports) / dt :
 	    0.0;
+	/* tracks= is the full-access class's picture (the shared one). */
 	log_info("stats: feeds=%u subscribers=%u reports/s=%.1f tracks=%zu "
-	    "sources=%zu rejected=%llu bytes_queued=%zu dropped_over_limit=%llu",
+	    "sources=%zu rejected=%llu bytes_queued=%zu dropped_over_limit=%llu "
+	    "classes=%u class_tracks=%s delayed=%zu retractions=%llu "
+	    "audit_failures=%llu",
 	    env->nready[PEER_FEED], env->nready[PEER_SUBSCRIBER], rate,
 	    corr_count(env->corr), corr_sources(env->corr),
 	    (unsigned long long)stats_rejected(env),
 	    publish_bytes_queued(env->publish),
-	    (unsigned long long)fs->dropped_over_limit);
+	    (unsigned long long)fs->dropped_over_limit,
+	    release_nclasses(env->release), cls, release_pending(env->release),
+	    (unsigned long long)publish_retractions(env->publish),
+	    (unsigned long long)env->audit_failures);
 	for (i = 0; i < PEER_FAULT_MAX; i++)
 		if (env->stats.faults[i] > 0)
 			log_debug("stats: fault=%s count=%llu",

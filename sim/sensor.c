@@ -528,15 +528,15 @@ sensor_trk_miss(struct sensor_out *o, struct sensor_trk *t, int64_t t_ms)
  * cross-range scales r cos(el) and r that turn angle sigmas into metres.
  */
 static void
-sensor_los(const struct sensor_rt *s, const double p[3], double u[3][3],
-    double scale[3])
+sensor_los(const struct sim_sensor_cfg *cfg, const double sens[3],
+    const double p[3], double u[3][3], double scale[3])
 {
 	double	B[3][3], d[3], r, h;
 	int	i;
 
-	geo_enu_basis(s->cfg->lat, s->cfg->lon, B);
+	geo_enu_basis(cfg->lat, cfg->lon, B);
 	for (i = 0; i < 3; i++)
-		d[i] = p[i] - s->ecef[i];
+		d[i] = p[i] - sens[i];
 	r = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
 	if (!(r > 1.0))
 		r = 1.0;
@@ -561,24 +561,25 @@ sensor_los(const struct sensor_rt *s, const double p[3], double u[3][3],
 }
 
 /*
- * Radar noise: Gaussian in range, azimuth and elevation, linearised at
- * the true position (R = J diag(sr^2, sa^2, se^2) J^T), so the error
- * ellipse is long across the line of sight and the reported covariance
- * is honest about its orientation.
+ * Radar noise of sensor cfg (at ECEF sens) measuring truth: Gaussian in
+ * range, azimuth and elevation, linearised at the true position (R = J
+ * diag(sr^2, sa^2, se^2) J^T), so the error ellipse is long across the
+ * line of sight and the stated covariance R is honest about its
+ * orientation. The noise is added to d.
  */
-static void
-sensor_polar_noise(struct sensor_rt *s, const double truth[3], double d[3],
-    double R[9])
+void
+sensor_polar_noise(const struct sim_sensor_cfg *cfg, const double sens[3],
+    const double truth[3], struct sensor_rng *rng, double d[3], double R[9])
 {
 	double	u[3][3], sc[3], sd[3];
 	int	i, j, k;
 
-	sensor_los(s, truth, u, sc);
-	sd[0] = s->cfg->sigma_range_m;
-	sd[1] = sc[1] * s->cfg->sigma_az_mrad / 1000.0;
-	sd[2] = sc[2] * s->cfg->sigma_el_mrad / 1000.0;
+	sensor_los(cfg, sens, truth, u, sc);
+	sd[0] = cfg->sigma_range_m;
+	sd[1] = sc[1] * cfg->sigma_az_mrad / 1000.0;
+	sd[2] = sc[2] * cfg->sigma_el_mrad / 1000.0;
 	for (k = 0; k < 3; k++) {
-		double	n = sd[k] * sensor_rng_gauss(&s->rng);
+		double	n = sd[k] * sensor_rng_gauss(rng);
 
 		for (i = 0; i < 3; i++)
 			d[i] += n * u[k][i];
@@ -608,7 +609,7 @@ sensor_measure(struct sensor_rt *s, const double truth[3], double lat,
 	enu[2] = s->cfg->bias_up_m;
 	if (s->cfg->sigma_range_m > 0.0) {
 		geo_enu_to_ecef_vec(lat, lon, enu, d);
-		sensor_polar_noise(s, truth, d, R);
+		sensor_polar_noise(s->cfg, s->ecef, truth, &s->rng, d, R);
 	} else {
 		enu[0] += s->cfg->sigma_h_m * sensor_rng_gauss(&s->rng);
 		enu[1] += s->cfg->sigma_h_m * sensor_rng_gauss(&s->rng);

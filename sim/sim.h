@@ -190,6 +190,9 @@ void		 sensor_kf_predict(struct sensor_kf *, double, double, int);
 void		 sensor_kf_update(struct sensor_kf *, const double[3],
 		    const double[9]);
 void		 sensor_meas_cov(double, double, double, double, double[9]);
+void		 sensor_polar_noise(const struct sim_sensor_cfg *,
+		    const double[3], const double[3], struct sensor_rng *,
+		    double[3], double[9]);
 int		 sensor_covers(const struct sim_sensor_cfg *, enum tf_category,
 		    const struct sim_state *);
 

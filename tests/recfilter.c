@@ -287,11 +287,21 @@ main(int argc, char *argv[])
 	f.rng = 88172645463325252ULL;
 	while ((ch = getopt_long(argc, argv, "f:", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'f': cfgpath = optarg; break;
-		case 'a': as = optarg; break;
-		case 'm': mode = optarg; break;
-		case 's': f.rng ^= strtoull(optarg, NULL, 10) * 0x9e3779b97f4a7c15ULL; break;
-		default: return 2;
+		case 'f':
+			cfgpath = optarg;
+			break;
+		case 'a':
+			as = optarg;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 's':
+			f.rng ^= strtoull(optarg, NULL, 10) *
+			    0x9e3779b97f4a7c15ULL;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (cfgpath == NULL || as == NULL || mode == NULL ||

@@ -373,6 +373,73 @@ test_kf(void **state)
 		assert_true(fabs(kf.x[i + 3] - v[i]) < 10.0);
 }
 
+/*
+ * Radar noise is polar: the stated covariance is tight along the line of
+ * sight (range sigma), wide across it (range x angle sigma), and honest:
+ * the mean of e^T R^-1 e over many draws is 3 (chi-square, 3 dof).
+ */
+static void
+test_polar(void **state)
+{
+	struct sim_sensor_cfg	cfg;
+	struct sensor_rng	rng;
+	double			sens[3], tgt[3], u[3], d[3], R[9], Ri[9];
+	double			det, r, along, cross[3], across, nees = 0.0;
+	int			i, k, n = 4000;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.lat = 38.5;
+	cfg.lon = 133.5;
+	cfg.sigma_range_m = 20.0;
+	cfg.sigma_az_mrad = 1.5;
+	cfg.sigma_el_mrad = 1.0;
+	sensor_rng_seed(&rng, 11, "polar");
+	geo_lla_to_ecef(cfg.lat, cfg.lon, 25.0, sens);
+	geo_lla_to_ecef(37.0, 131.5, 9000.0, tgt);
+	for (r = 0.0, i = 0; i < 3; i++)
+		r += (tgt[i] - sens[i]) * (tgt[i] - sens[i]);
+	r = sqrt(r);
+	for (i = 0; i < 3; i++)
+		u[i] = (tgt[i] - sens[i]) / r;
+	for (k = 0; k < n; k++) {
+		memset(d, 0, sizeof(d));
+		sensor_polar_noise(&cfg, sens, tgt, &rng, d, R);
+		Ri[0] = R[4] * R[8] - R[5] * R[7];
+		Ri[1] = R[2] * R[7] - R[1] * R[8];
+		Ri[2] = R[1] * R[5] - R[2] * R[4];
+		Ri[4] = R[0] * R[8] - R[2] * R[6];
+		Ri[5] = R[2] * R[3] - R[0] * R[5];
+		Ri[8] = R[0] * R[4] - R[1] * R[3];
+		Ri[3] = Ri[1];
+		Ri[6] = Ri[2];
+		Ri[7] = Ri[5];
+		det = R[0] * Ri[0] + R[1] * Ri[3] + R[2] * Ri[6];
+		assert_true(det > 0.0);
+		for (i = 0; i < 3; i++)
+			nees += d[i] * (Ri[i * 3] * d[0] +
+			    Ri[i * 3 + 1] * d[1] + Ri[i * 3 + 2] * d[2]) / det;
+	}
+	nees /= n;
+	assert_true(nees > 2.85 && nees < 3.15);
+	/* Along the line of sight: range variance; across: far wider. */
+	for (along = 0.0, i = 0; i < 3; i++)
+		along += u[i] * (R[i * 3] * u[0] + R[i * 3 + 1] * u[1] +
+		    R[i * 3 + 2] * u[2]);
+	assert_true(fabs(sqrt(along) - 20.0) < 0.5);
+	cross[0] = -u[1];		/* horizontal-ish, normal to u */
+	cross[1] = u[0];
+	cross[2] = 0.0;
+	across = sqrt(cross[0] * cross[0] + cross[1] * cross[1]);
+	for (i = 0; i < 2; i++)
+		cross[i] /= across;
+	for (across = 0.0, i = 0; i < 3; i++)
+		across += cross[i] * (R[i * 3] * cross[0] + R[i * 3 + 1] *
+		    cross[1] + R[i * 3 + 2] * cross[2]);
+	assert_true(sqrt(across) > 0.5 * r * 1.0e-3);
+	assert_true(sqrt(across) < 2.0 * r * 1.5e-3);
+}
+
 /* Range, radar horizon, category and boost-only coverage rules. */
 static void
 test_coverage(void **state)
@@ -453,6 +520,7 @@ test_scenario_errors(void **state)
 	struct sim_scenario	*sc;
 	char			 err[SIM_ERRLEN], *path;
 	char			*bad;
+	size_t			 k;
 	int			 line, col;
 
 	(void)state;
@@ -483,6 +551,21 @@ test_scenario_errors(void **state)
 	sc = scenario_load(path, err, sizeof(err));
 	assert_null(sc);
 	assert_non_null(strstr(err, "leader Q"));
+	unlink(path);
+	free(path);
+	free(bad);
+	/* A radar range sigma without its angle sigmas. */
+	bad = malloc(sizeof(test_small_yaml) + 32);
+	assert_non_null(bad);
+	k = (size_t)(strstr(test_small_yaml, "    sigma_v_m: 80\n") -
+	    test_small_yaml) + strlen("    sigma_v_m: 80\n");
+	memcpy(bad, test_small_yaml, k);
+	strcpy(bad + k, "    sigma_range_m: 20\n");
+	strcat(bad, test_small_yaml + k);
+	path = test_tmpfile(bad);
+	sc = scenario_load(path, err, sizeof(err));
+	assert_null(sc);
+	assert_non_null(strstr(err, "sigma_az_mrad"));
 	unlink(path);
 	free(path);
 	free(bad);
@@ -809,6 +892,7 @@ main(void)
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_ballistic),
 		cmocka_unit_test(test_kf),
+		cmocka_unit_test(test_polar),
 		cmocka_unit_test(test_coverage),
 		cmocka_unit_test(test_default_scenario),
 		cmocka_unit_test(test_scenario_errors),

@@ -9,12 +9,18 @@
  *
  * The watermark is the largest event time seen in corr_report(),
  * corr_drop() and corr_advance(). A contribution older than watermark -
- * stale_ns is removed. A system track is tentative until confirmed (a few
- * updates, or a second sensor), then firm; left without contributions, a
- * firm track coasts (status TF_STATUS_COASTING, contributors 0, its last
+ * stale_ns is removed. A system track is tentative until confirmed (a
+ * second sensor at once; one sensor after two updates, three when they
+ * come more than 6 s apart), then firm. A tentative track is not emitted
+ * (unless publish_tentative): a sensor's false tracks are one-sensor and
+ * die within a few looks, so they never reach a subscriber; the first
+ * emission of a confirmed track is its CORR_CREATED, and a track that
+ * never showed is dropped silently. Left without contributions, a firm
+ * track coasts (status TF_STATUS_COASTING, contributors 0, its last
  * fused state) until coast_ns after its last update (3 x coast_ns for
- * surface, subsurface and land) and is then dropped; a tentative one, or
- * a short one-sensor one, is dropped at once. A report from the future
+ * surface, subsurface and land) and is then dropped; a tentative one, a
+ * one-sensor one younger than six updates, or a falling ballistic one
+ * below 20 km is dropped at once. A report from the future
  * moves the watermark and may age out
  * everything: bounding clock skew is the feed's job. Event times must lie
  * in [0, INT64_MAX / 4] ns (CORR_INVALID otherwise).
@@ -42,6 +48,8 @@ struct corr_params {
 	size_t		max_tracks;	/* system tracks limit */
 	size_t		max_sources;	/* source tracks limit */
 	double		cell_m;		/* spatial index cell edge, m */
+	int		publish_tentative; /* 1: emit tentative tracks too
+					   (default 0: only once confirmed) */
 };
 
 enum corr_change {
@@ -70,8 +78,8 @@ struct corr_stats {
 	uint64_t	old;		/* refused CORR_OLD */
 	uint64_t	limit;		/* refused CORR_LIMIT */
 	uint64_t	invalid;	/* refused CORR_INVALID */
-	uint64_t	created;	/* system tracks created */
-	uint64_t	dropped;	/* system tracks dropped */
+	uint64_t	created;	/* system tracks created (emitted) */
+	uint64_t	dropped;	/* system tracks dropped (after emission) */
 	uint64_t	detached;	/* contributions detached as inconsistent */
 	uint64_t	renumbered;	/* contributions replaced by a sensor's new number */
 	uint64_t	reclaimed;	/* renumberings undone: the old number lived on */
@@ -98,9 +106,10 @@ void		 corr_set_params(struct corr *, const struct corr_params *);
 enum corr_result corr_report(struct corr *, const struct tf_report *);
 void		 corr_drop(struct corr *, const struct tf_drop *);
 void		 corr_advance(struct corr *, int64_t);
+/* System tracks in the picture: emitted and not dropped. */
 size_t		 corr_count(const struct corr *);
 size_t		 corr_sources(const struct corr *);
-/* Visit every system track in ascending track_id order. */
+/* Visit every system track in the picture, ascending track_id. */
 void		 corr_foreach(struct corr *, void (*)(void *,
 		    const struct tf_picture_track *), void *);
 const char	*corr_change_name(enum corr_change);

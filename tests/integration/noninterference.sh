@@ -10,7 +10,7 @@
 
 SCEN=$SRC/configs/scenarios/default.yaml
 CFG=$SRC/configs/dev-plain.yaml		# the shipped policies, no certs needed
-DURATION=${NI_DURATION:-240}
+DURATION=${NI_DURATION:-150}
 SEEDS=${NI_SEEDS:-"1 2 3"}
 
 # replay_as REC R PIC: R's stream from a replay of REC.
