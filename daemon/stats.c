@@ -59,6 +59,36 @@ stats_classes(const struct trackfused *env, char *buf, size_t len)
 	}
 }
 
+/* Seconds between the registration bias lines (they change slowly). */
+#define STATS_BIAS_INTERVAL	60.0
+
+/* One "corr: bias" line per sensor with an estimate. */
+static void
+stats_bias_line(void *arg, const char *sensor, const double enu[3],
+    uint64_t samples)
+{
+	(void)arg;
+	if (samples == 0)
+		return;
+	log_info("corr: bias sensor=%s east=%.1fm north=%.1fm up=%.1fm "
+	    "samples=%llu", sensor, enu[0], enu[1], enu[2],
+	    (unsigned long long)samples);
+}
+
+/*
+ * The registration bias the shared picture's core estimates for each
+ * sensor, as ARTAS reports them: operators see a misaligned radar here.
+ */
+static void
+stats_bias(struct trackfused *env, double now)
+{
+	if (env->stats.last_bias > 0 &&
+	    now - env->stats.last_bias < STATS_BIAS_INTERVAL)
+		return;
+	env->stats.last_bias = now;
+	corr_foreach_bias(env->corr, stats_bias_line, NULL);
+}
+
 /* Log one stats line and start a new rate window. */
 void
 stats_log(struct trackfused *env)
@@ -90,6 +120,7 @@ stats_log(struct trackfused *env)
 			log_debug("stats: fault=%s count=%llu",
 			    peer_fault_name(i),
 			    (unsigned long long)env->stats.faults[i]);
+	stats_bias(env, now);
 	env->stats.last_time = now;
 	env->stats.last_reports = fs->reports;
 }

@@ -52,6 +52,7 @@ struct peer_stats {
 	uint64_t	accepted;
 	uint64_t	last_reports;	/* feed reports at the last stats line */
 	double		last_time;	/* wall clock of the last stats line, s */
+	double		last_bias;	/* wall clock of the last bias lines, s */
 };
 
 TAILQ_HEAD(peer_head, peer);
