@@ -93,6 +93,7 @@ struct uplink_track {
 	uint64_t			 gen;		/* incarnation */
 	int64_t				 last_t;	/* latest accepted */
 	int64_t				 drop_t;
+	int64_t				 delay_ns;	/* owner's, last judged */
 	enum uplink_pending		 pending;
 	int				 queued;
 	int				 has_rep;
@@ -102,10 +103,11 @@ struct uplink_track {
 
 TAILQ_HEAD(uplink_queue, uplink_track);
 
-/* A report waiting out its owner's minimum delay. */
+/* A report (or a drop) waiting out its owner's minimum delay. */
 struct uplink_delayed {
 	uint64_t		gen;
 	int64_t			due;
+	int			drop;		/* withdraw at rep.t_ns */
 	char			sensor[TF_ID_LEN];	/* as received */
 	uint32_t		local_track;
 	struct tf_report	rep;
@@ -327,9 +329,12 @@ uplink_enqueue(struct uplink *l, struct uplink_track *t)
 	t->queued = 1;
 }
 
+static void	uplink_delay(struct uplink *, const struct uplink_track *,
+		    const struct tf_report *, int64_t, int);
+
 /* The far end should no longer hold t: a drop if it has it, else forget. */
 static void
-uplink_withdraw(struct uplink *l, struct uplink_track *t, int64_t when)
+uplink_withdraw_now(struct uplink *l, struct uplink_track *t, int64_t when)
 {
 	t->gen = ++l->gen;		/* delayed reports of it are void */
 	if (!t->sent) {
@@ -339,6 +344,26 @@ uplink_withdraw(struct uplink *l, struct uplink_track *t, int64_t when)
 	t->pending = UPLINK_SEND_DROP;
 	t->drop_t = when;
 	uplink_enqueue(l, t);
+}
+
+/*
+ * Withdraw t. The end of a track tells its time too: when the owner
+ * demands a delay, the drop waits it out like the reports did, so the far
+ * end never learns of the end sooner than of the track's last position.
+ */
+static void
+uplink_withdraw(struct uplink *l, struct uplink_track *t, int64_t when)
+{
+	struct tf_report	marker;
+
+	if (t->delay_ns <= 0) {
+		uplink_withdraw_now(l, t, when);
+		return;
+	}
+	memset(&marker, 0, sizeof(marker));
+	marker.t_ns = when;
+	uplink_delay(l, t, &marker, t->delay_ns, 1);
+	t->delay_ns = 0;
 }
 
 /* A sanitized report is due: latest wins in the entry, then send. */
@@ -357,7 +382,7 @@ uplink_apply(struct uplink *l, struct uplink_track *t,
 /* Hold a report until its delay has passed; the ring drops its oldest. */
 static void
 uplink_delay(struct uplink *l, const struct uplink_track *t,
-    const struct tf_report *rep, int64_t delay)
+    const struct tf_report *rep, int64_t delay, int drop)
 {
 	struct uplink_delayed	*d;
 
@@ -372,6 +397,7 @@ uplink_delay(struct uplink *l, const struct uplink_track *t,
 	d = &l->delayed[(l->dhead + l->dcount) % UPLINK_DELAY_MAX];
 	l->dcount++;
 	d->gen = t->gen;
+	d->drop = drop;
 	d->due = rep->t_ns + delay;
 	snprintf(d->sensor, sizeof(d->sensor), "%s", t->sensor);
 	d->local_track = t->local_track;
@@ -392,7 +418,11 @@ uplink_release_due(struct uplink *l, int64_t now)
 		l->dhead = (l->dhead + 1) % UPLINK_DELAY_MAX;
 		l->dcount--;
 		t = uplink_find(l, d->sensor, d->local_track);
-		if (t != NULL && t->gen == d->gen)
+		if (t == NULL || t->gen != d->gen)
+			continue;
+		if (d->drop)
+			uplink_withdraw_now(l, t, d->rep.t_ns);
+		else
 			uplink_apply(l, t, &d->rep);
 	}
 }
@@ -431,8 +461,9 @@ uplink_link_report(struct uplink *l, const struct config_identity *from,
 	if (r->t_ns <= t->last_t)
 		return;
 	t->last_t = r->t_ns;
+	t->delay_ns = delay;
 	if (delay > 0)
-		uplink_delay(l, t, &out, delay);
+		uplink_delay(l, t, &out, delay, 0);
 	else
 		uplink_apply(l, t, &out);
 }
