@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trackfuse/addr.h"
 #include "trackfuse/log.h"
 #include "sim.h"
 
@@ -81,29 +82,6 @@ sim_usage(FILE *f)
 	    SIM_DEFAULT_SCENARIO, SIM_DEFAULT_CONNECT);
 }
 
-/* Split HOST:PORT (or [V6]:PORT). */
-static int
-sim_parse_connect(struct sim_opts *o, const char *s)
-{
-	const char	*colon;
-	size_t		 hl;
-
-	if ((colon = strrchr(s, ':')) == NULL || colon[1] == '\0' ||
-	    strlen(colon + 1) >= sizeof(o->port))
-		return -1;
-	hl = (size_t)(colon - s);
-	if (hl > 1 && s[0] == '[' && s[hl - 1] == ']') {
-		s++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(o->host))
-		return -1;
-	memcpy(o->host, s, hl);
-	o->host[hl] = '\0';
-	snprintf(o->port, sizeof(o->port), "%s", colon + 1);
-	return 0;
-}
-
 /* Parse a number option; exits on garbage. */
 static double
 sim_number(const char *opt, const char *s, double lo, double hi)
@@ -168,7 +146,8 @@ sim_option(struct sim_opts *o, int ch)
 		    SCALE_MAX_OBJECTS);
 		break;
 	case 'c':
-		if (sim_parse_connect(o, optarg) == -1) {
+		if (addr_split(optarg, o->host, sizeof(o->host), o->port,
+		    sizeof(o->port)) == -1) {
 			fprintf(stderr, "trackfuse-sim: --connect: want "
 			    "HOST:PORT, got %s\n", optarg);
 			exit(1);
@@ -211,7 +190,8 @@ sim_options(struct sim_opts *o, int argc, char **argv)
 	o->scenario = SIM_DEFAULT_SCENARIO;
 	o->seed = 1;
 	o->duration_s = -1.0;
-	sim_parse_connect(o, SIM_DEFAULT_CONNECT);
+	(void)addr_split(SIM_DEFAULT_CONNECT, o->host, sizeof(o->host), o->port,
+	    sizeof(o->port));
 	while ((ch = getopt_long(argc, argv, "vVh", sim_longopts, NULL)) != -1)
 		sim_option(o, ch);
 	if (optind != argc) {

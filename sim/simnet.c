@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "trackfuse/addr.h"
 #include "trackfuse/log.h"
 #include "trackfuse/tls.h"
 #include "trackfuse/wire.h"
@@ -519,21 +520,15 @@ simnet_signal_cb(evutil_socket_t sig, short ev, void *arg)
 static int
 simnet_resolve(struct simnet *net)
 {
-	struct evutil_addrinfo	 hints, *ai = NULL;
-	int			 e;
+	socklen_t	len;
+	char		err[256];
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((e = evutil_getaddrinfo(net->o->host, net->o->port, &hints,
-	    &ai)) != 0 || ai == NULL) {
-		log_warnx("simnet: cannot resolve %s:%s: %s", net->o->host,
-		    net->o->port, evutil_gai_strerror(e));
+	if (addr_resolve(net->o->host, net->o->port, &net->ss, &len, err,
+	    sizeof(err)) == -1) {
+		log_warnx("simnet: %s", err);
 		return -1;
 	}
-	memcpy(&net->ss, ai->ai_addr, ai->ai_addrlen);
-	net->sslen = (int)ai->ai_addrlen;
-	evutil_freeaddrinfo(ai);
+	net->sslen = (int)len;
 	snprintf(net->peer, sizeof(net->peer), "%s:%s", net->o->host,
 	    net->o->port);
 	return 0;

@@ -45,6 +45,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "trackfuse/addr.h"
 #include "trackfuse/codec.h"
 #include "trackfuse/tls.h"
 #include "trackfuse/track.h"
@@ -176,28 +177,26 @@ poke_print_local(struct poke *p)
 static int
 poke_tcp(struct poke *p)
 {
-	struct addrinfo	hints, *res;
-	int		error, one = 1;
+	struct sockaddr_storage	ss;
+	socklen_t		sslen;
+	char			err[256];
+	int			one = 1;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((error = getaddrinfo(p->host, p->port, &hints, &res)) != 0) {
-		printf("connect-error reason=%s\n", gai_strerror(error));
+	if (addr_resolve(p->host, p->port, &ss, &sslen, err,
+	    sizeof(err)) == -1) {
+		printf("connect-error reason=%s\n", err);
 		return -1;
 	}
-	p->fd = socket(res->ai_family, SOCK_STREAM, 0);
+	p->fd = socket(ss.ss_family, SOCK_STREAM, 0);
 	if (p->fd != -1 && strcmp(p->kind, "stall") == 0) {
 		/* A small window so that the daemon's side backs up quickly. */
 		int small = 4096;
 		setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	}
-	if (p->fd == -1 || connect(p->fd, res->ai_addr, res->ai_addrlen) == -1) {
+	if (p->fd == -1 || connect(p->fd, (struct sockaddr *)&ss, sslen) == -1) {
 		printf("connect-error reason=%s\n", strerror(errno));
-		freeaddrinfo(res);
 		return -1;
 	}
-	freeaddrinfo(res);
 	poke_print_local(p);
 	setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
@@ -704,13 +703,12 @@ poke_defaults(struct poke *p)
 static void
 poke_connect_opt(struct poke *p, char *arg)
 {
-	char *colon;
+	static char	host[256], port[16];
 
-	if ((colon = strrchr(arg, ':')) == NULL)
+	if (addr_split(arg, host, sizeof(host), port, sizeof(port)) == -1)
 		poke_usage();
-	*colon = '\0';
-	p->host = arg;
-	p->port = colon + 1;
+	p->host = host;
+	p->port = port;
 }
 
 /* Parse the command line. */

@@ -39,6 +39,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "trackfuse/addr.h"
 #include "trackfuse/codec.h"
 #include "trackfuse/log.h"
 #include "trackfuse/tls.h"
@@ -66,8 +67,8 @@ struct sub_track {
 };
 
 struct sub_opts {
-	char		*host;
-	char		*port;
+	char		 host[256];
+	char		 port[16];
 	const char	*id;
 	const char	*nation;
 	const char	*certs;
@@ -675,33 +676,6 @@ sub_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* Resolve the daemon address (numeric or a name). */
-static int
-sub_resolve(struct sub *s, struct sockaddr_storage *ss, socklen_t *sslen)
-{
-	struct addrinfo	hints, *res, *ai;
-	int		error;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	error = getaddrinfo(s->o.host, s->o.port, &hints, &res);
-	if (error != 0) {
-		log_warnx("sub: cannot resolve host=%s reason=%s", s->o.host,
-		    gai_strerror(error));
-		return -1;
-	}
-	/* The daemon listens on IPv4 loopback by default: prefer IPv4. */
-	for (ai = res; ai != NULL && ai->ai_family != AF_INET; ai = ai->ai_next)
-		;
-	if (ai == NULL)
-		ai = res;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*sslen = ai->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 /* A new bufferevent for one connection attempt, TLS unless --plain. */
 static struct bufferevent *
 sub_bev_new(struct sub *s)
@@ -733,8 +707,11 @@ sub_connect(struct sub *s)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		sslen;
+	char			err[256];
 
-	if (sub_resolve(s, &ss, &sslen) == -1) {
+	if (addr_resolve(s->o.host, s->o.port, &ss, &sslen, err,
+	    sizeof(err)) == -1) {
+		log_warnx("sub: %s", err);
 		sub_disconnect(s, "resolve");
 		return;
 	}
@@ -772,33 +749,6 @@ sub_stop_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(s->base, NULL);
 }
 
-/* Split HOST:PORT (or [V6]:PORT) into the options. */
-static int
-sub_parse_connect(struct sub_opts *o, const char *arg)
-{
-	char *dup, *colon, *host;
-
-	if ((dup = strdup(arg)) == NULL)
-		fatal("strdup");
-	if ((colon = strrchr(dup, ':')) == NULL || colon[1] == '\0') {
-		free(dup);
-		return -1;
-	}
-	*colon = '\0';
-	host = dup;
-	if (host[0] == '[' && colon > host && colon[-1] == ']') {
-		colon[-1] = '\0';
-		host++;
-	}
-	free(o->host);
-	free(o->port);
-	if ((o->host = strdup(host)) == NULL ||
-	    (o->port = strdup(colon + 1)) == NULL)
-		fatal("strdup");
-	free(dup);
-	return 0;
-}
-
 /* Parse the command line into s->o; exits on misuse. */
 static void
 sub_options(struct sub *s, int argc, char **argv)
@@ -822,7 +772,8 @@ sub_options(struct sub *s, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "vVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			if (sub_parse_connect(&s->o, optarg) == -1)
+			if (addr_split(optarg, s->o.host, sizeof(s->o.host),
+			    s->o.port, sizeof(s->o.port)) == -1)
 				sub_usage(2);
 			break;
 		case 'i': s->o.id = optarg; break;
@@ -927,8 +878,6 @@ sub_free(struct sub *s)
 		SSL_CTX_free(s->ctx);
 	if (s->rec != NULL && fclose(s->rec) != 0)
 		log_warn("sub: %s", s->o.record);
-	free(s->o.host);
-	free(s->o.port);
 }
 
 /* Connect, print the picture until told to stop, then the summary. */
@@ -937,9 +886,8 @@ main(int argc, char **argv)
 {
 	static struct sub s;
 
-	if ((s.o.host = strdup("127.0.0.1")) == NULL ||
-	    (s.o.port = strdup("7402")) == NULL)
-		return 1;
+	snprintf(s.o.host, sizeof(s.o.host), "127.0.0.1");
+	snprintf(s.o.port, sizeof(s.o.port), "7402");
 	sub_options(&s, argc, argv);
 	log_init(1, s.o.verbose, NULL);
 	log_setprocname("trackfuse-sub");
