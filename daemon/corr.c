@@ -23,8 +23,10 @@
  *
  * Everything here is a function of the input sequence: no clock, no
  * randomness, no I/O. "Now" is the event-time watermark. Records come from
- * slabs and free lists, so once warm a report allocates nothing.
+ * a reserve sized by the limits (then slabs) and free lists, so a report
+ * allocates nothing.
  */
+#include <sys/mman.h>
 #include <sys/queue.h>
 
 #include <math.h>
@@ -35,6 +37,7 @@
 #include "trackfuse/geo.h"
 
 #define CORR_SLAB	256		/* records per slab allocation */
+#define CORR_ARENA_MAX	(1U << 24)	/* cap on records reserved up front */
 #define CORR_HOLD	2.0		/* persistence gate, x gate_chi2 */
 #define CORR_FIRM	2		/* updates that confirm a track */
 #define CORR_QUICK	6000000000LL	/* ns, a slower update counts less */
@@ -48,6 +51,12 @@
  * (from the closed-form start it takes two or three steps).
  */
 #define CORR_CI_TOL	1e-12
+/*
+ * Newton converges quadratically: a step that predicted a decrease below
+ * this leaves a next one of about its square, below CORR_CI_TOL, so the
+ * iteration stops after it without paying for another derivative.
+ */
+#define CORR_CI_LAST	1e-6
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
@@ -85,7 +94,7 @@ struct corr_src {
 	double			 bapp[3];	/* ECEF bias taken off x */
 	int64_t			 t;
 	double			 x[6];
-	double			 P[36];
+	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	enum tf_category	 cat;
 	enum tf_identity	 ident;
 	float			 quality;
@@ -107,25 +116,34 @@ struct corr_keep {
 	struct tf_label		 label;
 };
 
-/* A system track: the fusion of its contributions. */
+/*
+ * A system track: the fusion of its contributions. The fields the spatial
+ * index scan reads for every candidate (cell, category, count, time,
+ * state and the gate summary) come first, in the first cache lines: dense
+ * cells hold hundreds of tracks, and the scan rejects most of them on
+ * these alone (corr_far_sys).
+ */
 struct corr_sys {
-	TAILQ_ENTRY(corr_sys)	 entry;		/* all tracks, ascending id */
 	LIST_ENTRY(corr_sys)	 centry;	/* spatial index bucket */
+	int64_t			 cell[3];
+	enum tf_category	 cat;
+	uint32_t		 ncontrib;
+	int64_t			 t;
+	double			 x[6];
+	double			 gp[3];		/* P diagonal, position */
+	double			 gc[3];		/* P position-velocity cross */
+	double			 gv[3];		/* P diagonal, velocity */
+	uint64_t		 id;
+	TAILQ_ENTRY(corr_sys)	 entry;		/* all tracks, ascending id */
 	TAILQ_ENTRY(corr_sys)	 qentry;	/* coasting list, ascending t */
 	struct corr_sys		*fnext;		/* free list */
 	struct corr_srcq	 contribs;
-	uint32_t		 ncontrib;
 	uint32_t		 nupd;		/* updates, saturating */
 	int			 multi;		/* ever held by two sensors */
 	int			 shown;		/* CORR_CREATED emitted */
-	int64_t			 tend;		/* coasting: dropped after */
-	uint64_t		 id;
-	int64_t			 cell[3];
-	int64_t			 t;
-	double			 x[6];
-	double			 P[36];
-	enum tf_category	 cat;
 	enum tf_track_status	 status;
+	int64_t			 tend;		/* coasting: dropped after */
+	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	struct corr_keep	 keep;		/* valid while coasting */
 };
 
@@ -165,6 +183,19 @@ struct corr_slab {
 	struct corr_slab	*next;
 };
 
+/*
+ * Records reserved up front for the configured limits: address space
+ * only (the kernel gives a page when a record is first used), so that
+ * the picture grows to its limits without a heap allocation, and the
+ * memory held stays that of the records in use.
+ */
+struct corr_arena {
+	void			*base;		/* NULL: none (slabs only) */
+	size_t			 len;		/* bytes mapped */
+	size_t			 n;		/* records */
+	size_t			 used;		/* records handed out */
+};
+
 LIST_HEAD(corr_srcl, corr_src);
 LIST_HEAD(corr_sysl, corr_sys);
 
@@ -182,6 +213,8 @@ struct corr {
 	struct corr_src		*sfree;
 	struct corr_sys		*tfree;
 	struct corr_slab	*slabs;
+	struct corr_arena	 sarena;	/* source records, reserved */
+	struct corr_arena	 tarena;	/* system tracks, reserved */
 	size_t			 nsrc;
 	size_t			 nsys;
 	size_t			 nshown;	/* of them, emitted */
@@ -200,34 +233,37 @@ struct corr {
 
 /* ---- 6x6 linear algebra ------------------------------------------------ */
 
-/* Cholesky factor L (lower, row major) of a symmetric A; -1 if not PD. */
+/*
+ * Cholesky factor L (lower, row major) of a symmetric 6x6 A; -1 if not
+ * PD. Only the lower triangle of L is written: every user reads only
+ * that.
+ */
 static int
-corr_chol(const double *A, double *L, int n)
+corr_chol(const double *restrict A, double *restrict L)
 {
 	int	i, j, k;
 	double	s;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < 6; i++) {
 		for (j = 0; j <= i; j++) {
-			s = A[i * n + j];
+			s = A[i * 6 + j];
 			for (k = 0; k < j; k++)
-				s -= L[i * n + k] * L[j * n + k];
+				s -= L[i * 6 + k] * L[j * 6 + k];
 			if (i == j) {
 				if (!(s > 0.0) || !isfinite(s))
 					return -1;
-				L[i * n + i] = sqrt(s);
+				L[i * 6 + i] = sqrt(s);
 			} else
-				L[i * n + j] = s / L[j * n + j];
+				L[i * 6 + j] = s / L[j * 6 + j];
 		}
-		for (j = i + 1; j < n; j++)
-			L[i * n + j] = 0.0;
 	}
 	return 0;
 }
 
 /* Solve L L^T x = b for a 6x6 Cholesky factor. */
 static void
-corr_chol_solve(const double L[36], const double b[6], double x[6])
+corr_chol_solve(const double *restrict L, const double *restrict b,
+    double *restrict x)
 {
 	int	i, k;
 	double	y[6], s;
@@ -252,7 +288,7 @@ corr_chol_solve(const double L[36], const double b[6], double x[6])
  * symmetric by construction.
  */
 static void
-corr_chol_inv(const double L[36], double Ai[36])
+corr_chol_inv(const double *restrict L, double *restrict Ai)
 {
 	double	M[36], s;
 	int	i, j, k;
@@ -312,6 +348,43 @@ corr_trmul(const double A[36], const double B[36])
 		for (k = 0; k < 6; k++)
 			s += A[i * 6 + k] * B[k * 6 + i];
 	return s;
+}
+
+/*
+ * out = T P T^T, T = blockdiag(m, m), as geo_cov_rotate computes it (the
+ * same sums in the same order, bit for bit) but without the products
+ * with T's zero blocks, and with a basis the caller already has.
+ */
+static void
+corr_rotate(const double m[3][3], const double p[36], double out[36])
+{
+	double	tp[36], s;
+	int	i, j, k, bi, bj;
+
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 6; j++) {
+			bi = i < 3 ? 0 : 3;
+			for (s = 0.0, k = 0; k < 3; k++)
+				s += m[i - bi][k] * p[(bi + k) * 6 + j];
+			tp[i * 6 + j] = s;
+		}
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 6; j++) {
+			bj = j < 3 ? 0 : 3;
+			for (s = 0.0, k = 0; k < 3; k++)
+				s += tp[i * 6 + bj + k] * m[j - bj][k];
+			out[i * 6 + j] = s;
+		}
+}
+
+/* ENU vector to ECEF with basis r (geo_enu_to_ecef_vec): out = R^T v. */
+static void
+corr_enu_to_ecef(const double r[3][3], const double v[3], double out[3])
+{
+	int	i;
+
+	for (i = 0; i < 3; i++)
+		out[i] = r[0][i] * v[0] + r[1][i] * v[1] + r[2][i] * v[2];
 }
 
 /* ---- motion model ------------------------------------------------------ */
@@ -441,7 +514,7 @@ corr_mdist(const double a[6], const double Pa[36], const double b[6],
 
 	for (i = 0; i < 36; i++)
 		S[i] = Pa[i] + Pb[i];
-	if (corr_chol(S, L, 6) == -1)
+	if (corr_chol(S, L) == -1)
 		return -1;
 	for (i = 0; i < 6; i++)
 		d[i] = a[i] - b[i];
@@ -476,14 +549,17 @@ corr_ysum(size_t n, const double (*Y)[36], const double *w, double Yw[36])
 				Yw[k] += w[i] * Y[i][k];
 }
 
-/* f(w) = log det P(w) = -log det Y(w); HUGE_VAL if Y(w) is not PD. */
+/*
+ * f(w) = log det P(w) = -log det Y(w), and the Cholesky factor L of Y(w)
+ * (the Newton step that follows reuses it); HUGE_VAL if Y(w) is not PD.
+ */
 static double
-corr_ci_cost(size_t n, const double (*Y)[36], const double *w)
+corr_ci_cost(size_t n, const double (*Y)[36], const double *w, double L[36])
 {
-	double	Yw[36], L[36];
+	double	Yw[36];
 
 	corr_ysum(n, Y, w, Yw);
-	if (corr_chol(Yw, L, 6) == -1)
+	if (corr_chol(Yw, L) == -1)
 		return HUGE_VAL;
 	return -corr_chol_logdet(L);
 }
@@ -504,13 +580,13 @@ corr_ci_start(size_t n, const double (*Y)[36], const double *ld, double *w)
 	for (i = 0; i < n; i++)
 		ones[i] = 1.0;
 	corr_ysum(n, Y, ones, Yw);
-	if (corr_chol(Yw, L, 6) == -1)
+	if (corr_chol(Yw, L) == -1)
 		goto uniform;
 	ldY = corr_chol_logdet(L);
 	for (sum = 0.0, i = 0; i < n; i++) {
 		for (k = 0; k < 36; k++)
 			Yw[k] -= Y[i][k];
-		ldo = corr_chol(Yw, L, 6) == 0 ? corr_chol_logdet(L) : -HUGE_VAL;
+		ldo = corr_chol(Yw, L) == 0 ? corr_chol_logdet(L) : -HUGE_VAL;
 		for (k = 0; k < 36; k++)
 			Yw[k] += Y[i][k];
 		w[i] = 1.0 - exp(ldo - ldY) + exp(ld[i] - ldY);
@@ -576,20 +652,17 @@ corr_kkt(size_t m, const double *H, const double *g, double *dw)
 }
 
 /*
- * Gradient and Hessian of f(w) = -log det Y(w) over the active weights:
- * g_i = -tr(P Y_i), H_ij = tr(P Y_i P Y_j), P = Y(w)^-1. Returns the
- * number of active weights, 0 if Y(w) is not PD.
+ * Gradient and Hessian of f(w) = -log det Y(w) over the active weights,
+ * given the Cholesky factor L of Y(w): g_i = -tr(P Y_i), H_ij =
+ * tr(P Y_i P Y_j), P = Y(w)^-1. Returns the number of active weights.
  */
 static size_t
 corr_ci_derivs(size_t n, const double (*Y)[36], const double *w,
-    size_t *act, double *g, double *H)
+    const double L[36], size_t *act, double *g, double *H)
 {
-	double	Yw[36], L[36], P[36], M[CORR_FUSE_MAX][36];
+	double	P[36], M[CORR_FUSE_MAX][36];
 	size_t	i, j, m = 0;
 
-	corr_ysum(n, Y, w, Yw);
-	if (corr_chol(Yw, L, 6) == -1)
-		return 0;
 	corr_chol_inv(L, P);
 	for (i = 0; i < n; i++)
 		if (w[i] > 0.0) {
@@ -606,19 +679,23 @@ corr_ci_derivs(size_t n, const double (*Y)[36], const double *w,
 }
 
 /*
- * One damped Newton step on the simplex. The step is cut to stay in
- * w >= 0 (a weight that reaches 0 leaves the active set) and halved until
- * f decreases (Armijo). Returns -1 when there is nothing left to gain.
+ * One damped Newton step on the simplex from w, whose cost *f and factor
+ * L are known (both move with w). The step is cut to stay in w >= 0 (a
+ * weight that reaches 0 leaves the active set) and halved until f
+ * decreases (Armijo). Returns -1 when there is nothing left to gain, 1
+ * when this step was the last worth taking.
  */
 static int
-corr_ci_step(size_t n, const double (*Y)[36], double *w)
+corr_ci_step(size_t n, const double (*Y)[36], double *w, double *f,
+    double L[36])
 {
 	double	g[CORR_FUSE_MAX], H[CORR_FUSE_MAX * CORR_FUSE_MAX];
 	double	dw[CORR_FUSE_MAX], wt[CORR_FUSE_MAX], f0, f1, a, slope;
+	double	Lt[36];
 	size_t	act[CORR_FUSE_MAX], m, i, hit = n;
 	int	k;
 
-	if ((m = corr_ci_derivs(n, Y, w, act, g, H)) < 2)
+	if ((m = corr_ci_derivs(n, Y, w, L, act, g, H)) < 2)
 		return -1;
 	if (corr_kkt(m, H, g, dw) == -1)
 		return -1;
@@ -631,7 +708,7 @@ corr_ci_step(size_t n, const double (*Y)[36], double *w)
 			a = -w[act[i]] / dw[i];
 			hit = act[i];
 		}
-	f0 = corr_ci_cost(n, Y, w);
+	f0 = *f;
 	for (k = 0; k < 30; k++, a *= 0.5, hit = n) {
 		memcpy(wt, w, n * sizeof(double));
 		for (i = 0; i < m; i++)
@@ -641,18 +718,20 @@ corr_ci_step(size_t n, const double (*Y)[36], double *w)
 		for (i = 0; i < m; i++)
 			if (wt[act[i]] < 0.0)
 				wt[act[i]] = 0.0;
-		f1 = corr_ci_cost(n, Y, wt);
+		f1 = corr_ci_cost(n, Y, wt, Lt);
 		if (f1 <= f0 + 1e-4 * a * slope)
 			break;
 	}
 	if (k == 30)
 		return -1;
 	memcpy(w, wt, n * sizeof(double));
-	return 0;
+	memcpy(L, Lt, sizeof(Lt));
+	*f = f1;
+	return slope > -CORR_CI_LAST ? 1 : 0;
 }
 
-/* Normalise weights to sum to one. */
-static void
+/* Normalise weights to sum to one; 1 if they already did (w unchanged). */
+static int
 corr_ci_normalise(size_t n, double *w)
 {
 	double	s = 0.0;
@@ -660,8 +739,11 @@ corr_ci_normalise(size_t n, double *w)
 
 	for (i = 0; i < n; i++)
 		s += w[i];
+	if (s == 1.0)
+		return 1;
 	for (i = 0; i < n; i++)
 		w[i] /= s;
+	return 0;
 }
 
 /*
@@ -675,14 +757,17 @@ corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
 {
 	double	Y[CORR_FUSE_MAX][36], ld[CORR_FUSE_MAX], w[CORR_FUSE_MAX];
 	double	L[36], Yw[36], b[6], d[6], yd[6], dx[6];
+	double	f;
 	size_t	i;
 	int	k, j;
 
 	if (n < 1 || n > CORR_FUSE_MAX)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (corr_chol(P[i], L, 6) == -1)
+		if (corr_chol(P[i], L) == -1)
 			return -1;
+		if (n == 1)
+			break;
 		corr_chol_inv(L, Y[i]);
 		ld[i] = -corr_chol_logdet(L);
 	}
@@ -694,13 +779,16 @@ corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
 		return 0;
 	}
 	corr_ci_start(n, (const double (*)[36])Y, ld, w);
-	for (k = 0; k < CORR_NEWTON; k++)
-		if (corr_ci_step(n, (const double (*)[36])Y, w) == -1)
+	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
+	for (k = 0; f < HUGE_VAL && k < CORR_NEWTON; k++)
+		if (corr_ci_step(n, (const double (*)[36])Y, w, &f, L) != 0)
 			break;
-	corr_ci_normalise(n, w);
-	corr_ysum(n, (const double (*)[36])Y, w, Yw);
-	if (corr_chol(Yw, L, 6) == -1)
-		return -1;
+	/* L is the factor at w unless normalising moved w. */
+	if (!corr_ci_normalise(n, w) || !(f < HUGE_VAL)) {
+		corr_ysum(n, (const double (*)[36])Y, w, Yw);
+		if (corr_chol(Yw, L) == -1)
+			return -1;
+	}
 	memset(b, 0, sizeof(b));
 	for (i = 1; i < n; i++) {
 		for (j = 0; j < 6; j++)
@@ -721,6 +809,42 @@ corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
 }
 
 /* ---- records: slabs and free lists ------------------------------------- */
+
+/* Reserve address space for n records of size sz; none if that fails. */
+static void
+corr_arena_init(struct corr_arena *a, size_t n, size_t sz)
+{
+	void	*p;
+
+	memset(a, 0, sizeof(*a));
+	if (n > CORR_ARENA_MAX)
+		n = CORR_ARENA_MAX;
+	p = mmap(NULL, n * sz, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	a->base = p;
+	a->len = n * sz;
+	a->n = n;
+}
+
+/* Release an arena's address space. */
+static void
+corr_arena_free(struct corr_arena *a)
+{
+	if (a->base != NULL)
+		munmap(a->base, a->len);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The next unused record of an arena; NULL when it is used up. */
+static void *
+corr_arena_take(struct corr_arena *a, size_t sz)
+{
+	if (a->base == NULL || a->used >= a->n)
+		return NULL;
+	return (char *)a->base + sz * a->used++;
+}
 
 /* Allocate a slab of n records of size sz; NULL when out of memory. */
 static void *
@@ -748,6 +872,16 @@ corr_reserve(struct corr *c)
 	struct corr_sys	*t;
 	size_t		 i;
 
+	if (c->sfree == NULL && (s = corr_arena_take(&c->sarena,
+	    sizeof(*s))) != NULL) {
+		s->fnext = NULL;
+		c->sfree = s;
+	}
+	if (c->tfree == NULL && (t = corr_arena_take(&c->tarena,
+	    sizeof(*t))) != NULL) {
+		t->fnext = NULL;
+		c->tfree = t;
+	}
 	if (c->sfree == NULL) {
 		if ((s = corr_slab(c, CORR_SLAB, sizeof(*s))) == NULL)
 			return -1;
@@ -944,12 +1078,14 @@ corr_gather(struct corr *c, const struct corr_sys *t,
     const struct corr_src *skip, int64_t tt)
 {
 	struct corr_src	*s;
+	double		 P[36];
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(s, &t->contribs, centry) {
 		if (s == skip)
 			continue;
-		corr_predict(s->cat, (tt - s->t) * CORR_NS, s->x, s->P,
+		geo_cov_unpack(s->Pt, P);
+		corr_predict(s->cat, (tt - s->t) * CORR_NS, s->x, P,
 		    c->fx[n], c->fP[n]);
 		n++;
 	}
@@ -965,7 +1101,9 @@ static void
 corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 {
 	struct corr_src	*s, *best;
+	double		 P[36], Pb[36];
 	size_t		 n;
+	int		 i;
 
 	t->t = TAILQ_FIRST(&t->contribs)->t;
 	TAILQ_FOREACH(s, &t->contribs, centry)
@@ -975,9 +1113,17 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 	t->cat = best->cat;
 	n = corr_gather(c, t, NULL, t->t);
 	if (corr_fuse(n, (const double (*)[6])c->fx,
-	    (const double (*)[36])c->fP, t->x, t->P, NULL) == -1)
+	    (const double (*)[36])c->fP, t->x, P, NULL) == -1) {
+		geo_cov_unpack(best->Pt, Pb);
 		corr_predict(best->cat, (t->t - best->t) * CORR_NS, best->x,
-		    best->P, t->x, t->P);
+		    Pb, t->x, P);
+	}
+	geo_cov_pack(P, t->Pt);
+	for (i = 0; i < 3; i++) {
+		t->gp[i] = P[i * 7];
+		t->gc[i] = P[i * 6 + i + 3];
+		t->gv[i] = P[(i + 3) * 7];
+	}
 	corr_index(c, t, moved);
 }
 
@@ -1083,9 +1229,10 @@ corr_redundant(struct corr *c, const struct corr_sys *t)
 {
 	struct corr_sys	*u;
 	int64_t		 nb[3];
-	double		 x[6], P[36], d2;
+	double		 x[6], P[36], Pu[36], Ptt[36], d2;
 	int		 i;
 
+	geo_cov_unpack(t->Pt, Ptt);
 	for (i = 0; i < 27; i++) {
 		nb[0] = t->cell[0] + i % 3 - 1;
 		nb[1] = t->cell[1] + i / 3 % 3 - 1;
@@ -1095,9 +1242,10 @@ corr_redundant(struct corr *c, const struct corr_sys *t)
 			    memcmp(u->cell, nb, sizeof(nb)) != 0 ||
 			    !corr_compatible(u->cat, t->cat))
 				continue;
+			geo_cov_unpack(u->Pt, Pu);
 			corr_predict(u->cat, (t->t - u->t) * CORR_NS, u->x,
-			    u->P, x, P);
-			if (corr_distance(t->x, t->P, x, P, &d2) == 0 &&
+			    Pu, x, P);
+			if (corr_distance(t->x, Ptt, x, P, &d2) == 0 &&
 			    d2 < c->p.gate_chi2)
 				return 1;
 		}
@@ -1290,16 +1438,20 @@ static void
 corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 {
 	struct corr_src	*s, *best;
-	double		 Pe[36];
-	int		 sides = 0;
+	double		 P[36], Pe[36], r[3][3];
+	int		 sides = 0, i;
 
 	memset(pt, 0, sizeof(*pt));
 	pt->track_id = t->id;
 	pt->t_ns = t->t;
 	pt->status = t->status;
 	geo_ecef_to_lla(t->x, &pt->lat_deg, &pt->lon_deg, &pt->alt_m);
-	geo_ecef_to_enu_vec(pt->lat_deg, pt->lon_deg, t->x + 3, pt->vel);
-	geo_cov_ecef_to_enu(pt->lat_deg, pt->lon_deg, t->P, Pe);
+	geo_enu_basis(pt->lat_deg, pt->lon_deg, r);
+	for (i = 0; i < 3; i++)
+		pt->vel[i] = r[i][0] * t->x[3] + r[i][1] * t->x[4] +
+		    r[i][2] * t->x[5];
+	geo_cov_unpack(t->Pt, P);
+	corr_rotate((const double (*)[3])r, P, Pe);
 	geo_cov_pack(Pe, pt->cov);
 	if (t->ncontrib == 0) {
 		corr_keep_load(t, pt);
@@ -1409,7 +1561,7 @@ corr_sensor_var(const struct corr *c, int i)
 
 /* The bias of a report's sensor in ECEF at (lat, lon), to subtract. */
 static void
-corr_bias_ecef(const struct corr *c, int i, double lat, double lon,
+corr_bias_ecef(const struct corr *c, int i, const double B[3][3],
     double out[3])
 {
 	const struct corr_sensor	*se;
@@ -1419,7 +1571,7 @@ corr_bias_ecef(const struct corr *c, int i, double lat, double lon,
 		return;
 	se = &c->sens[i];
 	if (se->n >= CORR_BIAS_MIN)
-		geo_enu_to_ecef_vec(lat, lon, se->b, out);
+		corr_enu_to_ecef(B, se->b, out);
 }
 
 /* Invert a symmetric 3x3 matrix; -1 when it is not positive definite. */
@@ -1459,9 +1611,11 @@ corr_bias_info(const struct corr_src *s, const struct corr_src *k, double dt,
 
 	for (i = 0; i < 3; i++)
 		for (j = 0; j < 3; j++)
-			S[i * 3 + j] = s->P[i * 6 + j] + k->P[i * 6 + j] +
-			    dt * (k->P[i * 6 + j + 3] + k->P[(i + 3) * 6 + j]) +
-			    dt * dt * k->P[(i + 3) * 6 + j + 3];
+			S[i * 3 + j] = s->Pt[tf_cov_idx(i, j)] +
+			    k->Pt[tf_cov_idx(i, j)] +
+			    dt * (k->Pt[tf_cov_idx(i, j + 3)] +
+			    k->Pt[tf_cov_idx(i + 3, j)]) +
+			    dt * dt * k->Pt[tf_cov_idx(i + 3, j + 3)];
 	if (corr_inv3(S, Wi) == -1)
 		return -1;
 	for (i = 0; i < 3; i++)		/* T = B Wi */
@@ -1501,14 +1655,13 @@ corr_pair_add(struct corr_pair *pr, const double e[3], const double W[9],
  * cross-range noise out of the bias estimate.
  */
 static void
-corr_bias_sample(struct corr *c, const struct corr_src *s, double lat,
-    double lon)
+corr_bias_sample(struct corr *c, const struct corr_src *s,
+    const double B[3][3])
 {
 	const struct corr_src	*k;
-	double			 d[3], e[3], W[9], B[3][3], dt, n2;
+	double			 d[3], e[3], W[9], dt, n2;
 	int			 i, a, b;
 
-	geo_enu_basis(lat, lon, B);
 	TAILQ_FOREACH(k, &s->sys->contribs, centry) {
 		if (k == s || k->sidx < 0 || s->sidx < 0 ||
 		    k->sidx == s->sidx || s->t - k->t > CORR_BIAS_DT ||
@@ -1521,7 +1674,7 @@ corr_bias_sample(struct corr *c, const struct corr_src *s, double lat,
 			n2 += d[i] * d[i];
 		}
 		if (!(n2 < CORR_BIAS_MAXD * CORR_BIAS_MAXD) ||
-		    corr_bias_info(s, k, dt, (const double (*)[3])B, W) == -1)
+		    corr_bias_info(s, k, dt, B, W) == -1)
 			continue;
 		for (i = 0; i < 3; i++)
 			e[i] = B[i][0] * d[0] + B[i][1] * d[1] + B[i][2] * d[2];
@@ -1685,10 +1838,12 @@ static int
 corr_src_distance(const struct corr_src *k, const struct corr_sys *t,
     double *d2, double *ld)
 {
-	double	x[6], P[36];
+	double	x[6], P[36], Ps[36], Pk[36];
 
-	corr_predict(t->cat, (k->t - t->t) * CORR_NS, t->x, t->P, x, P);
-	return corr_mdist(k->x, k->P, x, P, d2, ld);
+	geo_cov_unpack(t->Pt, Ps);
+	geo_cov_unpack(k->Pt, Pk);
+	corr_predict(t->cat, (k->t - t->t) * CORR_NS, t->x, Ps, x, P);
+	return corr_mdist(k->x, Pk, x, P, d2, ld);
 }
 
 /* Whether contribution k comes from o's sensor. */
@@ -1719,8 +1874,8 @@ corr_far_sys(const struct corr *c, const struct corr_sys *t,
 	for (i = 0; i < 3; i++) {
 		d = o->x[i] - t->x[i] - dt * t->x[3 + i];
 		n2 += d * d;
-		tr += o->P[i * 7] + t->P[i * 7] + 2.0 * dt * t->P[i * 6 +
-		    i + 3] + dt * dt * t->P[(i + 3) * 7];
+		tr += o->P[i * 7] + t->gp[i] + 2.0 * dt * t->gc[i] +
+		    dt * dt * t->gv[i];
 	}
 	return n2 > c->p.gate_chi2 * tr;
 }
@@ -1736,7 +1891,7 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
     struct corr_src **rep, struct corr_src **blk)
 {
 	struct corr_src	*s;
-	double		 x[6], P[36];
+	double		 x[6], P[36], Ps[36];
 
 	if (!corr_compatible(t->cat, o->cat) ||
 	    t->ncontrib >= CORR_FUSE_MAX || corr_far_sys(c, t, o))
@@ -1752,7 +1907,8 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
 	}
 	if (*blk != NULL)
 		*rep = NULL;
-	corr_predict(t->cat, (o->t - t->t) * CORR_NS, t->x, t->P, x, P);
+	geo_cov_unpack(t->Pt, Ps);
+	corr_predict(t->cat, (o->t - t->t) * CORR_NS, t->x, Ps, x, P);
 	if (corr_far(c, o->x, o->P, x, P) ||
 	    corr_mdist(o->x, o->P, x, P, d2, ld) == -1)
 		return 0;
@@ -1780,7 +1936,7 @@ corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 	o->t = k->t;
 	o->cat = k->cat;
 	memcpy(o->x, k->x, sizeof(o->x));
-	memcpy(o->P, k->P, sizeof(o->P));
+	geo_cov_unpack(k->Pt, o->P);
 }
 
 /*
@@ -1887,7 +2043,7 @@ corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o,
     double *cost)
 {
 	struct corr_src	*k;
-	double		 x[6], P[36], d2, ld;
+	double		 x[6], P[36], Ps[36], d2, ld;
 
 	*cost = 0.0;
 	if (s->sys->ncontrib < 2)
@@ -1895,8 +2051,9 @@ corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o,
 	TAILQ_FOREACH(k, &s->sys->contribs, centry)
 		if (k != s && !corr_compatible(k->cat, o->cat))
 			return 0;
+	geo_cov_unpack(s->sys->Pt, Ps);
 	corr_predict(s->sys->cat, (o->t - s->sys->t) * CORR_NS, s->sys->x,
-	    s->sys->P, x, P);
+	    Ps, x, P);
 	if (corr_mdist(o->x, o->P, x, P, &d2, &ld) == -1)
 		return 0;
 	*cost = d2 + ld;
@@ -1956,10 +2113,11 @@ corr_watermark(struct corr *c, int64_t t)
  * that is not PSD is refused.
  */
 static int
-corr_convert(const struct tf_report *r, double x[6], double P[36])
+corr_convert(const struct tf_report *r, double x[6], double P[36],
+    double B[3][3])
 {
-	double	Pe[36], L[36];
-	int	i;
+	double	Pe[36], L[36], Bt[3][3];
+	int	i, j;
 
 	if (r->t_ns < 0 || r->t_ns > CORR_TMAX)
 		return -1;
@@ -1974,15 +2132,19 @@ corr_convert(const struct tf_report *r, double x[6], double P[36])
 		if (!isfinite(r->cov[i]))
 			return -1;
 	geo_cov_unpack(r->cov, Pe);
-	if (corr_chol(Pe, L, 6) == -1) {
+	if (corr_chol(Pe, L) == -1) {
 		for (i = 0; i < 6; i++)
 			Pe[i * 7] += 1e-9 * fabs(Pe[i * 7]) + 1e-6;
-		if (corr_chol(Pe, L, 6) == -1)
+		if (corr_chol(Pe, L) == -1)
 			return -1;
 	}
 	geo_lla_to_ecef(r->lat_deg, r->lon_deg, r->alt_m, x);
-	geo_enu_to_ecef_vec(r->lat_deg, r->lon_deg, r->vel, x + 3);
-	geo_cov_enu_to_ecef(r->lat_deg, r->lon_deg, Pe, P);
+	geo_enu_basis(r->lat_deg, r->lon_deg, B);
+	corr_enu_to_ecef((const double (*)[3])B, r->vel, x + 3);
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++)
+			Bt[i][j] = B[j][i];
+	corr_rotate((const double (*)[3])Bt, Pe, P);
 	return 0;
 }
 
@@ -1995,7 +2157,7 @@ corr_src_set(struct corr_src *s, const struct tf_report *r,
 
 	s->t = r->t_ns;
 	memcpy(s->x, o->x, sizeof(s->x));
-	memcpy(s->P, o->P, sizeof(s->P));
+	geo_cov_pack(o->P, s->Pt);
 	s->cat = r->cat;
 	s->ident = r->ident;
 	s->quality = r->quality;
@@ -2095,10 +2257,12 @@ static int
 corr_anchor(const struct corr_src *s)
 {
 	const struct corr_src	*k;
-	double			 v = s->P[0] + s->P[7] + s->P[14];
+	double			 v;
 
+	v = s->Pt[0] + s->Pt[tf_cov_idx(1, 1)] + s->Pt[tf_cov_idx(2, 2)];
 	TAILQ_FOREACH(k, &s->sys->contribs, centry)
-		if (k != s && k->P[0] + k->P[7] + k->P[14] < v)
+		if (k != s && k->Pt[0] + k->Pt[tf_cov_idx(1, 1)] +
+		    k->Pt[tf_cov_idx(2, 2)] < v)
 			return 0;
 	return 1;
 }
@@ -2176,18 +2340,18 @@ corr_report(struct corr *c, const struct tf_report *r)
 	struct corr_src		*s;
 	uint32_t		 h;
 	int			 keep, sidx, i;
-	double			 bapp[3];
+	double			 bapp[3], B[3][3];
 
 	o.sensor = r->sensor;
 	o.t = r->t_ns;
 	o.cat = r->cat;
-	if (corr_convert(r, o.x, o.P) == -1)
+	if (corr_convert(r, o.x, o.P, B) == -1)
 		return corr_refuse(c, CORR_INVALID);
 	h = corr_src_hash(r->sensor, r->local_track);
 	s = corr_src_find(c, r->sensor, r->local_track, h);
 	sidx = s != NULL ? s->sidx : corr_sensor_find(c, r->sensor);
 	o.sidx = sidx;
-	corr_bias_ecef(c, sidx, r->lat_deg, r->lon_deg, bapp);
+	corr_bias_ecef(c, sidx, (const double (*)[3])B, bapp);
 	for (i = 0; i < 3; i++)
 		o.x[i] -= bapp[i];
 	if ((s != NULL && r->t_ns < s->t) ||
@@ -2223,7 +2387,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 		corr_apply(c, s, &ch);
 	c->st.reports++;
 	if (s->sys != NULL)
-		corr_bias_sample(c, s, r->lat_deg, r->lon_deg);
+		corr_bias_sample(c, s, (const double (*)[3])B);
 	if (r->t_ns >= c->next_solve) {
 		corr_bias_solve(c);
 		c->next_solve = r->t_ns + CORR_BIAS_EVERY;
@@ -2306,7 +2470,7 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	c->emit = emit;
 	c->arg = arg;
 	ns = corr_pow2(p->max_sources);
-	nc = corr_pow2(2 * p->max_tracks);
+	nc = corr_pow2(p->max_tracks);
 	c->sbuckets = calloc(ns, sizeof(*c->sbuckets));
 	c->cbuckets = calloc(nc, sizeof(*c->cbuckets));
 	if (c->sbuckets == NULL || c->cbuckets == NULL) {
@@ -2315,6 +2479,10 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	}
 	c->smask = ns - 1;
 	c->cmask = nc - 1;
+	/* One more than the limits: a report may need a record to refuse. */
+	corr_arena_init(&c->sarena, p->max_sources + 1,
+	    sizeof(struct corr_src));
+	corr_arena_init(&c->tarena, p->max_tracks + 1, sizeof(struct corr_sys));
 	TAILQ_INIT(&c->age);
 	TAILQ_INIT(&c->tracks);
 	TAILQ_INIT(&c->coast);
@@ -2334,6 +2502,8 @@ corr_free(struct corr *c)
 		next = sl->next;
 		free(sl);
 	}
+	corr_arena_free(&c->sarena);
+	corr_arena_free(&c->tarena);
 	free(c->sbuckets);
 	free(c->cbuckets);
 	free(c);

@@ -1623,6 +1623,86 @@ test_noalloc(void **state)
 	corr_free(c);
 }
 
+/*
+ * Records for the configured limits are reserved by corr_new: a fresh
+ * core takes its first tracks and sources without a heap allocation.
+ */
+static void
+test_noalloc_cold(void **state)
+{
+	struct corr_params	 p;
+	struct tf_report	 r;
+	struct corr		*c;
+	size_t			 n = 0;
+	int			 k;
+
+	(void)state;
+	corr_params_default(&p);
+	p.publish_tentative = 1;
+	c = corr_new(&p, test_emit_count, &n);
+	assert_non_null(c);
+	test_allocs = 0;
+	test_counting = 1;
+	for (k = 0; k < 600; k++) {
+		r = test_report(k % 2 ? "KOR-E7-1" : "USA-AEGIS-1", k + 1,
+		    T0, 0.0, 100.0 + k * 0.1, 9000.0, 0.0, 0.0, 60.0, 8.0,
+		    TF_CAT_AIR);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	test_counting = 0;
+	assert_int_equal(test_allocs, 0);
+	assert_int_equal(corr_sources(c), 600);
+	assert_int_equal(corr_count(c), 600);
+	assert_int_equal(n, 600);
+	corr_free(c);
+}
+
+/*
+ * Limits raised by a reload past what corr_new reserved: the core grows
+ * on the heap (slabs) and keeps every track.
+ */
+static void
+test_grow_past_reserve(void **state)
+{
+	struct corr_params	 p;
+	struct tf_report	 r;
+	struct corr		*c;
+	size_t			 n = 0;
+	int			 k;
+
+	(void)state;
+	corr_params_default(&p);
+	p.publish_tentative = 1;
+	p.max_tracks = 2;
+	p.max_sources = 2;
+	c = corr_new(&p, test_emit_count, &n);
+	assert_non_null(c);
+	r = test_report("USA-AEGIS-1", 1000, T0, 0.0, 100.0, 9000.0, 0.0,
+	    0.0, 60.0, 8.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	p.max_tracks = 1000;
+	p.max_sources = 1000;
+	corr_set_params(c, &p);
+	test_allocs = 0;
+	test_counting = 1;
+	for (k = 0; k < 700; k++) {
+		r = test_report("USA-AEGIS-1", k + 1, T0, 10.0,
+		    100.0 + k * 0.1, 9000.0, 0.0, 0.0, 60.0, 8.0, TF_CAT_AIR);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	test_counting = 0;
+	assert_true(test_allocs > 0);
+	assert_int_equal(corr_sources(c), 701);
+	assert_int_equal(corr_count(c), 701);
+	/* The limit still holds once reached. */
+	p.max_tracks = 701;
+	corr_set_params(c, &p);
+	r = test_report("USA-AEGIS-1", 5000, T0, -10.0, 100.0, 9000.0, 0.0,
+	    0.0, 60.0, 8.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_LIMIT);
+	corr_free(c);
+}
+
 /* Run every test of the core. */
 int
 main(void)
@@ -1654,6 +1734,8 @@ main(void)
 		cmocka_unit_test(test_formation),
 		cmocka_unit_test(test_crossing),
 		cmocka_unit_test(test_noalloc),
+		cmocka_unit_test(test_noalloc_cold),
+		cmocka_unit_test(test_grow_past_reserve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

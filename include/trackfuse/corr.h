@@ -25,10 +25,12 @@
  * everything: bounding clock skew is the feed's job. Event times must lie
  * in [0, INT64_MAX / 4] ns (CORR_INVALID otherwise).
  *
- * Memory comes from slabs sized up as needed and reused from free lists;
- * once warm a report allocates nothing. Emission happens synchronously
- * from inside corr_report/corr_drop/corr_advance/corr_set_params; the
- * emit callback must not call back into the core.
+ * Records for the configured limits are reserved by corr_new (address
+ * space only: memory is taken as records are first used) and reused from
+ * free lists, so a report allocates nothing; past the reserve (limits
+ * raised by corr_set_params) slabs are added as needed. Emission happens
+ * synchronously from inside corr_report/corr_drop/corr_advance/
+ * corr_set_params; the emit callback must not call back into the core.
  */
 #ifndef TRACKFUSE_CORR_H
 #define TRACKFUSE_CORR_H
