@@ -107,6 +107,7 @@ struct config_raw_uplink {
 	char		*cert;
 	char		*key;
 	uint64_t	 max_tracks;
+	char		*secret;
 };
 
 struct config_raw {
@@ -265,6 +266,8 @@ static const cyaml_schema_field_t config_uplink_fields[] = {
 	    struct config_raw_uplink, key),
 	CYAML_FIELD_UINT("max_tracks", CYAML_FLAG_OPTIONAL,
 	    struct config_raw_uplink, max_tracks),
+	CONFIG_STR_FIELD("secret", CYAML_FLAG_OPTIONAL,
+	    struct config_raw_uplink, secret),
 	CYAML_FIELD_END
 };
 
@@ -671,16 +674,40 @@ config_hexval(char c)
 	return (-1);
 }
 
+/* Decode a 'secret' at path: 32..128 hex digits, an even count. */
+static int
+config_hex_secret(struct yamlerr *ctx, const char *path, const char *text,
+    unsigned char **out, size_t *outlen)
+{
+	size_t	n, j;
+
+	n = strlen(text);
+	for (j = 0; j < n; j++)
+		if (config_hexval(text[j]) == -1)
+			break;
+	if (j < n || n % 2 != 0 || n < CONFIG_SECRET_MIN * 2 ||
+	    n > CONFIG_SECRET_MAX * 2)
+		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "'secret' "
+		    "must be %d..%d hex digits, an even count",
+		    CONFIG_SECRET_MIN * 2, CONFIG_SECRET_MAX * 2));
+	if ((*out = malloc(n / 2)) == NULL)
+		return (yamlerr_errx(ctx, "out of memory"));
+	for (j = 0; j < n / 2; j++)
+		(*out)[j] = (unsigned char)(config_hexval(text[2 * j]) << 4 |
+		    config_hexval(text[2 * j + 1]));
+	*outlen = n / 2;
+	return (0);
+}
+
 /*
- * A subscriber's secret: 32..128 hex digits, an even count, decoded to
- * bytes. Feeds have no use for one, so a feed with a secret is an error.
+ * A subscriber's secret, decoded to bytes. Feeds have no use for one, so a
+ * feed with a secret is an error.
  */
 static int
 config_build_secret(struct yamlerr *ctx, unsigned i,
     const struct config_raw_identity *r, struct config_identity *id)
 {
 	char	path[64];
-	size_t	n, j;
 
 	if (r->secret == NULL)
 		return (0);
@@ -688,22 +715,8 @@ config_build_secret(struct yamlerr *ctx, unsigned i,
 	if (r->role != CONFIG_ROLE_SUBSCRIBER)
 		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "feed "
 		    "'%s' must not have 'secret' (subscribers only)", r->id));
-	n = strlen(r->secret);
-	for (j = 0; j < n; j++)
-		if (config_hexval(r->secret[j]) == -1)
-			break;
-	if (j < n || n % 2 != 0 || n < CONFIG_SECRET_MIN * 2 ||
-	    n > CONFIG_SECRET_MAX * 2)
-		return (yamlerr_errpos(ctx, yamlerr_mark(ctx, path), "'secret' "
-		    "must be %d..%d hex digits, an even count",
-		    CONFIG_SECRET_MIN * 2, CONFIG_SECRET_MAX * 2));
-	if ((id->secret = malloc(n / 2)) == NULL)
-		return (yamlerr_errx(ctx, "out of memory"));
-	for (j = 0; j < n / 2; j++)
-		id->secret[j] = (unsigned char)(config_hexval(r->secret[2 * j])
-		    << 4 | config_hexval(r->secret[2 * j + 1]));
-	id->secretlen = n / 2;
-	return (0);
+	return (config_hex_secret(ctx, path, r->secret, &id->secret,
+	    &id->secretlen));
 }
 
 /* federation and peer_daemon_nation: feeds only, and only together. */
@@ -1159,6 +1172,10 @@ config_build_uplink(struct yamlerr *ctx, unsigned i,
 	    config_strdup(ctx, &u->recipient, r->recipient) == -1 ||
 	    config_uplink_connect(ctx, i, r->connect, u) == -1)
 		return (-1);
+	snprintf(path, sizeof(path), "uplinks[%u].secret", i);
+	if (r->secret != NULL && config_hex_secret(ctx, path, r->secret,
+	    &u->secret, &u->secretlen) == -1)
+		return (-1);
 	return (config_uplink_tls(ctx, i, r, cfg));
 }
 
@@ -1276,6 +1293,7 @@ config_free(struct config *cfg)
 		free(cfg->uplinks[i].recipient);
 		free(cfg->uplinks[i].cert);
 		free(cfg->uplinks[i].key);
+		free(cfg->uplinks[i].secret);
 	}
 	free(cfg->uplinks);
 	free(cfg->policy_dir);

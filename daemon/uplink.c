@@ -47,6 +47,8 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "trackfuse/codec.h"
@@ -116,6 +118,8 @@ struct uplink_delayed {
 struct uplink {
 	struct uplink_set	*set;
 	char			 id[TF_ID_LEN];
+	unsigned char		 key[128];	/* pseudonym key */
+	size_t			 keylen;
 	char			 recipient[TF_NATION_LEN];
 	char			 peer[128];
 	struct sockaddr_storage	 ss;
@@ -179,12 +183,15 @@ uplink_verdict_name(enum uplink_verdict v)
 }
 
 /*
- * A stripped sensor's stand-in: "ANON-" and 16 hex digits of SHA-256 over
- * link id and sensor id. Stable, so the far core still keeps one sensor's
- * tracks apart; distinct per link, so two links do not mix.
+ * A stripped sensor's stand-in: "ANON-" and 16 hex digits of HMAC-SHA256,
+ * keyed with the link's secret, over link id and sensor id. Stable, so the
+ * far core still keeps one sensor's tracks apart; distinct per link, so two
+ * links do not mix; keyed, because sensor ids are few and guessable and an
+ * unkeyed hash of one could be reversed by trying them all.
  */
 void
-uplink_pseudonym(const char *link_id, const char *sensor, char *out)
+uplink_pseudonym(const unsigned char *key, size_t keylen, const char *link_id,
+    const char *sensor, char *out)
 {
 	unsigned char	md[EVP_MAX_MD_SIZE];
 	unsigned int	mdlen = 0;
@@ -192,9 +199,9 @@ uplink_pseudonym(const char *link_id, const char *sensor, char *out)
 	int		i, n;
 
 	n = snprintf(buf, sizeof(buf), "%s/%s", link_id, sensor);
-	if (EVP_Digest(buf, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen < 8)
-		fatalx("%s: EVP_Digest failed", __func__);
+	if (HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)buf,
+	    (size_t)n, md, &mdlen) == NULL || mdlen < 8)
+		fatalx("%s: HMAC failed", __func__);
 	memcpy(out, "ANON-", 5);
 	for (i = 0; i < 8; i++)
 		snprintf(out + 5 + 2 * i, 3, "%02x", md[i]);
@@ -203,20 +210,23 @@ uplink_pseudonym(const char *link_id, const char *sensor, char *out)
 /* Apply the owner's sanitizers for this link to a copy of the report. */
 static void
 uplink_sanitize(const struct policy_sanitize *san, const char *link_id,
-    const struct tf_report *in, struct tf_report *out)
+    const unsigned char *key, size_t keylen, const struct tf_report *in,
+    struct tf_report *out)
 {
 	*out = *in;
 	if (san->coarsen_m > 0)
 		policy_coarsen(in->lat_deg, in->lon_deg, san->coarsen_m,
 		    &out->lat_deg, &out->lon_deg);
 	if (san->strip_sensor)
-		uplink_pseudonym(link_id, in->sensor, out->sensor);
+		uplink_pseudonym(key, keylen, link_id, in->sensor,
+		    out->sensor);
 }
 
 /* See uplink.h: judge one contribution for one link. */
 enum uplink_verdict
 uplink_judge(const struct policy_set *ps, const char *daemon_nation,
-    const char *link_id, const char *recipient,
+    const char *link_id, const unsigned char *key, size_t keylen,
+    const char *recipient,
     const struct config_identity *from, const struct tf_report *in,
     struct tf_report *out, int64_t *delay_ns)
 {
@@ -245,7 +255,7 @@ uplink_judge(const struct policy_set *ps, const char *daemon_nation,
 	rcpt.has_secret = 1;
 	if (ps == NULL || !policy_evaluate(ps, &c, &rcpt, daemon_nation, &d))
 		return UPLINK_WITHHELD;
-	uplink_sanitize(&d.san, link_id, in, out);
+	uplink_sanitize(&d.san, link_id, key, keylen, in, out);
 	*delay_ns = d.san.delay_ns;
 	return UPLINK_FORWARD;
 }
@@ -448,7 +458,8 @@ uplink_link_report(struct uplink *l, const struct config_identity *from,
 	int64_t			 delay = 0;
 
 	t = uplink_find(l, r->sensor, r->local_track);
-	if (uplink_judge(uplink_policy(set), set->nation, l->id, l->recipient,
+	if (uplink_judge(uplink_policy(set), set->nation, l->id, l->key,
+	    l->keylen, l->recipient,
 	    from, r, &out, &delay) != UPLINK_FORWARD) {
 		l->withheld++;
 		if (t != NULL)
@@ -852,6 +863,26 @@ uplink_sweepcb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Set up one link from its config; it connects at once. */
+/*
+ * The pseudonym key: uplinks[].secret, or without one a random key for
+ * this run (pseudonyms then change at each start, and the far daemon sees
+ * stripped sensors as new ones after a restart).
+ */
+static void
+uplink_init_key(struct uplink *l, const struct config_uplink *cu)
+{
+	if (cu->secret != NULL && cu->secretlen <= sizeof(l->key)) {
+		memcpy(l->key, cu->secret, cu->secretlen);
+		l->keylen = cu->secretlen;
+		return;
+	}
+	l->keylen = 32;
+	if (RAND_bytes(l->key, (int)l->keylen) != 1)
+		fatalx("uplink: RAND_bytes failed");
+	log_info("uplink: no secret id=%s: stripped sensors get pseudonyms "
+	    "keyed for this run only", l->id);
+}
+
 static void
 uplink_init(struct uplink_set *set, struct uplink *l,
     const struct config_uplink *cu)
@@ -863,6 +894,7 @@ uplink_init(struct uplink_set *set, struct uplink *l,
 	l->set = set;
 	snprintf(l->id, sizeof(l->id), "%s", cu->id);
 	snprintf(l->recipient, sizeof(l->recipient), "%s", cu->recipient);
+	uplink_init_key(l, cu);
 	if (strchr(cu->address, ':') != NULL)
 		snprintf(buf, sizeof(buf), "[%s]:%u", cu->address, cu->port);
 	else

@@ -67,7 +67,8 @@ static const char t_config[] =
     "    connect: 127.0.0.1:7501\n"
     "    recipient: USA\n"
     "    tls: off\n"
-    "    max_tracks: 500\n";
+    "    max_tracks: 500\n"
+    "    secret: 00112233445566778899aabbccddeeff\n";
 
 /* KOR: all to USA; air to JPN only via USA; air to AUS sanitized. */
 static const char t_policy[] =
@@ -255,6 +256,9 @@ test_config_uplinks(void **state)
 	assert_int_equal(u->tls, 0);
 	assert_null(u->cert);
 	assert_int_equal(u->max_tracks, 500);
+	assert_int_equal(u->secretlen, 16);
+	assert_int_equal(u->secret[0], 0x00);
+	assert_int_equal(u->secret[15], 0xff);
 	assert_non_null(f = fmemopen(buf, sizeof(buf), "w"));
 	config_print(e->cfg, f);
 	fclose(f);
@@ -296,6 +300,9 @@ test_config_bad_uplinks(void **state)
 		{ "uplinks:\n  - id: L\n    connect: 127.0.0.1:7401\n"
 		    "    recipient: usa\n    tls: off\n",
 		    ":28:16: recipient 'usa' is not an ISO 3166 alpha-3" },
+		{ "uplinks:\n  - id: L\n    connect: 127.0.0.1:7401\n"
+		    "    recipient: USA\n    tls: off\n    secret: abcz\n",
+		    ":30:13: 'secret' must be 32..128 hex digits" },
 		{ "uplinks:\n  - id: L\n    connect: 127.0.0.1:7401\n"
 		    "    recipient: USA\n",
 		    "uplink 'L' has tls on but there is no 'tls' section" },
@@ -393,6 +400,9 @@ test_feed_federation_collision(void **state)
 	assert_int_equal(t_feed(e, "USA-LINK", &r, err, sizeof(err)), FEED_OK);
 }
 
+/* The pseudonym key of the test link. */
+static const unsigned char t_key[32] = { 0x5e, 0xc2, 0x37, 0x01 };
+
 /* Judge r from identity id for recipient over KOR-LINK. */
 static enum uplink_verdict
 t_judge(struct t_env *e, const char *id, const char *recipient,
@@ -400,7 +410,8 @@ t_judge(struct t_env *e, const char *id, const char *recipient,
 {
 	*delay = -1;
 	memset(out, 0, sizeof(*out));
-	return uplink_judge(e->ps, e->cfg->nation, "KOR-LINK", recipient,
+	return uplink_judge(e->ps, e->cfg->nation, "KOR-LINK", t_key,
+	    sizeof(t_key), recipient,
 	    config_identity(e->cfg, id), r, out, delay);
 }
 
@@ -473,16 +484,20 @@ test_judge_sanitize(void **state)
 	assert_memory_equal(&out.label, &r.label, sizeof(r.label));
 	assert_int_equal(out.t_ns, r.t_ns);
 	assert_int_equal(out.local_track, r.local_track);
-	uplink_pseudonym("KOR-LINK", "KOR-AEGIS-1", anon);
+	uplink_pseudonym(t_key, sizeof(t_key), "KOR-LINK", "KOR-AEGIS-1", anon);
 	assert_string_equal(out.sensor, anon);
 	assert_int_equal(strncmp(anon, "ANON-", 5), 0);
 	assert_int_equal(strlen(anon), 21);
 	/* Stable per link and sensor, distinct across links and sensors. */
-	uplink_pseudonym("KOR-LINK", "KOR-AEGIS-1", anon2);
+	uplink_pseudonym(t_key, sizeof(t_key), "KOR-LINK", "KOR-AEGIS-1", anon2);
 	assert_string_equal(anon, anon2);
-	uplink_pseudonym("KOR-LINK2", "KOR-AEGIS-1", anon2);
+	uplink_pseudonym(t_key, sizeof(t_key), "KOR-LINK2", "KOR-AEGIS-1", anon2);
 	assert_string_not_equal(anon, anon2);
-	uplink_pseudonym("KOR-LINK", "KOR-E7-1", anon2);
+	uplink_pseudonym(t_key, sizeof(t_key), "KOR-LINK", "KOR-E7-1", anon2);
+	assert_string_not_equal(anon, anon2);
+	/* Keyed: another key gives another pseudonym for the same sensor. */
+	uplink_pseudonym((const unsigned char *)"another key, 32 bytes long....",
+	    32, "KOR-LINK", "KOR-AEGIS-1", anon2);
 	assert_string_not_equal(anon, anon2);
 	assert_string_equal(uplink_verdict_name(UPLINK_ECHO), "echo");
 }

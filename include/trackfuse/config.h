@@ -76,6 +76,8 @@ struct config_uplink {
 	char		*cert;		/* resolved; NULL: no tls */
 	char		*key;
 	uint32_t	 max_tracks;	/* default 100000 */
+	unsigned char	*secret;	/* pseudonym key; NULL: random per start */
+	size_t		 secretlen;
 };
 
 struct config_listen {

@@ -61,12 +61,13 @@ void		 uplink_advance(struct uplink_set *, int64_t);
  */
 enum uplink_verdict uplink_judge(const struct policy_set *,
 		    const char *daemon_nation, const char *link_id,
+		    const unsigned char *key, size_t keylen,
 		    const char *recipient, const struct config_identity *from,
 		    const struct tf_report *in, struct tf_report *out,
 		    int64_t *delay_ns);
-/* The stable pseudonym a link gives a stripped sensor ("ANON-..."). */
-void		 uplink_pseudonym(const char *link_id, const char *sensor,
-		    char *out);
+/* The stable, keyed pseudonym a link gives a stripped sensor ("ANON-..."). */
+void		 uplink_pseudonym(const unsigned char *, size_t,
+		    const char *link_id, const char *sensor, char *out);
 const char	*uplink_verdict_name(enum uplink_verdict);
 
 #endif
