@@ -402,6 +402,7 @@ test_feed_federation_collision(void **state)
 
 /* The pseudonym key of the test link. */
 static const unsigned char t_key[32] = { 0x5e, 0xc2, 0x37, 0x01 };
+static const unsigned char t_key2[32] = { 0x5e, 0xc2, 0x37, 0x02 };
 
 /* Judge r from identity id for recipient over KOR-LINK. */
 static enum uplink_verdict
@@ -496,8 +497,8 @@ test_judge_sanitize(void **state)
 	uplink_pseudonym(t_key, sizeof(t_key), "KOR-LINK", "KOR-E7-1", anon2);
 	assert_string_not_equal(anon, anon2);
 	/* Keyed: another key gives another pseudonym for the same sensor. */
-	uplink_pseudonym((const unsigned char *)"another key, 32 bytes long....",
-	    32, "KOR-LINK", "KOR-AEGIS-1", anon2);
+	uplink_pseudonym(t_key2, sizeof(t_key2), "KOR-LINK", "KOR-AEGIS-1",
+	    anon2);
 	assert_string_not_equal(anon, anon2);
 	assert_string_equal(uplink_verdict_name(UPLINK_ECHO), "echo");
 }
