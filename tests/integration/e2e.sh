@@ -17,12 +17,7 @@ say "daemon up feeds=$FP subscribers=$SP"
     >"$T/sub.json" 2>"$T/sub.err" &
 SUBPID=$!
 PIDS+=("$SUBPID")
-for _ in $(seq 50); do
-	grep -q '"type":"snapshot_end"' "$T/sub.json" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q '"type":"snapshot_end"' "$T/sub.json" ||
-    fail "subscriber got no snapshot: $(cat "$T/sub.err")"
+wait_snapshot "$T/sub.json" "the subscriber" "$T/sub.err"
 say "subscriber has its snapshot"
 
 timeout 240 "$SIM" --fast --scenario "$SRC/configs/scenarios/default.yaml" \

@@ -162,6 +162,16 @@ stop_daemon() {
 	say "daemon stopped cleanly on SIGTERM"
 }
 
+# wait_snapshot JSON WHO [ERRFILE]: wait up to 5 s for a --json subscriber's
+# snapshot_end in JSON; fail naming WHO (and ERRFILE's text) if none came.
+wait_snapshot() {
+	for _ in $(seq 50); do
+		grep -q '"type":"snapshot_end"' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "$2 got no snapshot${3:+: $(cat "$3")}"
+}
+
 # log_wait REGEX [SECONDS] [FROM-BYTE]: wait for a daemon log line.
 log_wait() {
 	local re=$1 secs=${2:-5} from=${3:-0}

@@ -19,10 +19,7 @@ say "warned: $(grep -E 'tls=off' "$DLOG" | head -1)"
     >"$T/sub.json" 2>"$T/sub.err" &
 SUBPID=$!
 PIDS+=("$SUBPID")
-for _ in $(seq 50); do
-	grep -q '"type":"snapshot_end"' "$T/sub.json" && break
-	sleep 0.1
-done
+wait_snapshot "$T/sub.json" "the --plain subscriber" "$T/sub.err"
 timeout 120 "$SIM" --fast --plain --scenario "$SRC/configs/scenarios/default.yaml" \
     --connect "127.0.0.1:$FP" --duration 60 >"$T/sim.out" 2>"$T/sim.err" ||
     fail "trackfuse-sim --plain failed: $(tail -3 "$T/sim.err")"

@@ -36,11 +36,7 @@ for cc in USA KOR JPN; do
 	PIDS+=("$!")
 done
 for cc in USA KOR JPN; do
-	for _ in $(seq 50); do
-		grep -q '"type":"snapshot_end"' "$T/$cc.json" && break
-		sleep 0.1
-	done
-	grep -q '"type":"snapshot_end"' "$T/$cc.json" || fail "CC-$cc: no snapshot"
+	wait_snapshot "$T/$cc.json" "CC-$cc" "$T/$cc.err"
 done
 
 timeout 60 "$SIM" --fast --scenario "$SRC/configs/scenarios/default.yaml" \

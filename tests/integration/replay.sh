@@ -118,12 +118,7 @@ start_daemon "$T/trackfused.yaml"
     >"$T/sub.json" 2>"$T/sub.err" &
 SUBPID=$!
 PIDS+=("$SUBPID")
-for _ in $(seq 50); do
-	grep -q '"type":"snapshot_end"' "$T/sub.json" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q '"type":"snapshot_end"' "$T/sub.json" ||
-    fail "the subscriber got no snapshot: $(cat "$T/sub.err")"
+wait_snapshot "$T/sub.json" "the subscriber" "$T/sub.err"
 timeout 200 "$SIM" --fast --scenario "$SCEN" --seed $SEED \
     --duration "$DURATION" --certs "$T/certs" --connect "127.0.0.1:$FP" \
     --record "$T/live-sent.rec" >"$T/sim.out" 2>"$T/sim.err"

@@ -20,11 +20,7 @@ OUT=$T/jpn.json
 "$SUB" --id CC-JPN --nation JPN --certs "$T/certs" \
     --connect "127.0.0.1:$SP" --json >>"$OUT" 2>"$T/sub.err" &
 PIDS+=("$!")
-for _ in $(seq 50); do
-	grep -q '"type":"snapshot_end"' "$OUT" && break
-	sleep 0.1
-done
-grep -q '"type":"snapshot_end"' "$OUT" || fail "CC-JPN got no snapshot"
+wait_snapshot "$OUT" CC-JPN "$T/sub.err"
 
 timeout 60 "$SIM" --scenario "$SRC/configs/scenarios/default.yaml" \
     --certs "$T/certs" --connect "127.0.0.1:$FP" --duration 32 \
