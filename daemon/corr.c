@@ -1574,30 +1574,6 @@ corr_bias_ecef(const struct corr *c, int i, const double B[3][3],
 		corr_enu_to_ecef(B, se->b, out);
 }
 
-/* Invert a symmetric 3x3 matrix; -1 when it is not positive definite. */
-static int
-corr_inv3(const double m[9], double r[9])
-{
-	double	det;
-	int	i;
-
-	r[0] = m[4] * m[8] - m[5] * m[7];
-	r[1] = m[2] * m[7] - m[1] * m[8];
-	r[2] = m[1] * m[5] - m[2] * m[4];
-	r[3] = m[5] * m[6] - m[3] * m[8];
-	r[4] = m[0] * m[8] - m[2] * m[6];
-	r[5] = m[2] * m[3] - m[0] * m[5];
-	r[6] = m[3] * m[7] - m[4] * m[6];
-	r[7] = m[1] * m[6] - m[0] * m[7];
-	r[8] = m[0] * m[4] - m[1] * m[3];
-	det = m[0] * r[0] + m[1] * r[3] + m[2] * r[6];
-	if (!(det > 0.0) || !isfinite(det))
-		return -1;
-	for (i = 0; i < 9; i++)
-		r[i] /= det;
-	return 0;
-}
-
 /*
  * Information (ENU at B's place) of a position difference of s and k, k
  * predicted over dt: the inverse of the sum of their position blocks.
@@ -1616,7 +1592,7 @@ corr_bias_info(const struct corr_src *s, const struct corr_src *k, double dt,
 			    dt * (k->Pt[tf_cov_idx(i, j + 3)] +
 			    k->Pt[tf_cov_idx(i + 3, j)]) +
 			    dt * dt * k->Pt[tf_cov_idx(i + 3, j + 3)];
-	if (corr_inv3(S, Wi) == -1)
+	if (geo_inv3(S, Wi) == -1)
 		return -1;
 	for (i = 0; i < 3; i++)		/* T = B Wi */
 		for (j = 0; j < 3; j++)
@@ -1753,7 +1729,7 @@ corr_bias_update(struct corr *c, int i)
 	}
 	for (a = 0; a < 3; a++)
 		A[a * 4] += 1.0 / (CORR_BIAS_PRIOR * CORR_BIAS_PRIOR);
-	if (n == 0 || corr_inv3(A, Ai) == -1)
+	if (n == 0 || geo_inv3(A, Ai) == -1)
 		return;
 	for (a = 0; a < 3; a++)
 		c->sens[i].b[a] = Ai[a * 3] * rhs[0] + Ai[a * 3 + 1] * rhs[1] +

@@ -237,3 +237,27 @@ geo_surface_dist(double lat1, double lon1, double lat2, double lon2)
 		h = 1.0;
 	return 2.0 * GEO_A * asin(sqrt(h));
 }
+
+/* Invert a positive definite 3x3 matrix (row major); -1 when it is not. */
+int
+geo_inv3(const double m[9], double r[9])
+{
+	double	det;
+	int	i;
+
+	r[0] = m[4] * m[8] - m[5] * m[7];
+	r[1] = m[2] * m[7] - m[1] * m[8];
+	r[2] = m[1] * m[5] - m[2] * m[4];
+	r[3] = m[5] * m[6] - m[3] * m[8];
+	r[4] = m[0] * m[8] - m[2] * m[6];
+	r[5] = m[2] * m[3] - m[0] * m[5];
+	r[6] = m[3] * m[7] - m[4] * m[6];
+	r[7] = m[1] * m[6] - m[0] * m[7];
+	r[8] = m[0] * m[4] - m[1] * m[3];
+	det = m[0] * r[0] + m[1] * r[3] + m[2] * r[6];
+	if (!(det > 0.0) || !isfinite(det))
+		return -1;
+	for (i = 0; i < 9; i++)
+		r[i] /= det;
+	return 0;
+}

@@ -243,29 +243,6 @@ sensor_kf_predict(struct sensor_kf *kf, double dt, double sa, int gravity)
 	sensor_kf_sym(kf->P);
 }
 
-/* Invert a 3x3 matrix; -1 when singular. */
-static int
-sensor_inv3(const double m[9], double r[9])
-{
-	double	det;
-
-	r[0] = m[4] * m[8] - m[5] * m[7];
-	r[1] = m[2] * m[7] - m[1] * m[8];
-	r[2] = m[1] * m[5] - m[2] * m[4];
-	r[3] = m[5] * m[6] - m[3] * m[8];
-	r[4] = m[0] * m[8] - m[2] * m[6];
-	r[5] = m[2] * m[3] - m[0] * m[5];
-	r[6] = m[3] * m[7] - m[4] * m[6];
-	r[7] = m[1] * m[6] - m[0] * m[7];
-	r[8] = m[0] * m[4] - m[1] * m[3];
-	det = m[0] * r[0] + m[1] * r[3] + m[2] * r[6];
-	if (!(fabs(det) > 0.0))
-		return -1;
-	for (int i = 0; i < 9; i++)
-		r[i] /= det;
-	return 0;
-}
-
 /* Position update with measurement z of covariance R (Joseph form). */
 void
 sensor_kf_update(struct sensor_kf *kf, const double z[3], const double R[9])
@@ -278,7 +255,7 @@ sensor_kf_update(struct sensor_kf *kf, const double z[3], const double R[9])
 		for (j = 0; j < 3; j++)
 			S[i * 3 + j] = kf->P[i * 6 + j] + R[i * 3 + j];
 	}
-	if (sensor_inv3(S, Si) == -1)
+	if (geo_inv3(S, Si) == -1)
 		return;
 	for (i = 0; i < 6; i++)
 		for (j = 0; j < 3; j++) {

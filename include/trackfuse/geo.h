@@ -19,6 +19,8 @@ void	geo_cov_enu_to_ecef(double, double, const double[36], double[36]);
 void	geo_cov_ecef_to_enu(double, double, const double[36], double[36]);
 void	geo_cov_unpack(const double[21], double[36]);
 void	geo_cov_pack(const double[36], double[21]);
+/* Invert a positive definite 3x3 matrix; -1 when it is not. */
+int	geo_inv3(const double[9], double[9]);
 /* Distance between two ECEF points, m. */
 double	geo_dist(const double[3], const double[3]);
 /* Great-circle destination: start (deg), bearing (deg), distance (m). */
