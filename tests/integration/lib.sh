@@ -16,7 +16,10 @@ T=$WORK/$TNAME.$$
 PIDS=()
 DPID=
 DLOG=$T/daemon.log
-NEXT_PORT=$((20000 + ($$ * 7) % 30000))
+# Listen ports come from 10000..31999, below Linux's ephemeral range
+# (32768..60999): a client socket of a test running alongside can then never
+# hold the port a daemon is about to bind.
+NEXT_PORT=$((10000 + ($$ * 7) % 22000))
 rm -rf "$WORK/$TNAME".*
 mkdir -p "$T"
 
@@ -69,7 +72,7 @@ free_port() {
 	while :; do
 		p=$NEXT_PORT
 		NEXT_PORT=$((NEXT_PORT + 1))
-		[ $NEXT_PORT -gt 60000 ] && NEXT_PORT=20000
+		[ $NEXT_PORT -gt 31999 ] && NEXT_PORT=10000
 		if port_free "$p"; then
 			printf -v "$1" '%s' "$p"
 			return
