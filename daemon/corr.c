@@ -41,6 +41,7 @@
 #define CORR_HOLD	2.0		/* persistence gate, x gate_chi2 */
 #define CORR_FIRM	2		/* updates that confirm a track */
 #define CORR_QUICK	6000000000LL	/* ns, a slower update counts less */
+#define CORR_SLOW_LOOKS	2		/* more updates to confirm when slower */
 #define CORR_COAST	6		/* updates of a one-sensor track to coast */
 #define CORR_LANDED	20000.0		/* m, a falling ballistic track below */
 #define CORR_SLOW	3		/* coast_ns factor of slow categories */
@@ -68,6 +69,8 @@
 #define CORR_BIAS_SWEEP	25		/* Gauss-Seidel sweeps per solve */
 #define CORR_BIAS_EVERY	1000000000LL	/* ns of event time between solves */
 #define CORR_BIAS_PRIOR	100.0		/* m, prior sigma of a bias */
+#define CORR_STALE_LOOKS 2.1		/* periods a source may go unseen */
+#define CORR_COAST_EVERY 5000000000LL	/* ns between coasting re-shows */
 #define CORR_BIAS_DECOR	20.0		/* reports one independent sample is */
 /*
  * Event times outside [0, CORR_TMAX] are refused, so that no difference
@@ -93,6 +96,8 @@ struct corr_src {
 	int			 sidx;		/* sensor table index or -1 */
 	double			 bapp[3];	/* ECEF bias taken off x */
 	int64_t			 t;
+	int64_t			 period;	/* shortest report gap, 0: none */
+	int64_t			 tdead;		/* stale after (corr_src_deadline) */
 	double			 x[6];
 	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	enum tf_category	 cat;
@@ -225,6 +230,7 @@ struct corr {
 	struct corr_sensor	 sens[CORR_SENSORS];
 	int			 nsens;
 	int64_t			 next_solve;
+	int64_t			 next_coast;	/* coasting tracks re-shown */
 	struct corr_pair	 pair[CORR_SENSORS][CORR_SENSORS];
 	/* Scratch for fusion, kept here to stay off the stack and the heap. */
 	double			 fx[CORR_FUSE_MAX][6];
@@ -960,18 +966,40 @@ corr_src_free(struct corr *c, struct corr_src *s)
 }
 
 /*
- * Keep the age list sorted by last update time. Reports arrive nearly in
- * time order, so the walk back from the tail is short; expiry then pops
- * from the head only.
+ * When source s goes stale: stale_ns after its last report, or
+ * CORR_STALE_LOOKS of its own report period if that is longer. A sensor
+ * that revisits every 10 s (an AEW aircraft) and misses one detection is
+ * silent for 20 s; with a fixed 15 s its contribution would go, and the
+ * object it alone holds would lose its track and wait for a new one to
+ * be confirmed. The period is the shortest gap seen, so one long gap
+ * does not stretch it.
+ */
+static int64_t
+corr_src_deadline(const struct corr *c, const struct corr_src *s)
+{
+	int64_t	d = c->p.stale_ns, p;
+
+	p = s->period > 0 && s->period < CORR_TMAX / 4 ? s->period : 0;
+	if (p > 0 &&
+	    (int64_t)(CORR_STALE_LOOKS * (double)p) > d)
+		d = (int64_t)(CORR_STALE_LOOKS * (double)p);
+	return s->t > CORR_TMAX - d ? CORR_TMAX : s->t + d;
+}
+
+/*
+ * Keep the age list sorted by deadline. Reports arrive nearly in time
+ * order, so the walk back from the tail is short; expiry then pops from
+ * the head only.
  */
 static void
 corr_age_insert(struct corr *c, struct corr_src *s)
 {
 	struct corr_src	*p;
 
+	s->tdead = corr_src_deadline(c, s);
 	for (p = TAILQ_LAST(&c->age, corr_srcq); p != NULL;
 	    p = TAILQ_PREV(p, corr_srcq, aentry))
-		if (p->t <= s->t)
+		if (p->tdead <= s->tdead)
 			break;
 	if (p == NULL)
 		TAILQ_INSERT_HEAD(&c->age, s, aentry);
@@ -1140,7 +1168,7 @@ corr_bump(struct corr_sys *t, int64_t when)
 	uint32_t	need = CORR_FIRM;
 
 	if (t->nupd > 0 && when - t->t > CORR_QUICK)
-		need++;
+		need += CORR_SLOW_LOOKS;
 	if (t->nupd < UINT32_MAX)
 		t->nupd++;
 	if (t->status == TF_STATUS_TENTATIVE && (t->nupd >= need || t->multi))
@@ -2054,7 +2082,46 @@ corr_src_remove(struct corr *c, struct corr_src *s)
 	corr_src_free(c, s);
 }
 
-/* Age out contributions not updated for stale_ns, oldest first. */
+/*
+ * Show coasting track t where it is now: its last fused state predicted
+ * to the watermark, covariance grown by the process noise. The track
+ * itself keeps its last fused state (gating predicts from there).
+ */
+static void
+corr_coast_show(struct corr *c, const struct corr_sys *t)
+{
+	struct corr_sys		tmp = *t;
+	struct tf_picture_track	pt;
+	double			P[36], Pp[36];
+
+	geo_cov_unpack(t->Pt, P);
+	corr_predict(t->cat, (c->now - t->t) * CORR_NS, t->x, P, tmp.x, Pp);
+	geo_cov_pack(Pp, tmp.Pt);
+	tmp.t = c->now;
+	corr_picture(&tmp, &pt);
+	c->emit(c->arg, CORR_UPDATED, &pt);
+}
+
+/*
+ * Every CORR_COAST_EVERY of event time, re-show the coasting tracks: a
+ * dead-reckoned track that nobody updates is still in the picture, and
+ * its consumers should see where it is expected, not where it was last.
+ */
+static void
+corr_coast_all(struct corr *c)
+{
+	struct corr_sys	*t;
+
+	if (c->now < c->next_coast)
+		return;
+	c->next_coast = c->now > CORR_TMAX - CORR_COAST_EVERY ? CORR_TMAX :
+	    c->now + CORR_COAST_EVERY;
+	TAILQ_FOREACH(t, &c->coast, qentry)
+		if (t->shown && t->t < c->now)
+			corr_coast_show(c, t);
+}
+
+/* Age out contributions past their deadline, earliest first. */
 static void
 corr_expire(struct corr *c)
 {
@@ -2062,12 +2129,13 @@ corr_expire(struct corr *c)
 	struct corr_sys	*t;
 
 	while ((s = TAILQ_FIRST(&c->age)) != NULL &&
-	    s->t < c->now - c->p.stale_ns) {
+	    s->tdead < c->now) {
 		c->st.expired++;
 		corr_src_remove(c, s);
 	}
 	while ((t = TAILQ_FIRST(&c->coast)) != NULL && t->tend < c->now)
 		corr_sys_drop(c, t);
+	corr_coast_all(c);
 }
 
 /* Move the watermark forward; times out of range do not count. */
@@ -2131,6 +2199,9 @@ corr_src_set(struct corr_src *s, const struct tf_report *r,
 {
 	int	i;
 
+	if (s->t > 0 && r->t_ns > s->t &&
+	    (s->period == 0 || r->t_ns - s->t < s->period))
+		s->period = r->t_ns - s->t;
 	s->t = r->t_ns;
 	memcpy(s->x, o->x, sizeof(s->x));
 	geo_cov_pack(o->P, s->Pt);

@@ -1435,7 +1435,7 @@ test_created(const struct rec *r)
 
 /*
  * Confirmation (default params): a tentative track is never emitted. One
- * sensor confirms on its second update (third when they come slowly);
+ * sensor confirms on its second update (fourth when they come slowly);
  * a second sensor confirms at once; a track that never showed goes
  * silently.
  */
@@ -1471,11 +1471,11 @@ test_confirm(void **state)
 	corr_drop(c, &d);
 	assert_int_equal(rec.n, 1);
 	assert_int_equal(corr_count(c), 1);
-	/* A slow sensor (10 s looks) needs a third update. */
-	for (i = 0; i < 3; i++) {
+	/* A slow sensor (10 s looks) needs a fourth update. */
+	for (i = 0; i < 4; i++) {
 		r = test_air("USA-E2D-1", 3, T0 + (4 + 10 * i) * SEC, 2e6);
 		assert_int_equal(corr_report(c, &r), CORR_OK);
-		assert_int_equal(test_created(&rec), i < 2 ? 1 : 2);
+		assert_int_equal(test_created(&rec), i < 3 ? 1 : 2);
 	}
 	/* Two sensors confirm at once, with both contributions. */
 	r = test_air("KOR-AEGIS-1", 1, T0 + 40 * SEC, -1e6);
@@ -1486,6 +1486,103 @@ test_confirm(void **state)
 	assert_int_equal(test_created(&rec), 3);
 	assert_int_equal(rec.ch[rec.n - 1], CORR_CREATED);
 	assert_int_equal(rec.pt[rec.n - 1].contributors, 2);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * A slow sensor (10 s looks) that misses one look keeps its contribution
+ * (stale after 2.1 of its periods, 21 s, not the default 15 s); past
+ * that it goes. A source seen once (no period yet) goes after 15 s.
+ */
+static void
+test_slow_miss(void **state)
+{
+	struct tf_report	 r, k;
+	struct rec		 rec;
+	struct corr		*c;
+	int			 i;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 8; i++) {
+		r = test_air("USA-E2D-1", 1, T0 + 10 * i * SEC, 0.0);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	/* No look at T0 + 80 s; a one-report source elsewhere. */
+	k = test_air("KOR-AEGIS-1", 1, T0 + 75 * SEC, 1e6);
+	assert_int_equal(corr_report(c, &k), CORR_OK);
+	corr_advance(c, T0 + 90 * SEC + 1);
+	assert_int_equal(corr_sources(c), 1);	/* the one-report one went */
+	assert_int_equal(corr_count(c), 1);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 2);
+	assert_int_equal(rec.ch[rec.n - 1], CORR_DROPPED);
+	r = test_air("USA-E2D-1", 1, T0 + 90 * SEC, 0.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
+	assert_int_equal(rec.pt[rec.n - 1].contributors, 1);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_FIRM);
+	/* 21 s is kept, a nanosecond more is not. */
+	corr_advance(c, T0 + 111 * SEC);
+	assert_int_equal(corr_sources(c), 1);
+	corr_advance(c, T0 + 111 * SEC + 1);
+	assert_int_equal(corr_sources(c), 0);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * A coasting track is shown again every 5 s of event time, predicted to
+ * the watermark (status coasting, covariance grown), while the track
+ * itself stays where it was last fused: its sensor's new number finds it.
+ */
+static void
+test_coast_show(void **state)
+{
+	struct tf_report	 r;
+	struct tf_drop		 d;
+	struct rec		 rec;
+	struct corr		*c;
+	size_t			 n;
+	int			 i;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 8; i++) {
+		r = test_report("KOR-P8-1", 1, T0 + i * SEC, 0.0, 130.0,
+		    10000.0, 200.0 * i, 200.0, 100.0, 10.0, TF_CAT_AIR);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	memset(&d, 0, sizeof(d));
+	snprintf(d.sensor, sizeof(d.sensor), "KOR-P8-1");
+	d.local_track = 1;
+	d.t_ns = T0 + 8 * SEC;
+	corr_drop(c, &d);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_COASTING);
+	n = rec.n;
+	corr_advance(c, T0 + 17 * SEC);
+	assert_int_equal(rec.n, n + 1);
+	assert_int_equal(rec.ch[n], CORR_UPDATED);
+	assert_int_equal(rec.pt[n].track_id, 1);
+	assert_int_equal(rec.pt[n].status, TF_STATUS_COASTING);
+	assert_int_equal(rec.pt[n].t_ns, T0 + 17 * SEC);
+	/*
+	 * 200 m/s east for 10 s since the last update at 1400 m east (to
+	 * 5 m: the offsets are surface metres, the flight is at 10 km).
+	 */
+	test_near(rec.pt[n].lon_deg, test_report("X", 1, 0, 0.0, 130.0, 0.0,
+	    3400.0, 0.0, 1.0, 1.0, TF_CAT_AIR).lon_deg, 5e-5, "coast lon");
+	assert_true(rec.pt[n].cov[0] > rec.pt[n - 1].cov[0]);
+	corr_advance(c, T0 + 19 * SEC);		/* not yet 5 s later */
+	assert_int_equal(rec.n, n + 1);
+	corr_advance(c, T0 + 22 * SEC);
+	assert_int_equal(rec.n, n + 2);
+	assert_int_equal(rec.pt[n + 1].t_ns, T0 + 22 * SEC);
+	r = test_report("KOR-P8-1", 2, T0 + 23 * SEC, 0.0, 130.0, 10000.0,
+	    4400.0, 200.0, 100.0, 10.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_FIRM);
 	corr_free(c);
 	test_rec_clear(&rec);
 }
@@ -1729,6 +1826,8 @@ main(void)
 		cmocka_unit_test(test_bias),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_confirm),
+		cmocka_unit_test(test_slow_miss),
+		cmocka_unit_test(test_coast_show),
 		cmocka_unit_test(test_landed),
 		cmocka_unit_test(test_bias_oriented),
 		cmocka_unit_test(test_formation),

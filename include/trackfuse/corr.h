@@ -8,16 +8,18 @@
  * sequence of emitted changes, bit for bit.
  *
  * The watermark is the largest event time seen in corr_report(),
- * corr_drop() and corr_advance(). A contribution older than watermark -
- * stale_ns is removed. A system track is tentative until confirmed (a
- * second sensor at once; one sensor after two updates, three when they
+ * corr_drop() and corr_advance(). A contribution not updated for stale_ns
+ * (or 2.1 of its own report periods, if longer: a slow sensor may miss a
+ * look) is removed. A system track is tentative until confirmed (a
+ * second sensor at once; one sensor after two updates, four when they
  * come more than 6 s apart), then firm. A tentative track is not emitted
  * (unless publish_tentative): a sensor's false tracks are one-sensor and
  * die within a few looks, so they never reach a subscriber; the first
  * emission of a confirmed track is its CORR_CREATED, and a track that
  * never showed is dropped silently. Left without contributions, a firm
  * track coasts (status TF_STATUS_COASTING, contributors 0, its last
- * fused state) until coast_ns after its last update (3 x coast_ns for
+ * fused state, re-emitted every 5 s of event time predicted to the
+ * watermark) until coast_ns after its last update (3 x coast_ns for
  * surface, subsurface and land) and is then dropped; a tentative one, a
  * one-sensor one younger than six updates, or a falling ballistic one
  * below 20 km is dropped at once. A report from the future
