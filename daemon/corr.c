@@ -16,9 +16,10 @@
  * the system tracks found in the 27 spatial index cells around it, and
  * the choice is a global nearest neighbour over the report's cluster:
  * cost d^2 + log det S, and a track already holding a track of the same
- * sensor is a candidate only with that one moved to its own best
- * alternative (a 2x2 assignment solved exactly, see corr_swap_cost). A
- * held source moves only when that gains CORR_SWITCH. Life cycle:
+ * sensor is a candidate only with that one moved; the sensor's tracks
+ * that compete so form the cluster, whose assignment is solved exactly
+ * (corr_cluster, corr_lap). A held source moves only when that gains
+ * CORR_SWITCH. Life cycle:
  * tentative, firm, coasting, dropped (corr.h).
  *
  * Everything here is a function of the input sequence: no clock, no
@@ -46,6 +47,9 @@
 #define CORR_LANDED	20000.0		/* m, a falling ballistic track below */
 #define CORR_SLOW	3		/* coast_ns factor of slow categories */
 #define CORR_SWITCH	9.0		/* chi-square gain that moves a held source */
+#define CORR_CROWS	8		/* sources of one sensor in a cluster */
+#define CORR_CCOLS	32		/* system tracks in a cluster */
+#define CORR_INF	1e30		/* cost of a forbidden assignment */
 #define CORR_NEWTON	8		/* Newton steps on the CI weights */
 /*
  * Newton stops when the predicted decrease of log det P is below this
@@ -163,6 +167,31 @@ struct corr_obs {
 };
 
 /*
+ * A cluster around a report: the sources of its sensor (rows; row 0 is
+ * the report) that compete for the system tracks around them (columns).
+ * A track may hold one source of a sensor, so a row that wants a column
+ * held by another row moves that one: rows join as the tracks they hold
+ * turn up among the candidates. Costs are d^2 + log det S (the negative
+ * log likelihood); each row may also start a new track (a column of its
+ * own after the tracks), and a held row may stay.
+ */
+struct corr_cl {
+	size_t			 nr, nc;
+	const struct corr_src	*self;			/* row 0's source */
+	struct corr_src		*src[CORR_CROWS];	/* rows 1.. */
+	struct corr_obs		 obs[CORR_CROWS];
+	int			 own[CORR_CROWS];	/* its track's column */
+	double			 ldown[CORR_CROWS];
+	struct corr_sys		*sys[CORR_CCOLS];
+	int			 holder[CORR_CCOLS];	/* row in it, or -1 */
+	struct corr_src		*crep[CORR_CCOLS];	/* row 0 renumbers */
+	double			 ldmax;
+	double			 cost[CORR_CROWS][CORR_CCOLS + CORR_CROWS];
+	double			 mat[CORR_CROWS * (CORR_CCOLS + CORR_CROWS)];
+	size_t			 col[CORR_CROWS];
+};
+
+/*
  * A sensor's registration bias: its estimate (ENU, m), the samples behind
  * it and its mean stated horizontal variance, which weighs it in the
  * anchor.
@@ -232,6 +261,7 @@ struct corr {
 	int64_t			 next_solve;
 	int64_t			 next_coast;	/* coasting tracks re-shown */
 	struct corr_pair	 pair[CORR_SENSORS][CORR_SENSORS];
+	struct corr_cl		 cl;		/* assignment scratch */
 	/* Scratch for fusion, kept here to stay off the stack and the heap. */
 	double			 fx[CORR_FUSE_MAX][6];
 	double			 fP[CORR_FUSE_MAX][36];
@@ -1887,7 +1917,7 @@ corr_far_sys(const struct corr *c, const struct corr_sys *t,
 /*
  * Whether estimate o may join system track t, and its distance. A
  * contribution of o's sensor that may give way is *rep; one that may not
- * is *blk (o then joins only if that one moves: see corr_swap_cost).
+ * is *blk (o then joins only if that one moves: see corr_cluster).
  */
 static int
 corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
@@ -1919,17 +1949,19 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
 	return *d2 < c->p.gate_chi2;
 }
 
-/* Where the association of a report goes, and what that costs. */
+/*
+ * Where the association of a report goes, and what that costs: the
+ * report joins t (NULL: a new track), and the sources of its sensor in
+ * the way move along a chain, mv[i] to mto[i] (NULL: a new track).
+ */
 struct corr_choice {
-	struct corr_sys		*t;		/* NULL: a new track */
+	struct corr_sys		*t;
 	struct corr_src		*rep;		/* renumbered away */
-	struct corr_src		*swap;		/* moved out of t ... */
-	struct corr_sys		*swapto;	/* ... to here (NULL: re-gate) */
+	size_t			 nmv;
+	struct corr_src		*mv[CORR_CROWS];
+	struct corr_sys		*mto[CORR_CROWS];
 	double			 cost;
 };
-
-static int	corr_gate(struct corr *, const struct corr_obs *,
-		    const struct corr_src *, int, struct corr_choice *);
 
 /* A stored source as an estimate to associate. */
 static void
@@ -1944,55 +1976,17 @@ corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 }
 
 /*
- * Global nearest neighbour over the cluster of a report: o wants t, but
- * t holds k of o's sensor, which may not be joined by a second track of
- * that sensor. The pair (o, k) over t, o's own track, k's best other
- * track and a new track is a small assignment problem, solved exactly:
- * its cost over keeping k in t is the cost of k where it goes best (o's
- * old track, the best other track in k's gate, else a new track at the
- * cost of the gate) less its cost in t. Costs are d^2 + log det S, the
- * negative log likelihood: plain d^2 would prefer the sloppiest track.
- */
-static double
-corr_swap_cost(struct corr *c, struct corr_sys *t, struct corr_src *k,
-    const struct corr_src *self, struct corr_sys **to)
-{
-	struct corr_sys		*ot = self != NULL ? self->sys : NULL;
-	struct corr_choice	 alt;
-	struct corr_obs		 ko;
-	double			 dk, lk, best, d2, ld;
-
-	*to = NULL;
-	if (corr_src_distance(k, t, &dk, &lk) == -1)
-		return HUGE_VAL;
-	best = c->p.gate_chi2 + lk;
-	if (ot != NULL && ot->ncontrib >= 2 && corr_compatible(ot->cat,
-	    k->cat) && corr_src_distance(k, ot, &d2, &ld) == 0 &&
-	    d2 < c->p.gate_chi2 && d2 + ld < best) {
-		best = d2 + ld;
-		*to = ot;
-	}
-	corr_src_obs(k, &ko);
-	if (corr_gate(c, &ko, k, 0, &alt) && alt.t != ot &&
-	    alt.cost < best) {
-		best = alt.cost;
-		*to = alt.t;
-	}
-	return best - (dk + lk);
-}
-
-/*
  * The best place for estimate o among the system tracks in the 27 cells
  * around it, other than self's own track: in the gate (d^2), least cost
- * d^2 + log det S (ties: lowest id). With swap,
- * a track held by another track of o's sensor is a candidate at the cost
- * of moving that one (corr_swap_cost). Returns 0 when nothing gates.
+ * d^2 + log det S (ties: lowest id), leaving out the tracks that hold
+ * another track of o's sensor (corr_cluster weighs those). Returns 0
+ * when nothing gates.
  */
 static int
 corr_gate(struct corr *c, const struct corr_obs *o,
-    const struct corr_src *self, int swap, struct corr_choice *ch)
+    const struct corr_src *self, struct corr_choice *ch)
 {
-	struct corr_sys	*t, *to;
+	struct corr_sys	*t;
 	struct corr_src	*r, *blk;
 	int64_t		 cell[3], nb[3];
 	double		 d2, ld;
@@ -2009,29 +2003,217 @@ corr_gate(struct corr *c, const struct corr_obs *o,
 			    (self != NULL && t == self->sys))
 				continue;
 			c->st.candidates++;
-			if (!corr_gate_one(c, t, o, self, &d2, &ld, &r, &blk))
+			if (!corr_gate_one(c, t, o, self, &d2, &ld, &r, &blk) ||
+			    blk != NULL)
 				continue;
-			to = NULL;
-			if (blk != NULL) {
-				if (!swap)
-					continue;
-				d2 += corr_swap_cost(c, t, blk, self, &to);
-				/* A new track for o costs the gate. */
-				if (!(d2 < c->p.gate_chi2))
-					continue;
-			}
 			d2 += ld;
 			if (ch->t == NULL || d2 < ch->cost ||
 			    (d2 == ch->cost && t->id < ch->t->id)) {
 				ch->t = t;
 				ch->cost = d2;
 				ch->rep = r;
-				ch->swap = blk;
-				ch->swapto = to;
 			}
 		}
 	}
 	return ch->t != NULL;
+}
+
+/* Forbid every column to row r, for a start. */
+static void
+corr_cl_clear(struct corr_cl *cl, size_t r)
+{
+	size_t	j;
+
+	for (j = 0; j < CORR_CCOLS + CORR_CROWS; j++)
+		cl->cost[r][j] = CORR_INF;
+}
+
+/* Column of track t in the cluster, added if new; -1 when full. */
+static int
+corr_cl_col(struct corr_cl *cl, struct corr_sys *t)
+{
+	size_t	j;
+
+	for (j = 0; j < cl->nc; j++)
+		if (cl->sys[j] == t)
+			return (int)j;
+	if (cl->nc == CORR_CCOLS)
+		return -1;
+	for (j = 0; j < cl->nr; j++)
+		cl->cost[j][cl->nc] = CORR_INF;
+	cl->sys[cl->nc] = t;
+	cl->holder[cl->nc] = -1;
+	cl->crep[cl->nc] = NULL;
+	return (int)cl->nc++;
+}
+
+/*
+ * Row of source k (held by its track, of the cluster's sensor), added
+ * with the cost of staying where it is if new; -1 when full.
+ */
+static int
+corr_cl_row(struct corr_cl *cl, struct corr_src *k)
+{
+	double	d2, ld;
+	size_t	r;
+	int	j;
+
+	if (k == cl->self)
+		return 0;
+	for (r = 1; r < cl->nr; r++)
+		if (cl->src[r] == k)
+			return (int)r;
+	if (cl->nr == CORR_CROWS || (j = corr_cl_col(cl, k->sys)) == -1)
+		return -1;
+	corr_cl_clear(cl, cl->nr);
+	r = cl->nr++;
+	cl->src[r] = k;
+	corr_src_obs(k, &cl->obs[r]);
+	cl->own[r] = j;
+	cl->holder[j] = (int)r;
+	if (corr_src_distance(k, k->sys, &d2, &ld) == -1)
+		d2 = ld = 0.0;		/* numerically absurd: it stays */
+	cl->cost[r][j] = d2 + ld;
+	cl->ldown[r] = ld;
+	return (int)r;
+}
+
+/*
+ * Whether row r may join track t, and who holds it: the contributions
+ * of r's sensor in t must be rows (they move) or, for row 0, one it may
+ * replace (a renumbering, *rep); and t must keep a contribution of
+ * another sensor (or be coasting), or its number would pass from one of
+ * the sensor's objects to another.
+ */
+static int
+corr_cl_open(struct corr *c, struct corr_cl *cl, size_t r,
+    struct corr_sys *t, int *holder, struct corr_src **rep)
+{
+	struct corr_src	*k;
+	int		 other = t->ncontrib == 0, h;
+
+	*holder = -1;
+	*rep = NULL;
+	TAILQ_FOREACH(k, &t->contribs, centry) {
+		if (!corr_same_sensor(k, &cl->obs[r])) {
+			other = 1;
+			continue;
+		}
+		if (r == 0 && corr_may_replace(c, t, k, &cl->obs[0],
+		    cl->self))
+			*rep = k;
+		else if ((h = corr_cl_row(cl, k)) == -1)
+			return 0;
+		else
+			*holder = h;
+	}
+	if (*holder != -1)
+		*rep = NULL;
+	return other || *rep != NULL;
+}
+
+/* Cost of row r in the tracks around it (its own track aside). */
+static void
+corr_cl_scan(struct corr *c, struct corr_cl *cl, size_t r)
+{
+	const struct corr_obs	*o = &cl->obs[r];
+	const struct corr_src	*me = r == 0 ? cl->self : cl->src[r];
+	struct corr_sys		*t;
+	struct corr_src		*rep, *r1, *b1;
+	int64_t			 cell[3], nb[3];
+	double			 d2, ld;
+	int			 i, j, h;
+
+	corr_cell(c, o->x, cell);
+	for (i = 0; i < 27; i++) {
+		nb[0] = cell[0] + i % 3 - 1;
+		nb[1] = cell[1] + i / 3 % 3 - 1;
+		nb[2] = cell[2] + i / 9 - 1;
+		LIST_FOREACH(t, &c->cbuckets[corr_cell_bucket(c, nb)], centry) {
+			if (memcmp(t->cell, nb, sizeof(nb)) != 0 ||
+			    (me != NULL && t == me->sys))
+				continue;
+			c->st.candidates++;
+			if (!corr_gate_one(c, t, o, me, &d2, &ld, &r1, &b1) ||
+			    !corr_cl_open(c, cl, r, t, &h, &rep) ||
+			    (j = corr_cl_col(cl, t)) == -1 ||
+			    (r > 0 && cl->crep[j] != NULL))
+				continue;
+			if (h != -1)
+				cl->holder[j] = h;
+			if (r == 0) {
+				cl->crep[j] = rep;
+				if (ld > cl->ldmax)
+					cl->ldmax = ld;
+			}
+			cl->cost[r][j] = d2 + ld;
+		}
+	}
+}
+
+/*
+ * The choice of row 0 in the solved cluster: its column, and the chain
+ * of rows that make room (each moves to its column, the next one holds
+ * that). Rows off the chain stay, whatever the solution says: they are
+ * weighed again when they report.
+ */
+static int
+corr_cl_chain(const struct corr_cl *cl, struct corr_choice *ch)
+{
+	size_t	j = cl->col[0], jj;
+	int	h;
+
+	ch->t = cl->sys[j];
+	ch->rep = cl->crep[j];
+	ch->cost = cl->cost[0][j];
+	for (h = cl->holder[j]; h > 0 && ch->nmv < CORR_CROWS;
+	    h = jj < cl->nc ? cl->holder[jj] : -1) {
+		jj = cl->col[h];
+		ch->mv[ch->nmv] = cl->src[h];
+		ch->mto[ch->nmv++] = jj < cl->nc ? cl->sys[jj] : NULL;
+		ch->cost += (jj < cl->nc ? cl->cost[h][jj] :
+		    cl->cost[h][cl->nc + (size_t)h]) - cl->cost[h][cl->own[h]];
+	}
+	return 1;
+}
+
+/*
+ * Solve the cluster of estimate o (source self, NULL if new) and return
+ * in ch where o goes, other than self's own track, and the chain of
+ * moves that makes room; ch->cost is o's cost there plus what the moves
+ * add. Returns 0 when o is best on a new track.
+ */
+static int
+corr_cluster(struct corr *c, const struct corr_obs *o,
+    const struct corr_src *self, struct corr_choice *ch)
+{
+	struct corr_cl	*cl = &c->cl;
+	size_t		 r, j, m;
+
+	memset(ch, 0, sizeof(*ch));
+	cl->nr = 1;
+	cl->nc = 0;
+	cl->self = self;
+	cl->obs[0] = *o;
+	cl->own[0] = -1;
+	cl->ldmax = -HUGE_VAL;
+	corr_cl_clear(cl, 0);
+	for (r = 0; r < cl->nr; r++)
+		corr_cl_scan(c, cl, r);
+	m = cl->nc + cl->nr;
+	for (r = 0; r < cl->nr; r++) {
+		cl->cost[r][cl->nc + r] = c->p.gate_chi2 + (r == 0 ?
+		    (cl->ldmax > -HUGE_VAL ? cl->ldmax : 0.0) : cl->ldown[r]);
+		if (r > 0 && c->nsys >= c->p.max_tracks)
+			cl->cost[r][cl->nc + r] = CORR_INF;
+		for (j = 0; j < m; j++)
+			cl->mat[r * m + j] = j < cl->nc || j == cl->nc + r ?
+			    cl->cost[r][j] : CORR_INF;
+	}
+	if (corr_lap(cl->nr, m, cl->mat, cl->col) == -1 ||
+	    cl->col[0] >= cl->nc)
+		return 0;
+	return corr_cl_chain(cl, ch);
 }
 
 /*
@@ -2292,7 +2474,7 @@ corr_regate(struct corr *c, struct corr_src *s)
 	struct corr_choice	ch;
 
 	corr_src_obs(s, &o);
-	corr_gate(c, &o, s, 0, &ch);
+	corr_gate(c, &o, s, &ch);
 	corr_place(c, s, ch.t, NULL);
 }
 
@@ -2332,34 +2514,34 @@ corr_choose(struct corr *c, const struct corr_obs *o, struct corr_src *s,
 
 	if (s != NULL && s->sys != NULL && corr_hold(c, s, o, &dh)) {
 		if (s->sys->ncontrib < 2 || corr_anchor(s) ||
-		    !corr_gate(c, o, s, 1, ch))
+		    !corr_cluster(c, o, s, ch))
 			return 1;
 		return !(ch->cost + CORR_SWITCH < dh);
 	}
-	corr_gate(c, o, s, 1, ch);
+	corr_cluster(c, o, s, ch);
 	return 0;
 }
 
 /*
- * Carry out a choice: s joins ch->t (or a new track); a source of the
- * same sensor in the way moves to ch->swapto or re-gates.
+ * Carry out a choice: s joins ch->t (or a new track); the sources of the
+ * same sensor in the way leave their tracks first, then each takes its
+ * place along the chain (each track left is the next one's to take).
  */
 static void
 corr_apply(struct corr *c, struct corr_src *s, const struct corr_choice *ch)
 {
-	struct corr_src	*k = ch->swap;
+	size_t	i;
 
-	if (k == NULL) {
+	if (ch->nmv == 0) {
 		corr_place(c, s, ch->t, ch->rep);
 		return;
 	}
-	c->st.swapped++;
-	corr_detach(k);
+	c->st.swapped += ch->nmv;
+	for (i = 0; i < ch->nmv; i++)
+		corr_detach(ch->mv[i]);
 	corr_place(c, s, ch->t, NULL);
-	if (ch->swapto != NULL)
-		corr_place(c, k, ch->swapto, NULL);
-	else
-		corr_regate(c, k);
+	for (i = 0; i < ch->nmv; i++)
+		corr_place(c, ch->mv[i], ch->mto[i], NULL);
 }
 
 /* Count a refusal and return it. */

@@ -1117,6 +1117,112 @@ test_gnn(void **state)
 	test_rec_clear(&rec);
 }
 
+/*
+ * A chain the 2x2 exchange cannot see: sensor A holds three aircraft
+ * 600 m apart in line (tracks 1, 2, 3). B's first two reports, 330 m and
+ * 930 m east, are each nearest to the track east of its aircraft (2 and
+ * 3). B's third, 1500 m east, gates only track 3, held by B/2, whose only
+ * other place is track 2, held by B/1. Moving B/2 alone costs a new
+ * track (past the gate); the cluster {B/3, B/2, B/1} moves both, each
+ * one track west: three tracks of two contributions each.
+ */
+static void
+test_chain(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	struct corr_stats	 st;
+	uint64_t		 id;
+	int			 k;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (k = 0; k < 3; k++) {
+		r = test_report("USA-AEGIS-1", k + 1, T0, 0.0, 130.0, 10000.0,
+		    600.0 * k, 0.0, 30.0, 10.0, TF_CAT_AIR);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	r = test_air("KOR-E7-1", 1, T0, 330.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 2);
+	r = test_air("KOR-E7-1", 2, T0, 930.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 3);
+	r = test_air("KOR-E7-1", 3, T0, 1500.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(corr_count(c), 3);
+	for (id = 1; id <= 3; id++)
+		assert_int_equal(test_last(&rec, id)->contributors, 2);
+	corr_get_stats(c, &st);
+	assert_int_equal(st.swapped, 2);
+	assert_int_equal(st.created, 3);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/* Brute force: least total cost of rows 0..n-1 to distinct columns. */
+static double
+test_lap_brute(size_t n, size_t m, const double *cost, size_t r,
+    unsigned used)
+{
+	double	best = HUGE_VAL, v;
+	size_t	j;
+
+	if (r == n)
+		return 0.0;
+	for (j = 0; j < m; j++) {
+		if (used & (1U << j))
+			continue;
+		v = cost[r * m + j] + test_lap_brute(n, m, cost, r + 1,
+		    used | (1U << j));
+		if (v < best)
+			best = v;
+	}
+	return best;
+}
+
+/*
+ * The assignment solver against brute force on random matrices (some
+ * entries forbidden), and its refusals.
+ */
+static void
+test_lap(void **state)
+{
+	double		 cost[6 * 8], tot;
+	size_t		 col[CORR_LAP_MAX], n, m, i, j, k;
+	uint64_t	 seed = 17;
+	unsigned	 seen;
+
+	(void)state;
+	for (k = 0; k < 500; k++) {
+		n = 1 + test_rand(&seed) % 6;
+		m = n + test_rand(&seed) % 3;
+		for (i = 0; i < n * m; i++)
+			cost[i] = test_unif(&seed) < 0.2 ? 1e30 :
+			    floor(100.0 * test_unif(&seed));
+		for (i = 0; i < n; i++)		/* keep it feasible */
+			cost[i * m + i] = 50.0;
+		assert_int_equal(corr_lap(n, m, cost, col), 0);
+		for (tot = 0.0, seen = 0, i = 0; i < n; i++) {
+			assert_true(col[i] < m);
+			assert_false(seen & (1U << col[i]));
+			seen |= 1U << col[i];
+			tot += cost[i * m + col[i]];
+		}
+		test_near(tot, test_lap_brute(n, m, cost, 0, 0), 1e-9,
+		    "lap total");
+	}
+	/* Ties go to the lowest column. */
+	for (j = 0; j < 4; j++)
+		cost[j] = 1.0;
+	assert_int_equal(corr_lap(1, 4, cost, col), 0);
+	assert_int_equal(col[0], 0);
+	assert_int_equal(corr_lap(0, 4, cost, col), -1);
+	assert_int_equal(corr_lap(3, 2, cost, col), -1);
+	assert_int_equal(corr_lap(1, CORR_LAP_MAX + 1, cost, col), -1);
+}
+
 /* Visitor of corr_foreach_bias: keep two sensors' estimates. */
 struct test_bias {
 	double		a[3], b[3];
@@ -1823,6 +1929,8 @@ main(void)
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_gnn),
+		cmocka_unit_test(test_chain),
+		cmocka_unit_test(test_lap),
 		cmocka_unit_test(test_bias),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_confirm),
