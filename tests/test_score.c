@@ -125,6 +125,60 @@ test_perfect(void **state)
 }
 
 /*
+ * A group (objects 0 and 1; object 2 is not in it): track A holds 0 all
+ * along, B holds 1 until it is dropped at t = 2, D holds 1 from t = 3, E
+ * holds 2. Object 1 is not covered at t = 4, so only t = 0..3 count:
+ * two distinct tracks at 0, 1 and 3, one at 2.
+ */
+static void
+test_group(void **state)
+{
+	struct siap_truth	truth[15];
+	struct siap_track	trk[4];
+	struct siap_update	u;
+	struct siap_result	r;
+	struct siap_input	in;
+	struct siap_params	p;
+	uint32_t		group[2] = { 0, 1 };
+	int			t, i;
+
+	(void)state;
+	for (t = 0; t < 5; t++)
+		for (i = 0; i < 3; i++)
+			truth[3 * t + i] = tt(t, (uint32_t)i,
+			    i == 1 && t == 4 ? 0 : 1, 0.0, 0.0);
+	memset(trk, 0, sizeof(trk));
+	for (i = 0; i < 4; i++)
+		trk[i].id = (uint64_t)i + 1;
+	u = tu(0, 0.0, 0.0, 0.0, 1.0);
+	siap_track_push(&trk[0], &u);
+	u = tu(0, 0.0, 1000.0, 0.0, 1.0);
+	siap_track_push(&trk[1], &u);
+	u = tdrop(2);
+	siap_track_push(&trk[1], &u);
+	u = tu(3, 0.0, 1100.0, 0.0, 1.0);
+	siap_track_push(&trk[2], &u);
+	u = tu(0, 0.0, 2000.0, 0.0, 1.0);
+	siap_track_push(&trk[3], &u);
+	siap_params_default(&p);
+	memset(&in, 0, sizeof(in));
+	in.truth = truth;
+	in.ntruth = 15;
+	in.nobj = 3;
+	in.trk = trk;
+	in.ntrk = 4;
+	in.group = group;
+	in.ngroup = 2;
+	assert_int_equal(siap_score(&in, &p, &r), 0);
+	assert_int_equal(r.group_samples, 4);
+	assert_int_equal(r.group_whole, 3);
+	assert_int_equal(r.group_min, 1);
+	siap_result_free(&r);
+	for (i = 0; i < 4; i++)
+		siap_track_free(&trk[i]);
+}
+
+/*
  * One truth, three tracks: two on it (10 m and 30 m off), one 100 km
  * away. Ambiguity 2/1, spuriousness 1/3, accuracy (10 + 30) / 2 = 20.
  * OSPA (c 10000, p 1): the truth takes the 10 m track, two tracks are
@@ -468,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_nees),
 		cmocka_unit_test(test_chi2),
 		cmocka_unit_test(test_fusion_gain),
+		cmocka_unit_test(test_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,8 @@
  * trackfuse-score: compare a picture with the simulator's ground truth.
  *
  *   trackfuse-score TRUTH PICTURE [--sensors REC] [--interval S]
- *       [--assoc-m M] [--ospa-c M] [--ospa-p P] [--max-age S] [--json]
- *       [--objects]
+ *       [--assoc-m M] [--ospa-c M] [--ospa-p P] [--max-age S]
+ *       [--group ID,ID...] [--json] [--objects]
  *
  * TRUTH is trackfuse-sim --truth (JSON lines), PICTURE a varint-delimited
  * Envelope stream (trackfuse-sub --record, trackfused --picture-out), REC
@@ -39,6 +39,7 @@
 #define SCORE_CHUNK		(1 << 20)
 #define SCORE_LINE_MAX		65536
 #define SCORE_JSON_DEPTH	8
+#define SCORE_GROUP_MAX		16	/* objects in a --group */
 
 /* Required keys of a truth line. */
 #define SCORE_K_T	0x001
@@ -77,6 +78,9 @@ struct score_opts {
 	struct siap_params	 p;
 	int			 json;
 	int			 objects;
+	const char		*group;		/* comma-separated ids */
+	uint32_t		 gobj[SCORE_GROUP_MAX];
+	size_t			 ngroup;
 };
 
 struct score {
@@ -111,7 +115,8 @@ score_usage(int status)
 	fprintf(fp,
 	    "usage: trackfuse-score TRUTH PICTURE [--sensors REC] [--interval S]\n"
 	    "                       [--assoc-m M] [--ospa-c M] [--ospa-p P]\n"
-	    "                       [--max-age S] [--json] [--objects]\n"
+	    "                       [--max-age S] [--group ID,ID...] [--json]\n"
+	    "                       [--objects]\n"
 	    "  TRUTH          trackfuse-sim --truth file (JSON lines)\n"
 	    "  PICTURE        varint-delimited picture (trackfuse-sub --record,\n"
 	    "                 trackfused --picture-out)\n"
@@ -121,6 +126,8 @@ score_usage(int status)
 	    "  --ospa-c M     OSPA cut-off (10000)\n"
 	    "  --ospa-p P     OSPA order (1)\n"
 	    "  --max-age S    a track not updated for S s is gone (30)\n"
+	    "  --group IDS    objects of a formation: how often they have as\n"
+	    "                 many distinct tracks as objects\n"
 	    "  --json         one JSON object instead of a table\n"
 	    "  --objects      per-object continuity details\n");
 	exit(status);
@@ -156,6 +163,7 @@ score_options(struct score *s, int argc, char **argv)
 		{ "max-age",	required_argument,	NULL, 'm' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "objects",	no_argument,		NULL, 'o' },
+		{ "group",	required_argument,	NULL, 'g' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -189,6 +197,9 @@ score_options(struct score *s, int argc, char **argv)
 			break;
 		case 'o':
 			s->o.objects = 1;
+			break;
+		case 'g':
+			s->o.group = optarg;
 			break;
 		case 'h':
 			score_usage(0);
@@ -255,6 +266,51 @@ score_names_get(struct score_names *nm, const char *name, const char *cat)
 	snprintf(nm->cat[nm->n], sizeof(nm->cat[0]), "%s", cat);
 	nm->slot[h] = nm->n;
 	return nm->n++;
+}
+
+/* Index of name, or UINT32_MAX when absent. */
+static uint32_t
+score_names_find(const struct score_names *nm, const char *name)
+{
+	uint32_t	h;
+
+	if (nm->nslot == 0)
+		return UINT32_MAX;
+	h = score_hash_str(name) & (nm->nslot - 1);
+	for (; nm->slot[h] != UINT32_MAX; h = (h + 1) & (nm->nslot - 1))
+		if (strcmp(nm->name[nm->slot[h]], name) == 0)
+			return nm->slot[h];
+	return UINT32_MAX;
+}
+
+/* Resolve --group against the truth's objects; -1 (said why) on error. */
+static int
+score_group(struct score *s)
+{
+	char		 buf[SCORE_GROUP_MAX * TF_ID_LEN], *p, *id;
+	uint32_t	 k;
+
+	if (s->o.group == NULL)
+		return 0;
+	if (strlen(s->o.group) >= sizeof(buf)) {
+		fprintf(stderr, "trackfuse-score: --group: too long\n");
+		return -1;
+	}
+	memcpy(buf, s->o.group, strlen(s->o.group) + 1);
+	for (p = buf; (id = strsep(&p, ",")) != NULL;) {
+		if ((k = score_names_find(&s->objs, id)) == UINT32_MAX) {
+			fprintf(stderr, "trackfuse-score: --group: no object "
+			    "%s in the truth\n", id);
+			return -1;
+		}
+		if (s->o.ngroup == SCORE_GROUP_MAX) {
+			fprintf(stderr, "trackfuse-score: --group: more than "
+			    "%d objects\n", SCORE_GROUP_MAX);
+			return -1;
+		}
+		s->o.gobj[s->o.ngroup++] = k;
+	}
+	return 0;
 }
 
 /* Free a name table. */
@@ -890,6 +946,13 @@ score_json(const struct score *s, const struct siap_result *r)
 	    "\"objects\":%u,\"tracks\":%zu,\"sensor_tracks\":%zu,"
 	    "\"invalid_frames\":%zu", r->gain_n, r->samples,
 	    r->nobj, s->pic.n, s->sen.n, s->invalid);
+	if (s->o.ngroup > 0) {
+		printf(",\"group\":{\"samples\":%zu,\"whole\":%zu,"
+		    "\"min_tracks\":%zu,", r->group_samples, r->group_whole,
+		    r->group_min);
+		score_jnum("whole_fraction", r->group_samples ?
+		    (double)r->group_whole / (double)r->group_samples : NAN, "}");
+	}
 	if (s->o.objects)
 		score_json_objects(s, r);
 	printf("}\n");
@@ -931,6 +994,10 @@ score_table(const struct score *s, const struct siap_result *r)
 	    "inside its 95% band" : "OUTSIDE its 95% band");
 	printf("%-34s [%.4g, %.4g] over %zu samples\n", "nees_band",
 	    r->nees_lo, r->nees_hi, r->nees_n);
+	if (s->o.ngroup > 0)
+		printf("%-34s %12zu  of %zu samples with all %zu covered "
+		    "(fewest %zu)\n", "group_whole", r->group_whole,
+		    r->group_samples, s->o.ngroup, r->group_min);
 	if (!s->o.objects)
 		return;
 	printf("\n%-16s %-18s %7s %7s %5s %7s %7s %s\n", "object", "category",
@@ -973,6 +1040,8 @@ score_run(struct score *s)
 		in.nsensors = s->sens.n;
 		in.period_ns = period;
 	}
+	in.group = s->o.gobj;
+	in.ngroup = s->o.ngroup;
 	siap_score(&in, &s->o.p, &r);
 	if (s->o.json)
 		score_json(s, &r);
@@ -994,7 +1063,7 @@ main(int argc, char **argv)
 	if (score_truth_read(&s, s.o.truth) == -1 ||
 	    score_frames_read(&s, s.o.picture, score_picture_env) == -1 ||
 	    (s.o.sensors != NULL && score_frames_read(&s, s.o.sensors,
-	    score_sensor_env) == -1))
+	    score_sensor_env) == -1) || score_group(&s) == -1)
 		return 1;
 	score_run(&s);
 	score_names_free(&s.objs);

@@ -548,6 +548,43 @@ siap_sample_sensors(struct siap_work *w, const struct siap_truth *g,
 	}
 }
 
+/*
+ * Count the distinct tracks associated with the group's objects at this
+ * sample, when all of them are covered: a formation merged into fewer
+ * tracks than aircraft shows as fewer. Tracks associate with the nearest
+ * truth, so a track nearer a wingman than its own aircraft still counts.
+ */
+static void
+siap_sample_group(struct siap_work *w, const struct siap_truth *g,
+    size_t ng)
+{
+	const struct siap_input	*in = w->in;
+	struct siap_result	*r = w->r;
+	size_t			 i, k, found = 0, n = 0;
+
+	if (in->ngroup == 0)
+		return;
+	for (i = 0; i < in->ngroup; i++)
+		for (k = 0; k < ng; k++)
+			if (g[k].obj == in->group[i] && g[k].ncover > 0) {
+				found++;
+				break;
+			}
+	if (found < in->ngroup)
+		return;
+	for (k = 0; k < in->ntrk; k++)
+		for (i = 0; w->alive[k] && w->as[k] >= 0 && i < in->ngroup;
+		    i++)
+			if (g[w->as[k]].obj == in->group[i]) {
+				n++;
+				break;
+			}
+	if (r->group_samples++ == 0 || n < r->group_min)
+		r->group_min = n;
+	if (n >= in->ngroup)
+		r->group_whole++;
+}
+
 /* Index of the track that holds truth j: the previous one if still on it. */
 static size_t
 siap_holder(struct siap_work *w, const struct siap_object *o, int32_t j)
@@ -588,6 +625,7 @@ siap_sample(struct siap_work *w, const struct siap_truth *g, size_t ng,
 			r->gain_n++;
 		}
 	}
+	siap_sample_group(w, g, ng);
 	for (k = 0; k < in->ntrk; k++)
 		if (w->alive[k])
 			memcpy(w->x[nx++], w->st[k].pos, sizeof(w->x[0]));

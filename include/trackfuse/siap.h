@@ -64,6 +64,8 @@ struct siap_input {
 	size_t			 nsen;
 	uint32_t		 nsensors;
 	const int64_t		*period_ns;	/* per sensor index */
+	const uint32_t		*group;		/* object indices, or NULL */
+	size_t			 ngroup;
 };
 
 /* One track id seen on an object. */
@@ -113,6 +115,12 @@ struct siap_result {
 	size_t			 samples;
 	size_t			 sum_j, sum_jt, sum_n, sum_na;
 	size_t			 nees_n, nees_skipped, gain_n;
+	/*
+	 * The group (a formation): samples at which all its objects are
+	 * covered, those with at least one distinct track per object among
+	 * the tracks associated with them, and the fewest such tracks.
+	 */
+	size_t			 group_samples, group_whole, group_min;
 	uint32_t		 nobj;
 	struct siap_object	*obj;	/* nobj of them, owned */
 	size_t			 ntrk;
