@@ -62,6 +62,7 @@ struct simnet_conn {
 	int				 connected;
 	int				 acked;
 	int				 closed;	/* finished, for good */
+	int				 refused;	/* the daemon said never */
 	struct simnet_frame		*q;
 	size_t				 qhead, qlen, qcap;
 	uint64_t			 dropped;
@@ -124,6 +125,10 @@ simnet_queue_push(struct simnet_conn *c, uint8_t *buf, size_t len)
 	struct simnet_frame	*nq;
 	size_t			 i;
 
+	if (c->refused) {
+		free(buf);	/* nobody will take it: recorded only */
+		return;
+	}
 	if (c->qlen >= SIMNET_QUEUE_MAX && !c->net->o->fast) {
 		free(c->q[c->qhead].buf);
 		c->qhead = (c->qhead + 1) % c->qcap;
@@ -216,6 +221,37 @@ simnet_retry(struct simnet_conn *c, const char *why)
 		c->backoff_s = SIMNET_BACKOFF_MAX;
 }
 
+/*
+ * Whether an error before HelloAck will come back on every attempt: the
+ * identity, its sensor or our protocol version is not accepted. Retrying
+ * would only stall a --fast run waiting for this sensor forever.
+ */
+static int
+simnet_permanent(int code)
+{
+	return code == TRACKFUSE__V1__ERROR_CODE__ERROR_AUTH ||
+	    code == TRACKFUSE__V1__ERROR_CODE__ERROR_FORBIDDEN ||
+	    code == TRACKFUSE__V1__ERROR_CODE__ERROR_VERSION;
+}
+
+/*
+ * Give a refused sensor up: no more attempts, its queue dropped (the
+ * recording keeps its frames), the run ends in failure; the others go on.
+ */
+static void
+simnet_refused(struct simnet_conn *c)
+{
+	log_warnx("simnet: refused for good sensor=%s peer=%s, not retrying",
+	    c->cfg->id, c->net->peer);
+	c->refused = 1;
+	c->net->rc = 1;
+	while (c->qlen > 0) {
+		free(c->q[c->qhead].buf);
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+	}
+}
+
 /* Send our Hello: the daemon still judges us by our certificate. */
 static void
 simnet_hello(struct simnet_conn *c)
@@ -252,6 +288,8 @@ simnet_message(struct simnet_conn *c, const Envelope *env)
 		log_warnx("simnet: error from daemon sensor=%s code=%s "
 		    "message=\"%s\"", c->cfg->id,
 		    wire_error_name(env->error->code), env->error->message);
+		if (!c->acked && simnet_permanent(env->error->code))
+			simnet_refused(c);
 		break;
 	default:
 		log_debug("simnet: ignored sensor=%s msg=%s", c->cfg->id,
@@ -317,7 +355,7 @@ simnet_event_cb(struct bufferevent *bev, short what, void *arg)
 		simnet_hello(c);
 		return;
 	}
-	if (c->net->closing) {
+	if (c->net->closing || c->refused) {
 		simnet_drop_bev(c);
 		c->closed = 1;
 		simnet_check_finish(c->net);
@@ -422,6 +460,8 @@ simnet_check_finish(struct simnet *net)
 	if (!net->closing) {
 		for (i = 0; i < net->n; i++) {
 			c = &net->c[i];
+			if (c->refused)
+				continue;
 			if (c->qlen > 0 || c->bev == NULL || !c->acked ||
 			    evbuffer_get_length(bufferevent_get_output(c->bev)))
 				return;

@@ -42,4 +42,21 @@ out=$("$POKE" --plain --connect "127.0.0.1:$FP" --id KOR-E7-1 \
 echo "$out" | grep -q "^error code=ERROR_FORBIDDEN" || fail "foreign sensor accepted: $(echo $out)"
 say "ok: plain Hello checked against the config"
 stop_daemon
+
+# A sensor the daemon will never take (its identity is not configured):
+# the simulator gives it up and ends, in failure, instead of retrying it
+# forever while the other eight finish.
+grep -v 'id: KOR-P8-1,' "$T/plain.yaml" >"$T/nop8.yaml"
+start_daemon "$T/nop8.yaml"
+rc=0
+timeout 60 "$SIM" --fast --plain --scenario "$SRC/configs/scenarios/default.yaml" \
+    --connect "127.0.0.1:$FP" --duration 20 >"$T/sim2.out" 2>"$T/sim2.err" || rc=$?
+[ "$rc" -ne 124 ] || fail "trackfuse-sim kept retrying a refused sensor"
+[ "$rc" -ne 0 ] || fail "trackfuse-sim exited 0 with a sensor refused"
+grep -q 'refused for good sensor=KOR-P8-1' "$T/sim2.err" ||
+    fail "no log line for the refused sensor: $(tail -3 "$T/sim2.err")"
+n=$(grep -c 'simnet: accepted sensor=' "$T/sim2.err")
+[ "$n" -eq 8 ] || fail "expected the 8 other sensors accepted, saw $n"
+say "ok: refused sensor given up (rc=$rc), $n others accepted"
+stop_daemon
 say "PASS"
