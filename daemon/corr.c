@@ -18,7 +18,7 @@
  * cost d^2 + log det S, and a track already holding a track of the same
  * sensor is a candidate only with that one moved; the sensor's tracks
  * that compete so form the cluster, whose assignment is solved exactly
- * (corr_cluster, corr_lap). A held source moves only when that gains
+ * (corr_cluster, lap_solve). A held source moves only when that gains
  * CORR_SWITCH. Life cycle:
  * tentative, firm, coasting, dropped (corr.h).
  *
@@ -36,6 +36,7 @@
 
 #include "trackfuse/corr.h"
 #include "trackfuse/geo.h"
+#include "trackfuse/lap.h"
 
 #define CORR_SLAB	256		/* records per slab allocation */
 #define CORR_ARENA_MAX	(1U << 24)	/* cap on records reserved up front */
@@ -189,6 +190,8 @@ struct corr_cl {
 	double			 cost[CORR_CROWS][CORR_CCOLS + CORR_CROWS];
 	double			 mat[CORR_CROWS * (CORR_CCOLS + CORR_CROWS)];
 	size_t			 col[CORR_CROWS];
+	double			 work[LAP_WORK_BYTES(CORR_CCOLS + CORR_CROWS) /
+				    sizeof(double)];
 };
 
 /*
@@ -2210,7 +2213,7 @@ corr_cluster(struct corr *c, const struct corr_obs *o,
 			cl->mat[r * m + j] = j < cl->nc || j == cl->nc + r ?
 			    cl->cost[r][j] : CORR_INF;
 	}
-	if (corr_lap(cl->nr, m, cl->mat, cl->col) == -1 ||
+	if (lap_solve(cl->nr, m, cl->mat, cl->col, cl->work) == -1 ||
 	    cl->col[0] >= cl->nc)
 		return 0;
 	return corr_cl_chain(cl, ch);

@@ -13,3 +13,5 @@ target_compile_definitions(test_tls PRIVATE
   TF_GENCERTS="${PROJECT_SOURCE_DIR}/scripts/gen-certs.sh"
   TF_TLS_WORK="${CMAKE_CURRENT_BINARY_DIR}/tls-work")
 set_tests_properties(test_tls PROPERTIES TIMEOUT 20)
+tf_unit_test(test_lap test_lap.c)
+target_link_libraries(test_lap PRIVATE tflap ${MATH_LIB})

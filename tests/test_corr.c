@@ -1161,68 +1161,6 @@ test_chain(void **state)
 	test_rec_clear(&rec);
 }
 
-/* Brute force: least total cost of rows 0..n-1 to distinct columns. */
-static double
-test_lap_brute(size_t n, size_t m, const double *cost, size_t r,
-    unsigned used)
-{
-	double	best = HUGE_VAL, v;
-	size_t	j;
-
-	if (r == n)
-		return 0.0;
-	for (j = 0; j < m; j++) {
-		if (used & (1U << j))
-			continue;
-		v = cost[r * m + j] + test_lap_brute(n, m, cost, r + 1,
-		    used | (1U << j));
-		if (v < best)
-			best = v;
-	}
-	return best;
-}
-
-/*
- * The assignment solver against brute force on random matrices (some
- * entries forbidden), and its refusals.
- */
-static void
-test_lap(void **state)
-{
-	double		 cost[6 * 8], tot;
-	size_t		 col[CORR_LAP_MAX], n, m, i, j, k;
-	uint64_t	 seed = 17;
-	unsigned	 seen;
-
-	(void)state;
-	for (k = 0; k < 500; k++) {
-		n = 1 + test_rand(&seed) % 6;
-		m = n + test_rand(&seed) % 3;
-		for (i = 0; i < n * m; i++)
-			cost[i] = test_unif(&seed) < 0.2 ? 1e30 :
-			    floor(100.0 * test_unif(&seed));
-		for (i = 0; i < n; i++)		/* keep it feasible */
-			cost[i * m + i] = 50.0;
-		assert_int_equal(corr_lap(n, m, cost, col), 0);
-		for (tot = 0.0, seen = 0, i = 0; i < n; i++) {
-			assert_true(col[i] < m);
-			assert_false(seen & (1U << col[i]));
-			seen |= 1U << col[i];
-			tot += cost[i * m + col[i]];
-		}
-		test_near(tot, test_lap_brute(n, m, cost, 0, 0), 1e-9,
-		    "lap total");
-	}
-	/* Ties go to the lowest column. */
-	for (j = 0; j < 4; j++)
-		cost[j] = 1.0;
-	assert_int_equal(corr_lap(1, 4, cost, col), 0);
-	assert_int_equal(col[0], 0);
-	assert_int_equal(corr_lap(0, 4, cost, col), -1);
-	assert_int_equal(corr_lap(3, 2, cost, col), -1);
-	assert_int_equal(corr_lap(1, CORR_LAP_MAX + 1, cost, col), -1);
-}
-
 /* Visitor of corr_foreach_bias: keep two sensors' estimates. */
 struct test_bias {
 	double		a[3], b[3];
@@ -1930,7 +1868,6 @@ main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_gnn),
 		cmocka_unit_test(test_chain),
-		cmocka_unit_test(test_lap),
 		cmocka_unit_test(test_bias),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_confirm),

@@ -3,7 +3,7 @@
 # links the same code as the tool.
 add_library(tfsiap STATIC ${CMAKE_CURRENT_SOURCE_DIR}/siap.c)
 target_include_directories(tfsiap PUBLIC ${PROJECT_SOURCE_DIR}/include)
-target_link_libraries(tfsiap PUBLIC trackfuse ${MATH_LIB})
+target_link_libraries(tfsiap PUBLIC trackfuse tflap ${MATH_LIB})
 
 add_executable(trackfuse-score ${CMAKE_CURRENT_SOURCE_DIR}/score.c)
 target_link_libraries(trackfuse-score PRIVATE tfsiap trackfuse

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trackfuse/lap.h"
 #include "trackfuse/log.h"
 #include "trackfuse/siap.h"
 
@@ -239,70 +240,23 @@ siap_nees_band(size_t n, int dof, double *lo, double *hi)
 }
 
 /*
- * Minimum-cost assignment of m rows to n >= m columns (Hungarian method
- * with potentials, O(m^2 n)); a is m x n row major. Returns the cost.
+ * Minimum-cost assignment of m rows to n >= m columns (lib/lap.c); a is
+ * m x n row major. Returns the cost.
  */
 static double
 siap_assign(const double *a, size_t m, size_t n)
 {
-	double	*u, *v, *minv, cost = 0.0, delta, cur;
-	size_t	*p, *way, i, j, j0, j1 = 0, i0;
-	char	*used;
+	double	*work, cost = 0.0;
+	size_t	*col, i;
 
-	u = siap_calloc(m + 1, sizeof(*u));
-	v = siap_calloc(n + 1, sizeof(*v));
-	minv = siap_calloc(n + 1, sizeof(*minv));
-	p = siap_calloc(n + 1, sizeof(*p));
-	way = siap_calloc(n + 1, sizeof(*way));
-	used = siap_calloc(n + 1, 1);
-	for (i = 1; i <= m; i++) {
-		p[0] = i;
-		j0 = 0;
-		for (j = 0; j <= n; j++) {
-			minv[j] = INFINITY;
-			used[j] = 0;
-		}
-		do {
-			used[j0] = 1;
-			i0 = p[j0];
-			delta = INFINITY;
-			for (j = 1; j <= n; j++) {
-				if (used[j])
-					continue;
-				cur = a[(i0 - 1) * n + j - 1] - u[i0] - v[j];
-				if (cur < minv[j]) {
-					minv[j] = cur;
-					way[j] = j0;
-				}
-				if (minv[j] < delta) {
-					delta = minv[j];
-					j1 = j;
-				}
-			}
-			for (j = 0; j <= n; j++) {
-				if (used[j]) {
-					u[p[j]] += delta;
-					v[j] -= delta;
-				} else
-					minv[j] -= delta;
-			}
-			j0 = j1;
-		} while (p[j0] != 0);
-		do {
-			j1 = way[j0];
-			p[j0] = p[j1];
-			j0 = j1;
-		} while (j0 != 0);
-	}
-	for (j = 1; j <= n; j++)
-		if (p[j] != 0)
-			cost += a[(p[j] - 1) * n + j - 1];
-	free(u);
-	free(v);
-	free(minv);
-	free(p);
-	free(way);
-	free(used);
+	work = siap_calloc(1, LAP_WORK_BYTES(n));
+	col = siap_calloc(m, sizeof(*col));
+	if (lap_solve(m, n, a, col, work) == -1)
+		fatalx("siap: assignment of %zu to %zu", m, n);
+	for (i = 0; i < m; i++)
+		cost += a[i * n + col[i]];
+	free(work);
+	free(col);
 	return cost;
 }
 

@@ -147,12 +147,4 @@ int		 corr_distance(const double[6], const double[36],
 int		 corr_fuse(size_t, const double (*)[6], const double (*)[36],
 		    double[6], double[36], double *);
 
-/* corr_lap.c: the assignment solver of the clusters, exported for tests. */
-#define CORR_LAP_MAX	48	/* columns (and rows) of one problem */
-/*
- * Rows 0..n-1 of an n x m row-major cost matrix (finite costs) to distinct
- * columns at least total cost; -1 unless 1 <= n <= m <= CORR_LAP_MAX.
- */
-int		 corr_lap(size_t, size_t, const double *, size_t *);
-
 #endif
