@@ -2181,6 +2181,29 @@ corr_cl_chain(const struct corr_cl *cl, struct corr_choice *ch)
 }
 
 /*
+ * A cluster of the report alone (no other source of its sensor in the
+ * way): its assignment is its cheapest track (ties: the lowest number),
+ * every one of which beats a new track.
+ */
+static int
+corr_cl_alone(const struct corr_cl *cl, struct corr_choice *ch)
+{
+	size_t	j, best = 0;
+
+	if (cl->nc == 0)
+		return 0;
+	for (j = 1; j < cl->nc; j++)
+		if (cl->cost[0][j] < cl->cost[0][best] ||
+		    (cl->cost[0][j] == cl->cost[0][best] &&
+		    cl->sys[j]->id < cl->sys[best]->id))
+			best = j;
+	ch->t = cl->sys[best];
+	ch->rep = cl->crep[best];
+	ch->cost = cl->cost[0][best];
+	return 1;
+}
+
+/*
  * Solve the cluster of estimate o (source self, NULL if new) and return
  * in ch where o goes, other than self's own track, and the chain of
  * moves that makes room; ch->cost is o's cost there plus what the moves
@@ -2203,6 +2226,8 @@ corr_cluster(struct corr *c, const struct corr_obs *o,
 	corr_cl_clear(cl, 0);
 	for (r = 0; r < cl->nr; r++)
 		corr_cl_scan(c, cl, r);
+	if (cl->nr == 1)
+		return corr_cl_alone(cl, ch);
 	m = cl->nc + cl->nr;
 	for (r = 0; r < cl->nr; r++) {
 		cl->cost[r][cl->nc + r] = c->p.gate_chi2 + (r == 0 ?
