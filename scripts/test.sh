@@ -19,7 +19,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTF_WERROR=ON -DBUILD_TES
 cmake --build build -j"$JOBS"
 
 echo "== tests"
-(cd build && ctest --output-on-failure --timeout 300 -j"$JOBS" -LE quality)
+(cd build && ctest --output-on-failure --timeout 300 -j"$JOBS")
 
 if [ "${TF_NO_ASAN:-0}" != 1 ]; then
 	echo "== ASan/UBSan build into build-asan/, all tests again"
@@ -29,7 +29,7 @@ if [ "${TF_NO_ASAN:-0}" != 1 ]; then
 	(cd build-asan &&
 	    ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
 	    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-	    ctest --output-on-failure --timeout 600 -j"$JOBS" -LE quality)
+	    ctest --output-on-failure --timeout 600 -j"$JOBS")
 fi
 
 echo "== all tests passed in $(( $(date +%s) - START )) s"
