@@ -43,7 +43,7 @@
 #define CORR_HOLD	2.0		/* persistence gate, x gate_chi2 */
 #define CORR_FIRM	2		/* updates that confirm a track */
 #define CORR_QUICK	6000000000LL	/* ns, a slower update counts less */
-#define CORR_SLOW_LOOKS	2		/* more updates to confirm when slower */
+#define CORR_SLOW_LOOKS	2		/* more updates to confirm if slow */
 #define CORR_COAST	6		/* updates of a one-sensor track to coast */
 #define CORR_LANDED	20000.0		/* m, a falling ballistic track below */
 #define CORR_SLOW	3		/* coast_ns factor of slow categories */
@@ -102,7 +102,7 @@ struct corr_src {
 	double			 bapp[3];	/* ECEF bias taken off x */
 	int64_t			 t;
 	int64_t			 period;	/* shortest report gap, 0: none */
-	int64_t			 tdead;		/* stale after (corr_src_deadline) */
+	int64_t			 tdead;		/* stale after (see deadline) */
 	double			 x[6];
 	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	enum tf_category	 cat;
@@ -2247,10 +2247,10 @@ corr_cluster(struct corr *c, const struct corr_obs *o,
 /*
  * Hysteresis: an associated source stays while it agrees, within the
  * looser CORR_HOLD x gate, with its system track predicted to the report
- * time (*cost: d^2 + log det S, as corr_gate). The track still holds the source's previous
- * estimate, which pulls the test toward keeping; the looser gate is meant
- * to keep anyway, and it saves a second fusion per report. A lone
- * contribution always stays (the track follows it).
+ * time (*cost: d^2 + log det S, as corr_gate). The track still holds the
+ * source's previous estimate, which pulls the test toward keeping; the
+ * looser gate is meant to keep anyway, and it saves a second fusion per
+ * report. A lone contribution always stays (the track follows it).
  */
 static int
 corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o,

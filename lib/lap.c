@@ -65,7 +65,7 @@ lap_row(size_t m, const double *cost, size_t i, const struct lap_ws *w)
 		used[j0] = 1;
 		j1 = lap_scan(m, cost, p[j0], u, v, used, minv, way, j0);
 		if (j1 == 0)
-			return -1;	/* every cost infinite: no column left */
+			return -1;	/* no column left at all */
 		delta = minv[j1];
 		for (j = 0; j <= m; j++) {
 			if (used[j]) {
