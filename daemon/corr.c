@@ -57,6 +57,13 @@
  * iteration stops after it without paying for another derivative.
  */
 #define CORR_CI_LAST	1e-6
+/*
+ * A warm start lifts every weight to at least this over n: a source that
+ * had no weight may have earned one since.
+ */
+#define CORR_CI_FLOOR	1e-3
+#define CORR_CI_WARM	1		/* corr_ci: start from the given w */
+#define CORR_CI_GENERAL	2		/* corr_ci: no n == 2 shortcut */
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
@@ -145,6 +152,12 @@ struct corr_sys {
 	int64_t			 tend;		/* coasting: dropped after */
 	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	struct corr_keep	 keep;		/* valid while coasting */
+	/*
+	 * The CI weights (x 65535) of the last fusion and the signature of
+	 * its contributions (corr_gather; 0: none): the next one starts there.
+	 */
+	uint16_t		 cw[CORR_FUSE_MAX];
+	uint32_t		 csig;
 };
 
 /* An estimate to associate: a converted report, or a stored source. */
@@ -236,26 +249,29 @@ struct corr {
 /*
  * Cholesky factor L (lower, row major) of a symmetric 6x6 A; -1 if not
  * PD. Only the lower triangle of L is written: every user reads only
- * that.
+ * that. One division per row (a reciprocal of the diagonal), not one
+ * per element.
  */
 static int
 corr_chol(const double *restrict A, double *restrict L)
 {
 	int	i, j, k;
-	double	s;
+	double	s, r[6];
 
 	for (i = 0; i < 6; i++) {
-		for (j = 0; j <= i; j++) {
+		for (j = 0; j < i; j++) {
 			s = A[i * 6 + j];
 			for (k = 0; k < j; k++)
 				s -= L[i * 6 + k] * L[j * 6 + k];
-			if (i == j) {
-				if (!(s > 0.0) || !isfinite(s))
-					return -1;
-				L[i * 6 + i] = sqrt(s);
-			} else
-				L[i * 6 + j] = s / L[j * 6 + j];
+			L[i * 6 + j] = s * r[j];
 		}
+		s = A[i * 7];
+		for (k = 0; k < i; k++)
+			s -= L[i * 6 + k] * L[i * 6 + k];
+		if (!(s > 0.0) || !isfinite(s))
+			return -1;
+		L[i * 7] = sqrt(s);
+		r[i] = 1.0 / L[i * 7];
 	}
 	return 0;
 }
@@ -310,44 +326,22 @@ corr_chol_inv(const double *restrict L, double *restrict Ai)
 		}
 }
 
-/* log det of A = L L^T. */
+/*
+ * log det of A = L L^T: one log of the diagonal's product, or one per
+ * element should the product leave the normal range.
+ */
 static double
 corr_chol_logdet(const double L[36])
 {
 	int	i;
-	double	s = 0.0;
+	double	s = 0.0, p;
 
+	p = (L[0] * L[7]) * (L[14] * L[21]) * (L[28] * L[35]);
+	if (isnormal(p))
+		return 2.0 * log(p);
 	for (i = 0; i < 6; i++)
 		s += log(L[i * 6 + i]);
 	return 2.0 * s;
-}
-
-/* C = A B for 6x6 matrices. */
-static void
-corr_mul(const double A[36], const double B[36], double C[36])
-{
-	int	i, j, k;
-	double	s;
-
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 6; j++) {
-			for (s = 0.0, k = 0; k < 6; k++)
-				s += A[i * 6 + k] * B[k * 6 + j];
-			C[i * 6 + j] = s;
-		}
-}
-
-/* tr(A B) for 6x6 matrices. */
-static double
-corr_trmul(const double A[36], const double B[36])
-{
-	int	i, k;
-	double	s = 0.0;
-
-	for (i = 0; i < 6; i++)
-		for (k = 0; k < 6; k++)
-			s += A[i * 6 + k] * B[k * 6 + i];
-	return s;
 }
 
 /*
@@ -577,7 +571,7 @@ corr_ci_start(size_t n, const double (*Y)[36], const double *ld, double *w)
 	size_t	i;
 	int	k;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < CORR_FUSE_MAX; i++)
 		ones[i] = 1.0;
 	corr_ysum(n, Y, ones, Yw);
 	if (corr_chol(Yw, L) == -1)
@@ -602,6 +596,27 @@ corr_ci_start(size_t n, const double (*Y)[36], const double *ld, double *w)
 uniform:
 	for (i = 0; i < n; i++)
 		w[i] = 1.0 / n;
+}
+
+/*
+ * A warm start from the weights of the previous fusion of the same
+ * contributions: each weight is lifted to at least CORR_CI_FLOOR / n, so
+ * that one which reached 0 then may come back now, and the sum is made
+ * one.
+ */
+static void
+corr_ci_warm(size_t n, double *w)
+{
+	double	s = 0.0, lo = CORR_CI_FLOOR / n;
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (!(w[i] >= lo) || !isfinite(w[i]))
+			w[i] = lo;
+		s += w[i];
+	}
+	for (i = 0; i < n; i++)
+		w[i] /= s;
 }
 
 /*
@@ -652,55 +667,160 @@ corr_kkt(size_t m, const double *H, const double *g, double *dw)
 }
 
 /*
+ * A = L^-1 S L^-T for a symmetric S. With P = (L L^T)^-1, P S = L^-T A
+ * L^T, so tr(P S) = tr(A) and tr(P S P T) = <A, B> (Frobenius,
+ * corr_ci_dot): the CI derivatives without an inverse and without a 6x6
+ * product per input. di holds the reciprocals of L's diagonal. Both
+ * triangular solves run row by row, six columns at a time (the inner
+ * loops vectorise).
+ */
+static void
+corr_ci_xform(const double *restrict L, const double *restrict di,
+    const double *restrict S, double *restrict A)
+{
+	double	X[36], Xt[36], x[6], l;
+	int	r, c, k;
+
+	for (r = 0; r < 6; r++) {	/* X = L^-1 S */
+		for (c = 0; c < 6; c++)
+			x[c] = S[r * 6 + c];
+		for (k = 0; k < r; k++) {
+			l = L[r * 6 + k];
+			for (c = 0; c < 6; c++)
+				x[c] -= l * X[k * 6 + c];
+		}
+		for (c = 0; c < 6; c++)
+			X[r * 6 + c] = x[c] * di[r];
+	}
+	for (r = 0; r < 6; r++)
+		for (c = 0; c < 6; c++)
+			Xt[r * 6 + c] = X[c * 6 + r];
+	for (r = 0; r < 6; r++) {	/* A = L^-1 X^T */
+		for (c = 0; c < 6; c++)
+			x[c] = Xt[r * 6 + c];
+		for (k = 0; k < r; k++) {
+			l = L[r * 6 + k];
+			for (c = 0; c < 6; c++)
+				x[c] -= l * A[k * 6 + c];
+		}
+		for (c = 0; c < 6; c++)
+			A[r * 6 + c] = x[c] * di[r];
+	}
+}
+
+/* Frobenius product of two 6x6 matrices, one partial sum per column. */
+static double
+corr_ci_dot(const double a[36], const double b[36])
+{
+	double	s[6] = { 0 };
+	int	r, c;
+
+	for (r = 0; r < 6; r++)
+		for (c = 0; c < 6; c++)
+			s[c] += a[r * 6 + c] * b[r * 6 + c];
+	return (s[0] + s[1]) + (s[2] + s[3]) + (s[4] + s[5]);
+}
+
+/* Reciprocals of the diagonal of a Cholesky factor. */
+static void
+corr_chol_rdiag(const double L[36], double di[6])
+{
+	int	i;
+
+	for (i = 0; i < 6; i++)
+		di[i] = 1.0 / L[i * 7];
+}
+
+/*
  * Gradient and Hessian of f(w) = -log det Y(w) over the active weights,
  * given the Cholesky factor L of Y(w): g_i = -tr(P Y_i), H_ij =
- * tr(P Y_i P Y_j), P = Y(w)^-1. Returns the number of active weights.
+ * tr(P Y_i P Y_j), P = Y(w)^-1, through A_i = L^-1 Y_i L^-T
+ * (corr_ci_xform). Returns the number of active weights.
  */
 static size_t
 corr_ci_derivs(size_t n, const double (*Y)[36], const double *w,
     const double L[36], size_t *act, double *g, double *H)
 {
-	double	P[36], M[CORR_FUSE_MAX][36];
+	double	A[CORR_FUSE_MAX][36], di[6];
 	size_t	i, j, m = 0;
 
-	corr_chol_inv(L, P);
+	corr_chol_rdiag(L, di);
 	for (i = 0; i < n; i++)
 		if (w[i] > 0.0) {
 			act[m] = i;
-			corr_mul(P, Y[i], M[m]);
-			g[m] = -(M[m][0] + M[m][7] + M[m][14] + M[m][21] +
-			    M[m][28] + M[m][35]);
+			corr_ci_xform(L, di, Y[i], A[m]);
+			g[m] = -(A[m][0] + A[m][7] + A[m][14] + A[m][21] +
+			    A[m][28] + A[m][35]);
 			m++;
 		}
 	for (i = 0; i < m; i++)
 		for (j = 0; j <= i; j++)
-			H[i * m + j] = H[j * m + i] = corr_trmul(M[i], M[j]);
+			H[i * m + j] = H[j * m + i] = corr_ci_dot(A[i], A[j]);
 	return m;
 }
 
 /*
- * One damped Newton step on the simplex from w, whose cost *f and factor
- * L are known (both move with w). The step is cut to stay in w >= 0 (a
- * weight that reaches 0 leaves the active set) and halved until f
- * decreases (Armijo). Returns -1 when there is nothing left to gain, 1
- * when this step was the last worth taking.
+ * The Newton direction over the active weights and its slope g^T dw;
+ * -1 when there is none. Two estimates make a problem in one variable,
+ * w_0 = 1 - w_1: its derivatives come from D = Y_0 - Y_1 alone, one
+ * transform instead of two and no KKT system (the same step: for m = 2
+ * the KKT solution is dw_0 = -dw_1 = -(g_0 - g_1) / (H_00 - 2 H_01 +
+ * H_11), and g_0 - g_1 = -tr(A_D), H_00 - 2 H_01 + H_11 = |A_D|^2).
  */
 static int
-corr_ci_step(size_t n, const double (*Y)[36], double *w, double *f,
-    double L[36])
+corr_ci_dir(size_t n, const double (*Y)[36], const double *D,
+    const double *w, const double L[36], size_t *act, size_t *m,
+    double *dw, double *slope)
 {
 	double	g[CORR_FUSE_MAX], H[CORR_FUSE_MAX * CORR_FUSE_MAX];
+	double	A[36], di[6], gd, h;
+	size_t	i;
+
+	if (D != NULL) {
+		if (!(w[0] > 0.0 && w[1] > 0.0))
+			return -1;
+		corr_chol_rdiag(L, di);
+		corr_ci_xform(L, di, D, A);
+		gd = -(A[0] + A[7] + A[14] + A[21] + A[28] + A[35]);
+		h = corr_ci_dot(A, A);
+		if (!(h > 1e-300) || !isfinite(h))
+			return -1;
+		act[0] = 0;
+		act[1] = 1;
+		*m = 2;
+		dw[0] = -gd / h;
+		dw[1] = -dw[0];
+		*slope = gd * dw[0];
+		return 0;
+	}
+	if ((*m = corr_ci_derivs(n, Y, w, L, act, g, H)) < 2)
+		return -1;
+	if (corr_kkt(*m, H, g, dw) == -1)
+		return -1;
+	for (*slope = 0.0, i = 0; i < *m; i++)
+		*slope += g[i] * dw[i];
+	return 0;
+}
+
+/*
+ * One damped Newton step on the simplex from w, whose cost *f and factor
+ * L are known (both move with w); D is Y_0 - Y_1 when n == 2 (else NULL).
+ * The step is cut to stay in w >= 0 (a weight that reaches 0 leaves the
+ * active set) and halved until f decreases (Armijo). Returns -1 when
+ * there is nothing left to gain, 1 when this step was the last worth
+ * taking.
+ */
+static int
+corr_ci_step(size_t n, const double (*Y)[36], const double *D, double *w,
+    double *f, double L[36])
+{
 	double	dw[CORR_FUSE_MAX], wt[CORR_FUSE_MAX], f0, f1, a, slope;
 	double	Lt[36];
 	size_t	act[CORR_FUSE_MAX], m, i, hit = n;
 	int	k;
 
-	if ((m = corr_ci_derivs(n, Y, w, L, act, g, H)) < 2)
+	if (corr_ci_dir(n, Y, D, w, L, act, &m, dw, &slope) == -1)
 		return -1;
-	if (corr_kkt(m, H, g, dw) == -1)
-		return -1;
-	for (slope = 0.0, i = 0; i < m; i++)
-		slope += g[i] * dw[i];
 	if (!(slope < -CORR_CI_TOL))
 		return -1;
 	for (a = 1.0, i = 0; i < m; i++)
@@ -747,41 +867,88 @@ corr_ci_normalise(size_t n, double *w)
 }
 
 /*
- * Covariance intersection: P = (sum w_i P_i^-1)^-1, x = P sum w_i P_i^-1 x_i
- * with w on the simplex minimising det P. The sum is taken on the
- * differences to x_0 so that equal states fuse to themselves exactly.
+ * The informations Y_i = P_i^-1 and, for a cold start, their log
+ * determinants; -1 if a P_i is not PD.
  */
-int
-corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
-    double xo[6], double Po[36], double *wout)
+static int
+corr_ci_info(size_t n, const double (*P)[36], double (*Y)[36], double *ld)
 {
-	double	Y[CORR_FUSE_MAX][36], ld[CORR_FUSE_MAX], w[CORR_FUSE_MAX];
-	double	L[36], Yw[36], b[6], d[6], yd[6], dx[6];
-	double	f;
+	double	L[36];
 	size_t	i;
-	int	k, j;
 
-	if (n < 1 || n > CORR_FUSE_MAX)
-		return -1;
 	for (i = 0; i < n; i++) {
 		if (corr_chol(P[i], L) == -1)
 			return -1;
-		if (n == 1)
-			break;
 		corr_chol_inv(L, Y[i]);
-		ld[i] = -corr_chol_logdet(L);
+		if (ld != NULL)
+			ld[i] = -corr_chol_logdet(L);
 	}
-	if (n == 1) {
-		memcpy(xo, x[0], 6 * sizeof(double));
-		memcpy(Po, P[0], 36 * sizeof(double));
-		if (wout != NULL)
-			wout[0] = 1.0;
-		return 0;
+	return 0;
+}
+
+/*
+ * x = x_0 + P sum w_i Y_i (x_i - x_0) given the factor L of P^-1, and
+ * P: the sum is taken on the differences to x_0 so that equal states
+ * fuse to themselves exactly.
+ */
+static void
+corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
+    const double *w, const double L[36], double xo[6], double Po[36])
+{
+	double	b[6], d[6], dx[6], s;
+	size_t	i;
+	int	j, k;
+
+	memset(b, 0, sizeof(b));
+	for (i = 1; i < n; i++) {
+		if (!(w[i] > 0.0))
+			continue;
+		for (j = 0; j < 6; j++)
+			d[j] = x[i][j] - x[0][j];
+		for (j = 0; j < 6; j++) {
+			for (s = 0.0, k = 0; k < 6; k++)
+				s += Y[i][j * 6 + k] * d[k];
+			b[j] += w[i] * s;
+		}
 	}
-	corr_ci_start(n, (const double (*)[36])Y, ld, w);
+	corr_chol_solve(L, b, dx);
+	for (j = 0; j < 6; j++)
+		xo[j] = x[0][j] + dx[j];
+	corr_chol_inv(L, Po);
+}
+
+/*
+ * Covariance intersection: P = (sum w_i P_i^-1)^-1, x = P sum w_i P_i^-1 x_i
+ * with w on the simplex minimising det P, by Newton from the improved
+ * fast-CI start, or with CORR_CI_WARM from the weights w holds (those of
+ * the previous fusion of the same inputs: one step, often none, is left
+ * to take). CORR_CI_GENERAL leaves out the n == 2 shortcut (tests).
+ */
+static int
+corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *w, int how)
+{
+	double	Y[CORR_FUSE_MAX][36], ld[CORR_FUSE_MAX], D[36];
+	double	L[36], Yw[36], f;
+	const double *Dp = NULL;
+	size_t	i;
+	int	k;
+
+	if (corr_ci_info(n, P, Y, (how & CORR_CI_WARM) ? NULL : ld) == -1)
+		return -1;
+	if (how & CORR_CI_WARM)
+		corr_ci_warm(n, w);
+	else
+		corr_ci_start(n, (const double (*)[36])Y, ld, w);
+	if (n == 2 && !(how & CORR_CI_GENERAL)) {
+		for (k = 0; k < 36; k++)
+			D[k] = Y[0][k] - Y[1][k];
+		Dp = D;
+	}
 	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
 	for (k = 0; f < HUGE_VAL && k < CORR_NEWTON; k++)
-		if (corr_ci_step(n, (const double (*)[36])Y, w, &f, L) != 0)
+		if (corr_ci_step(n, (const double (*)[36])Y, Dp, w, &f,
+		    L) != 0)
 			break;
 	/* L is the factor at w unless normalising moved w. */
 	if (!corr_ci_normalise(n, w) || !(f < HUGE_VAL)) {
@@ -789,23 +956,57 @@ corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
 		if (corr_chol(Yw, L) == -1)
 			return -1;
 	}
-	memset(b, 0, sizeof(b));
-	for (i = 1; i < n; i++) {
-		for (j = 0; j < 6; j++)
-			d[j] = x[i][j] - x[0][j];
-		for (j = 0; j < 6; j++)
-			for (yd[j] = 0.0, k = 0; k < 6; k++)
-				yd[j] += Y[i][j * 6 + k] * d[k];
-		for (j = 0; j < 6; j++)
-			b[j] += w[i] * yd[j];
+	for (i = 0; i < n; i++)
+		if (!(w[i] > 0.0))
+			w[i] = 0.0;
+	corr_ci_state(n, x, (const double (*)[36])Y, w, L, xo, Po);
+	return 0;
+}
+
+/* Fuse n estimates; a lone one stands as it is. */
+static int
+corr_fuse_how(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *wout, int how)
+{
+	double	w[CORR_FUSE_MAX], L[36];
+
+	if (n < 1 || n > CORR_FUSE_MAX)
+		return -1;
+	if (n == 1) {
+		if (corr_chol(P[0], L) == -1)
+			return -1;
+		memcpy(xo, x[0], 6 * sizeof(double));
+		memcpy(Po, P[0], 36 * sizeof(double));
+		if (wout != NULL)
+			wout[0] = 1.0;
+		return 0;
 	}
-	corr_chol_solve(L, b, dx);
-	for (j = 0; j < 6; j++)
-		xo[j] = x[0][j] + dx[j];
-	corr_chol_inv(L, Po);
+	if (how & CORR_CI_WARM)
+		memcpy(w, wout, n * sizeof(double));
+	if (corr_ci(n, x, P, xo, Po, w, how) == -1)
+		return -1;
 	if (wout != NULL)
 		memcpy(wout, w, n * sizeof(double));
 	return 0;
+}
+
+/*
+ * Covariance intersection of n estimates at one time (corr_ci), from the
+ * improved fast-CI start.
+ */
+int
+corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *wout)
+{
+	return corr_fuse_how(n, x, P, xo, Po, wout, 0);
+}
+
+/* corr_fuse without the shortcut for two estimates. */
+int
+corr_fuse_newton(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *wout)
+{
+	return corr_fuse_how(n, x, P, xo, Po, wout, CORR_CI_GENERAL);
 }
 
 /* ---- records: slabs and free lists ------------------------------------- */
@@ -1071,14 +1272,16 @@ corr_best(const struct corr_sys *t)
 
 /*
  * Predict the contributions of t, all but skip, to time tt into the
- * scratch arrays; returns how many.
+ * scratch arrays; returns how many, and in *sig a signature of which
+ * they are, in order (never 0).
  */
 static size_t
 corr_gather(struct corr *c, const struct corr_sys *t,
-    const struct corr_src *skip, int64_t tt)
+    const struct corr_src *skip, int64_t tt, uint32_t *sig)
 {
 	struct corr_src	*s;
 	double		 P[36];
+	uint32_t	 h = 2166136261U;
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(s, &t->contribs, centry) {
@@ -1087,8 +1290,11 @@ corr_gather(struct corr *c, const struct corr_sys *t,
 		geo_cov_unpack(s->Pt, P);
 		corr_predict(s->cat, (tt - s->t) * CORR_NS, s->x, P,
 		    c->fx[n], c->fP[n]);
+		h = (h ^ s->hash) * 16777619U;
+		h = (h ^ s->local) * 16777619U;
 		n++;
 	}
+	*sig = h != 0 ? h : 1;
 	return n;
 }
 
@@ -1096,14 +1302,18 @@ corr_gather(struct corr *c, const struct corr_sys *t,
  * Fuse the contributions of t at the newest contribution time and move t
  * in the index. Should the fusion fail (inputs are checked PD, so only in
  * numerically absurd cases) the most credible contribution stands alone.
+ * The CI weights are kept with t: while its contributions stay the same,
+ * the next fusion starts from them (the optimum moves little from one
+ * report to the next, so one Newton step or none is left to take).
  */
 static void
 corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 {
 	struct corr_src	*s, *best;
-	double		 P[36], Pb[36];
-	size_t		 n;
-	int		 i;
+	double		 P[36], Pb[36], w[CORR_FUSE_MAX];
+	uint32_t	 sig;
+	size_t		 n, j;
+	int		 i, how = 0;
 
 	t->t = TAILQ_FIRST(&t->contribs)->t;
 	TAILQ_FOREACH(s, &t->contribs, centry)
@@ -1111,12 +1321,22 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 			t->t = s->t;
 	best = corr_best(t);
 	t->cat = best->cat;
-	n = corr_gather(c, t, NULL, t->t);
-	if (corr_fuse(n, (const double (*)[6])c->fx,
-	    (const double (*)[36])c->fP, t->x, P, NULL) == -1) {
+	n = corr_gather(c, t, NULL, t->t, &sig);
+	if (sig == t->csig) {
+		for (j = 0; j < n; j++)
+			w[j] = t->cw[j] / 65535.0;
+		how = CORR_CI_WARM;
+	}
+	t->csig = 0;
+	if (corr_fuse_how(n, (const double (*)[6])c->fx,
+	    (const double (*)[36])c->fP, t->x, P, w, how) == -1) {
 		geo_cov_unpack(best->Pt, Pb);
 		corr_predict(best->cat, (t->t - best->t) * CORR_NS, best->x,
 		    Pb, t->x, P);
+	} else {
+		for (j = 0; j < n; j++)
+			t->cw[j] = (uint16_t)lrint(w[j] * 65535.0);
+		t->csig = sig;
 	}
 	geo_cov_pack(P, t->Pt);
 	for (i = 0; i < 3; i++) {

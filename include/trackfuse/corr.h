@@ -144,5 +144,8 @@ int		 corr_distance(const double[6], const double[36],
  */
 int		 corr_fuse(size_t, const double (*)[6], const double (*)[36],
 		    double[6], double[36], double *);
+/* corr_fuse by the general Newton iteration alone (no n == 2 shortcut). */
+int		 corr_fuse_newton(size_t, const double (*)[6],
+		    const double (*)[36], double[6], double[36], double *);
 
 #endif
