@@ -52,11 +52,15 @@
  */
 #define CORR_CI_TOL	1e-12
 /*
- * Newton converges quadratically: a step that predicted a decrease below
- * this leaves a next one of about its square, below CORR_CI_TOL, so the
- * iteration stops after it without paying for another derivative.
+ * f(w) = -log det Y(w) is self-concordant (log det of an affine map), so
+ * once the Newton decrement l (l^2 = -slope, the predicted decrease) is
+ * small, the next is at most (l / (1 - l))^2 and what is left to gain at
+ * most about half its square: after a step that predicted a decrease
+ * below 1e-3, the one after would predict about 1e-6 and the optimum is
+ * within 1e-6 of log det P (a relative 1e-6 of det P), so the iteration
+ * stops there without paying for another derivative.
  */
-#define CORR_CI_LAST	1e-6
+#define CORR_CI_LAST	1e-3
 /*
  * A warm start lifts every weight to at least this over n: a source that
  * had no weight may have earned one since.
@@ -68,6 +72,7 @@
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
 #define CORR_NS		1e-9
+#define CORR_E2		(GEO_F * (2.0 - GEO_F))	/* WGS84 e^2, as geo.c */
 #define CORR_SENSORS	32		/* sensors with a bias estimate */
 #define CORR_BIAS_DT	2000000000LL	/* ns, max age gap of a bias pair */
 #define CORR_BIAS_MAXD	3000.0		/* m, a larger gap is no bias sample */
@@ -1665,8 +1670,7 @@ corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 	pt->track_id = t->id;
 	pt->t_ns = t->t;
 	pt->status = t->status;
-	geo_ecef_to_lla(t->x, &pt->lat_deg, &pt->lon_deg, &pt->alt_m);
-	geo_enu_basis(pt->lat_deg, pt->lon_deg, r);
+	geo_ecef_to_lla_enu(t->x, &pt->lat_deg, &pt->lon_deg, &pt->alt_m, r);
 	for (i = 0; i < 3; i++)
 		pt->vel[i] = r[i][0] * t->x[3] + r[i][1] * t->x[4] +
 		    r[i][2] * t->x[5];
@@ -2303,6 +2307,35 @@ corr_watermark(struct corr *c, int64_t t)
 }
 
 /*
+ * geo_lla_to_ecef and geo_enu_basis at once (the same arithmetic), with
+ * one sine and cosine of each angle instead of two.
+ */
+static void
+corr_lla_frame(double lat, double lon, double alt, double x[3],
+    double B[3][3])
+{
+	double	sl, cl, so, co, n;
+
+	sl = sin(lat * GEO_DEG);
+	cl = cos(lat * GEO_DEG);
+	so = sin(lon * GEO_DEG);
+	co = cos(lon * GEO_DEG);
+	n = GEO_A / sqrt(1.0 - CORR_E2 * sl * sl);
+	x[0] = (n + alt) * cl * co;
+	x[1] = (n + alt) * cl * so;
+	x[2] = (n * (1.0 - CORR_E2) + alt) * sl;
+	B[0][0] = -so;
+	B[0][1] = co;
+	B[0][2] = 0.0;
+	B[1][0] = -sl * co;
+	B[1][1] = -sl * so;
+	B[1][2] = cl;
+	B[2][0] = cl * co;
+	B[2][1] = cl * so;
+	B[2][2] = sl;
+}
+
+/*
  * Check a report (time range, finite numbers) and convert it to ECEF. A
  * covariance that is PSD but singular (a sensor that states zero variance
  * somewhere) gets a tiny diagonal jitter so that it can be factored; one
@@ -2334,8 +2367,7 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 		if (corr_chol(Pe, L) == -1)
 			return -1;
 	}
-	geo_lla_to_ecef(r->lat_deg, r->lon_deg, r->alt_m, x);
-	geo_enu_basis(r->lat_deg, r->lon_deg, B);
+	corr_lla_frame(r->lat_deg, r->lon_deg, r->alt_m, x, B);
 	corr_enu_to_ecef((const double (*)[3])B, r->vel, x + 3);
 	for (i = 0; i < 3; i++)
 		for (j = 0; j < 3; j++)

@@ -29,13 +29,16 @@ geo_lla_to_ecef(double lat, double lon, double alt, double out[3])
 }
 
 /*
- * ECEF to geodetic by Bowring's iteration on the parametric latitude. It
- * converges to below a micrometre in two or three rounds for every point
- * from the deep sea to beyond geostationary orbit, and the height formula
- * used stays well conditioned at the poles (no division by cos(lat)).
+ * ECEF to geodetic by Bowring's iteration on the parametric latitude,
+ * with angles: the fallback of geo_ecef_to_lla_enu for points on or near
+ * the polar axis and deep inside the earth. It converges to below a
+ * micrometre in two or three rounds for every point from the deep sea to
+ * beyond geostationary orbit, and the height formula used stays well
+ * conditioned at the poles (no division by cos(lat)).
  */
-void
-geo_ecef_to_lla(const double x[3], double *lat, double *lon, double *alt)
+static void
+geo_ecef_to_lla_trig(const double x[3], double *lat, double *lon,
+    double *alt)
 {
 	double	p = hypot(x[0], x[1]), z = x[2];
 	double	beta, nbeta, phi = 0.0, sb, cb, sp;
@@ -56,6 +59,71 @@ geo_ecef_to_lla(const double x[3], double *lat, double *lon, double *alt)
 	*lat = phi / GEO_DEG;
 	*lon = atan2(x[1], x[0]) / GEO_DEG;
 	*alt = p * cos(phi) + z * sp - GEO_A * sqrt(1.0 - GEO_E2 * sp * sp);
+}
+
+/*
+ * ECEF to geodetic, and the ENU basis there (rows east, north, up, as
+ * geo_enu_basis) when r is not NULL. The same Bowring iteration as
+ * geo_ecef_to_lla_trig, carried on tan(beta) instead of angles: sin and
+ * cos of beta and of the latitude are ratios of the iterates, so the loop
+ * takes no sine, cosine or arctangent, the basis none either, and the
+ * whole costs two arctangents. Near the polar axis (where the tangent
+ * blows up), deep inside the earth and far beyond the moon (where the
+ * squares overflow) the angle form takes over.
+ */
+void
+geo_ecef_to_lla_enu(const double x[3], double *lat, double *lon,
+    double *alt, double r[3][3])
+{
+	double	p2 = x[0] * x[0] + x[1] * x[1], p = sqrt(p2), z = x[2];
+	double	t, nt, cb, sb, num = 0.0, den = 1.0, h, sp, cp;
+	int	i;
+
+	if (!(p > 1e-6 * fabs(z)) || !(p2 + z * z > 1e10) ||
+	    !(p2 + z * z < 1e30))
+		goto trig;
+	t = z / ((1.0 - GEO_F) * p);
+	for (i = 0; i < GEO_ITER_MAX; i++) {
+		cb = 1.0 / sqrt(1.0 + t * t);
+		sb = t * cb;
+		num = z + GEO_EP2 * GEO_B * sb * sb * sb;
+		den = p - GEO_E2 * GEO_A * cb * cb * cb;
+		if (!(den > 0.0))
+			goto trig;
+		nt = (1.0 - GEO_F) * num / den;
+		if (fabs(nt - t) * cb * cb < 1e-15)
+			break;
+		t = nt;
+	}
+	h = hypot(num, den);
+	sp = num / h;
+	cp = den / h;
+	*lat = atan2(num, den) / GEO_DEG;
+	*lon = atan2(x[1], x[0]) / GEO_DEG;
+	*alt = p * cp + z * sp - GEO_A * sqrt(1.0 - GEO_E2 * sp * sp);
+	if (r == NULL)
+		return;
+	r[0][0] = -x[1] / p;
+	r[0][1] = x[0] / p;
+	r[0][2] = 0.0;
+	r[1][0] = -sp * r[0][1];
+	r[1][1] = sp * r[0][0];
+	r[1][2] = cp;
+	r[2][0] = cp * r[0][1];
+	r[2][1] = -cp * r[0][0];
+	r[2][2] = sp;
+	return;
+trig:
+	geo_ecef_to_lla_trig(x, lat, lon, alt);
+	if (r != NULL)
+		geo_enu_basis(*lat, *lon, r);
+}
+
+/* ECEF to geodetic lat, lon (deg) and height (m): geo_ecef_to_lla_enu. */
+void
+geo_ecef_to_lla(const double x[3], double *lat, double *lon, double *alt)
+{
+	geo_ecef_to_lla_enu(x, lat, lon, alt, NULL);
 }
 
 /* Rows are the east, north, up unit vectors (in ECEF) at lat, lon (deg). */
