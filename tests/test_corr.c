@@ -842,6 +842,84 @@ test_unif(uint64_t *s)
 	return (test_rand(s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* A random SPD 6x6: M M^T plus a diagonal, axes of mixed scale. */
+static void
+test_spd(uint64_t *seed, double P[36])
+{
+	double	M[36], sc[6] = { 300.0, 800.0, 50.0, 10.0, 3.0, 1.0 };
+	int	i, j, k;
+
+	for (i = 0; i < 36; i++)
+		M[i] = (test_unif(seed) - 0.5) * sc[i / 6] *
+		    (1.0 + 20.0 * test_unif(seed));
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 6; j++) {
+			P[i * 6 + j] = i == j ? sc[i] * sc[i] * 0.01 : 0.0;
+			for (k = 0; k < 6; k++)
+				P[i * 6 + j] += M[i * 6 + k] * M[j * 6 + k];
+		}
+}
+
+/*
+ * Two estimates: the one-variable shortcut gives what the general Newton
+ * iteration (KKT system over both weights) gives, to 1e-9 relative, and
+ * its weight is optimal: inside (0, 1) the Newton decrement f'^2 / f'',
+ * f'(w) = -tr(P(w) (Y_0 - Y_1)), f'' = tr((P D)^2), is below 1e-5 (the
+ * iteration stops once what is left is about 1e-6); at a vertex f' points
+ * out of the simplex.
+ */
+static void
+test_fuse_pair(void **state)
+{
+	double	x[2][6], P[2][36], xa[6], Pa[36], xb[6], Pb[36], wa[2], wb[2];
+	double	Y0[36], Y1[36], Yw[36], Pw[36], D[36], M[36], MM[36], g, h;
+	uint64_t seed = 12345;
+	int	it, i, k, inside = 0;
+
+	(void)state;
+	for (it = 0; it < 300; it++) {
+		for (k = 0; k < 2; k++) {
+			test_spd(&seed, P[k]);
+			for (i = 0; i < 6; i++)
+				x[k][i] = (test_unif(&seed) - 0.5) * 1e3;
+		}
+		if (it % 10 == 0)	/* one far better than the other */
+			for (i = 0; i < 36; i++)
+				P[1][i] *= 1e3;
+		assert_int_equal(corr_fuse(2, (const double (*)[6])x,
+		    (const double (*)[36])P, xa, Pa, wa), 0);
+		assert_int_equal(corr_fuse_newton(2, (const double (*)[6])x,
+		    (const double (*)[36])P, xb, Pb, wb), 0);
+		test_near(wa[0], wb[0], 1e-9, "weight");
+		test_near(wa[0] + wa[1], 1.0, 1e-12, "weights sum");
+		for (i = 0; i < 6; i++)
+			test_near(xa[i], xb[i], 1e-9 * (fabs(xb[i]) +
+			    sqrt(Pb[i * 7])), "state");
+		for (i = 0; i < 36; i++)
+			test_near(Pa[i], Pb[i], 1e-9 * sqrt(Pb[(i / 6) * 7] *
+			    Pb[(i % 6) * 7]), "covariance");
+		test_inv(P[0], Y0);
+		test_inv(P[1], Y1);
+		for (i = 0; i < 36; i++) {
+			Yw[i] = wa[0] * Y0[i] + wa[1] * Y1[i];
+			D[i] = Y0[i] - Y1[i];
+		}
+		test_inv(Yw, Pw);
+		test_mul(Pw, D, M);
+		test_mul(M, M, MM);
+		for (g = h = 0.0, i = 0; i < 6; i++) {
+			g -= M[i * 7];
+			h += MM[i * 7];
+		}
+		if (wa[0] > 0.0 && wa[1] > 0.0) {
+			inside++;
+			assert_true(g * g / h < 1e-5);
+		} else
+			assert_true(wa[0] > 0.0 ? g <= 0.0 : g >= 0.0);
+	}
+	assert_true(inside > 100);
+}
+
 /* Feed n pseudo-random reports (fixed seed) to c. */
 static void
 test_feed_random(struct corr *c, int n)
@@ -1715,6 +1793,7 @@ main(void)
 		cmocka_unit_test(test_same_sensor),
 		cmocka_unit_test(test_fuse_identical),
 		cmocka_unit_test(test_fuse_ci),
+		cmocka_unit_test(test_fuse_pair),
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_expiry_order),
 		cmocka_unit_test(test_detach),
