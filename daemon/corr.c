@@ -470,7 +470,7 @@ void
 corr_predict(enum tf_category cat, double dt, const double x[6],
     const double P[36], double xo[6], double Po[36])
 {
-	double	q, ad, R[36];
+	double	q, ad, a, b, bt, cc;
 	int	i, j;
 
 	memcpy(xo, x, 6 * sizeof(double));
@@ -479,23 +479,29 @@ corr_predict(enum tf_category cat, double dt, const double x[6],
 	else
 		for (i = 0; i < 3; i++)
 			xo[i] += dt * x[3 + i];
-	/* R = F P, then F P F^T = R F^T: column j += dt * column j+3. */
-	memcpy(R, P, sizeof(R));
+	/*
+	 * By 3x3 blocks, each element of F P F^T from the four of P that
+	 * make it (the same sums as R = F P, then R F^T); Po may be P.
+	 */
 	for (i = 0; i < 3; i++)
-		for (j = 0; j < 6; j++)
-			R[i * 6 + j] += dt * P[(i + 3) * 6 + j];
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 3; j++)
-			R[i * 6 + j] += dt * R[i * 6 + j + 3];
+		for (j = 0; j < 3; j++) {
+			a = P[i * 6 + j];
+			b = P[i * 6 + j + 3];
+			bt = P[(i + 3) * 6 + j];
+			cc = P[(i + 3) * 6 + j + 3];
+			Po[i * 6 + j] = (a + dt * bt) + dt * (b + dt * cc);
+			Po[i * 6 + j + 3] = b + dt * cc;
+			Po[(i + 3) * 6 + j] = bt + dt * cc;
+			Po[(i + 3) * 6 + j + 3] = cc;
+		}
 	q = corr_q(cat);
 	ad = fabs(dt);
 	for (i = 0; i < 3; i++) {
-		R[i * 6 + i] += q * ad * ad * ad / 3.0;
-		R[i * 6 + i + 3] += q * dt * ad / 2.0;
-		R[(i + 3) * 6 + i] += q * dt * ad / 2.0;
-		R[(i + 3) * 6 + i + 3] += q * ad;
+		Po[i * 6 + i] += q * ad * ad * ad / 3.0;
+		Po[i * 6 + i + 3] += q * dt * ad / 2.0;
+		Po[(i + 3) * 6 + i] += q * dt * ad / 2.0;
+		Po[(i + 3) * 6 + i + 3] += q * ad;
 	}
-	memcpy(Po, R, sizeof(R));
 }
 
 /* ---- gating and fusion ------------------------------------------------- */

@@ -221,15 +221,38 @@ geo_cov_ecef_to_enu(double lat, double lon, const double p[36], double out[36])
 	geo_cov_rotate(r, p, out);
 }
 
+/*
+ * Where each element of a full 6x6 lives in the 21-value upper triangle
+ * (tf_cov_idx, as a table: the unpack and pack loops run without index
+ * arithmetic).
+ */
+static const unsigned char geo_tri[36] = {
+	0, 1, 2, 3, 4, 5,
+	1, 6, 7, 8, 9, 10,
+	2, 7, 11, 12, 13, 14,
+	3, 8, 12, 15, 16, 17,
+	4, 9, 13, 16, 18, 19,
+	5, 10, 14, 17, 19, 20
+};
+
+/* Row major position of each upper-triangle element, and its mirror. */
+static const unsigned char geo_upper[TF_COV_N] = {
+	0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 14, 15, 16, 17, 21, 22, 23,
+	28, 29, 35
+};
+static const unsigned char geo_lower[TF_COV_N] = {
+	0, 6, 12, 18, 24, 30, 7, 13, 19, 25, 31, 14, 20, 26, 32, 21, 27, 33,
+	28, 34, 35
+};
+
 /* Expand the 21-value upper triangle into a full symmetric 6x6. */
 void
 geo_cov_unpack(const double tri[TF_COV_N], double full[36])
 {
-	int	i, j;
+	int	k;
 
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 6; j++)
-			full[i * 6 + j] = tri[tf_cov_idx(i, j)];
+	for (k = 0; k < 36; k++)
+		full[k] = tri[geo_tri[k]];
 }
 
 /*
@@ -239,12 +262,10 @@ geo_cov_unpack(const double tri[TF_COV_N], double full[36])
 void
 geo_cov_pack(const double full[36], double tri[TF_COV_N])
 {
-	int	i, j;
+	int	k;
 
-	for (i = 0; i < 6; i++)
-		for (j = i; j < 6; j++)
-			tri[tf_cov_idx(i, j)] =
-			    0.5 * (full[i * 6 + j] + full[j * 6 + i]);
+	for (k = 0; k < TF_COV_N; k++)
+		tri[k] = 0.5 * (full[geo_upper[k]] + full[geo_lower[k]]);
 }
 
 /* Euclidean distance between two ECEF points, m. */
