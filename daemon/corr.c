@@ -67,7 +67,7 @@
  */
 #define CORR_CI_FLOOR	1e-3
 #define CORR_CI_WARM	1		/* corr_ci: start from the given w */
-#define CORR_CI_GENERAL	2		/* corr_ci: no n == 2 shortcut */
+#define CORR_CI_GENERAL	2		/* corr_ci: KKT form of the step */
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
@@ -771,39 +771,114 @@ corr_ci_derivs(size_t n, const double (*Y)[36], const double *w,
 }
 
 /*
- * The Newton direction over the active weights and its slope g^T dw;
- * -1 when there is none. Two estimates make a problem in one variable,
- * w_0 = 1 - w_1: its derivatives come from D = Y_0 - Y_1 alone, one
- * transform instead of two and no KKT system (the same step: for m = 2
- * the KKT solution is dw_0 = -dw_1 = -(g_0 - g_1) / (H_00 - 2 H_01 +
- * H_11), and g_0 - g_1 = -tr(A_D), H_00 - 2 H_01 + H_11 = |A_D|^2).
+ * Solve H v = b (m x m, symmetric) by Gaussian elimination with partial
+ * pivoting; -1 when H is singular (f flat along some direction: done).
  */
 static int
-corr_ci_dir(size_t n, const double (*Y)[36], const double *D,
-    const double *w, const double L[36], size_t *act, size_t *m,
-    double *dw, double *slope)
+corr_ci_solve(size_t m, const double *H, const double *b, double *v)
+{
+	double	A[CORR_FUSE_MAX * (CORR_FUSE_MAX + 1)], f, t;
+	size_t	c = m + 1, i, j, k, piv;
+
+	for (i = 0; i < m; i++) {
+		for (j = 0; j < m; j++)
+			A[i * c + j] = H[i * m + j];
+		A[i * c + m] = b[i];
+	}
+	for (k = 0; k < m; k++) {
+		for (piv = k, i = k + 1; i < m; i++)
+			if (fabs(A[i * c + k]) > fabs(A[piv * c + k]))
+				piv = i;
+		if (!(fabs(A[piv * c + k]) > 1e-12 * (1.0 + fabs(H[0]))))
+			return -1;
+		for (j = 0; j < c; j++) {
+			t = A[k * c + j];
+			A[k * c + j] = A[piv * c + j];
+			A[piv * c + j] = t;
+		}
+		for (i = k + 1; i < m; i++) {
+			f = A[i * c + k] / A[k * c + k];
+			for (j = k; j < c; j++)
+				A[i * c + j] -= f * A[k * c + j];
+		}
+	}
+	for (k = m; k-- > 0;) {
+		for (t = A[k * c + m], j = k + 1; j < m; j++)
+			t -= A[k * c + j] * v[j];
+		v[k] = t / A[k * c + k];
+	}
+	return 0;
+}
+
+/*
+ * The Newton direction in reduced variables: the active weights but the
+ * largest, w_r, which takes up the rest (w_r = 1 - the others' sum).
+ * With D_i = Y_i - Y_r and A_i = L^-1 D_i L^-T (corr_ci_xform) the
+ * gradient is -tr(A_i) and the Hessian <A_i, A_j>, an unconstrained
+ * system one smaller than the KKT one over m weights, and one transform
+ * fewer: the same step (tests compare it with corr_ci_dir_kkt). Two
+ * estimates make a problem in one variable: dw = -(g / h) (1, -1).
+ */
+static int
+corr_ci_dir(size_t n, const double (*Y)[36], const double *w,
+    const double L[36], size_t *act, size_t *m, double *dw, double *slope)
+{
+	double	A[CORR_FUSE_MAX][36], D[36], di[6];
+	double	g[CORR_FUSE_MAX], H[CORR_FUSE_MAX * CORR_FUSE_MAX];
+	double	v[CORR_FUSE_MAX], b[CORR_FUSE_MAX];
+	size_t	i, j, r = n, k = 0;
+	int	e;
+
+	for (i = 0; i < n; i++)
+		if (w[i] > 0.0 && (r == n || w[i] > w[r]))
+			r = i;
+	if (r == n)
+		return -1;
+	corr_chol_rdiag(L, di);
+	for (i = 0; i < n; i++) {
+		if (!(w[i] > 0.0) || i == r)
+			continue;
+		for (e = 0; e < 36; e++)
+			D[e] = Y[i][e] - Y[r][e];
+		corr_ci_xform(L, di, D, A[k]);
+		g[k] = -(A[k][0] + A[k][7] + A[k][14] + A[k][21] +
+		    A[k][28] + A[k][35]);
+		b[k] = -g[k];
+		act[k++] = i;
+	}
+	if (k == 0)
+		return -1;
+	for (i = 0; i < k; i++)
+		for (j = 0; j <= i; j++)
+			H[i * k + j] = H[j * k + i] = corr_ci_dot(A[i], A[j]);
+	if (k == 1) {
+		if (!(H[0] > 1e-300) || !isfinite(H[0]))
+			return -1;
+		v[0] = b[0] / H[0];
+	} else if (corr_ci_solve(k, H, b, v) == -1)
+		return -1;
+	act[k] = r;
+	dw[k] = 0.0;
+	for (*slope = 0.0, i = 0; i < k; i++) {
+		dw[i] = v[i];
+		dw[k] -= v[i];
+		*slope += g[i] * v[i];
+	}
+	*m = k + 1;
+	return 0;
+}
+
+/*
+ * The Newton direction over all active weights, from the KKT system of
+ * the constraint that they sum to one (the reference for corr_ci_dir).
+ */
+static int
+corr_ci_dir_kkt(size_t n, const double (*Y)[36], const double *w,
+    const double L[36], size_t *act, size_t *m, double *dw, double *slope)
 {
 	double	g[CORR_FUSE_MAX], H[CORR_FUSE_MAX * CORR_FUSE_MAX];
-	double	A[36], di[6], gd, h;
 	size_t	i;
 
-	if (D != NULL) {
-		if (!(w[0] > 0.0 && w[1] > 0.0))
-			return -1;
-		corr_chol_rdiag(L, di);
-		corr_ci_xform(L, di, D, A);
-		gd = -(A[0] + A[7] + A[14] + A[21] + A[28] + A[35]);
-		h = corr_ci_dot(A, A);
-		if (!(h > 1e-300) || !isfinite(h))
-			return -1;
-		act[0] = 0;
-		act[1] = 1;
-		*m = 2;
-		dw[0] = -gd / h;
-		dw[1] = -dw[0];
-		*slope = gd * dw[0];
-		return 0;
-	}
 	if ((*m = corr_ci_derivs(n, Y, w, L, act, g, H)) < 2)
 		return -1;
 	if (corr_kkt(*m, H, g, dw) == -1)
@@ -815,14 +890,14 @@ corr_ci_dir(size_t n, const double (*Y)[36], const double *D,
 
 /*
  * One damped Newton step on the simplex from w, whose cost *f and factor
- * L are known (both move with w); D is Y_0 - Y_1 when n == 2 (else NULL).
+ * L are known (both move with w); kkt: the direction by corr_ci_dir_kkt.
  * The step is cut to stay in w >= 0 (a weight that reaches 0 leaves the
  * active set) and halved until f decreases (Armijo). Returns -1 when
  * there is nothing left to gain, 1 when this step was the last worth
  * taking.
  */
 static int
-corr_ci_step(size_t n, const double (*Y)[36], const double *D, double *w,
+corr_ci_step(size_t n, const double (*Y)[36], int kkt, double *w,
     double *f, double L[36])
 {
 	double	dw[CORR_FUSE_MAX], wt[CORR_FUSE_MAX], f0, f1, a, slope;
@@ -830,7 +905,8 @@ corr_ci_step(size_t n, const double (*Y)[36], const double *D, double *w,
 	size_t	act[CORR_FUSE_MAX], m, i, hit = n;
 	int	k;
 
-	if (corr_ci_dir(n, Y, D, w, L, act, &m, dw, &slope) == -1)
+	if ((kkt ? corr_ci_dir_kkt(n, Y, w, L, act, &m, dw, &slope) :
+	    corr_ci_dir(n, Y, w, L, act, &m, dw, &slope)) == -1)
 		return -1;
 	if (!(slope < -CORR_CI_TOL))
 		return -1;
@@ -932,16 +1008,15 @@ corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
  * Covariance intersection: P = (sum w_i P_i^-1)^-1, x = P sum w_i P_i^-1 x_i
  * with w on the simplex minimising det P, by Newton from the improved
  * fast-CI start, or with CORR_CI_WARM from the weights w holds (those of
- * the previous fusion of the same inputs: one step, often none, is left
- * to take). CORR_CI_GENERAL leaves out the n == 2 shortcut (tests).
+ * the previous fusion of the same inputs: a step or two is left to
+ * take). CORR_CI_GENERAL takes the steps in their KKT form (tests).
  */
 static int
 corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
     double xo[6], double Po[36], double *w, int how)
 {
-	double	Y[CORR_FUSE_MAX][36], ld[CORR_FUSE_MAX], D[36];
+	double	Y[CORR_FUSE_MAX][36], ld[CORR_FUSE_MAX];
 	double	L[36], Yw[36], f;
-	const double *Dp = NULL;
 	size_t	i;
 	int	k;
 
@@ -951,15 +1026,10 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 		corr_ci_warm(n, w);
 	else
 		corr_ci_start(n, (const double (*)[36])Y, ld, w);
-	if (n == 2 && !(how & CORR_CI_GENERAL)) {
-		for (k = 0; k < 36; k++)
-			D[k] = Y[0][k] - Y[1][k];
-		Dp = D;
-	}
 	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
 	for (k = 0; f < HUGE_VAL && k < CORR_NEWTON; k++)
-		if (corr_ci_step(n, (const double (*)[36])Y, Dp, w, &f,
-		    L) != 0)
+		if (corr_ci_step(n, (const double (*)[36])Y,
+		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0)
 			break;
 	/* L is the factor at w unless normalising moved w. */
 	if (!corr_ci_normalise(n, w) || !(f < HUGE_VAL)) {
@@ -1012,7 +1082,7 @@ corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
 	return corr_fuse_how(n, x, P, xo, Po, wout, 0);
 }
 
-/* corr_fuse without the shortcut for two estimates. */
+/* corr_fuse with the Newton steps in their KKT form (a reference). */
 int
 corr_fuse_newton(size_t n, const double (*x)[6], const double (*P)[36],
     double xo[6], double Po[36], double *wout)

@@ -860,25 +860,52 @@ test_spd(uint64_t *seed, double P[36])
 		}
 }
 
+/* corr_fuse and corr_fuse_newton agree on n estimates to 1e-9 relative. */
+static void
+test_fuse_same(size_t n, const double (*x)[6], const double (*P)[36],
+    double *w)
+{
+	double	xa[6], Pa[36], xb[6], Pb[36], wb[CORR_FUSE_MAX], s = 0.0;
+	size_t	k;
+	int	i;
+
+	assert_int_equal(corr_fuse(n, x, P, xa, Pa, w), 0);
+	assert_int_equal(corr_fuse_newton(n, x, P, xb, Pb, wb), 0);
+	for (k = 0; k < n; k++) {
+		test_near(w[k], wb[k], 1e-9, "weight");
+		s += w[k];
+	}
+	test_near(s, 1.0, 1e-12, "weights sum");
+	for (i = 0; i < 6; i++)
+		test_near(xa[i], xb[i], 1e-9 * (fabs(xb[i]) +
+		    sqrt(Pb[i * 7])), "state");
+	for (i = 0; i < 36; i++)
+		test_near(Pa[i], Pb[i], 1e-9 * sqrt(Pb[(i / 6) * 7] *
+		    Pb[(i % 6) * 7]), "covariance");
+}
+
 /*
- * Two estimates: the one-variable shortcut gives what the general Newton
- * iteration (KKT system over both weights) gives, to 1e-9 relative, and
- * its weight is optimal: inside (0, 1) the Newton decrement f'^2 / f'',
- * f'(w) = -tr(P(w) (Y_0 - Y_1)), f'' = tr((P D)^2), is below 1e-5 (the
- * iteration stops once what is left is about 1e-6); at a vertex f' points
- * out of the simplex.
+ * Newton steps in reduced variables (one weight eliminated; for two
+ * estimates a problem in one variable) give what the KKT form over all
+ * weights gives, to 1e-9 relative, for 2 to 6 random estimates. For two,
+ * the weight is also checked optimal: inside (0, 1) the Newton decrement
+ * f'^2 / f'', f'(w) = -tr(P(w) D), f'' = tr((P(w) D)^2), D = Y_0 - Y_1, is
+ * below 1e-5 (the iteration stops once about 1e-6 is left); at a vertex
+ * f' points out of the simplex.
  */
 static void
 test_fuse_pair(void **state)
 {
-	double	x[2][6], P[2][36], xa[6], Pa[36], xb[6], Pb[36], wa[2], wb[2];
+	double	x[6][6], P[6][36], w[6];
 	double	Y0[36], Y1[36], Yw[36], Pw[36], D[36], M[36], MM[36], g, h;
 	uint64_t seed = 12345;
+	size_t	n;
 	int	it, i, k, inside = 0;
 
 	(void)state;
-	for (it = 0; it < 300; it++) {
-		for (k = 0; k < 2; k++) {
+	for (it = 0; it < 500; it++) {
+		n = 2 + (it < 300 ? 0 : it % 5);
+		for (k = 0; k < (int)n; k++) {
 			test_spd(&seed, P[k]);
 			for (i = 0; i < 6; i++)
 				x[k][i] = (test_unif(&seed) - 0.5) * 1e3;
@@ -886,22 +913,14 @@ test_fuse_pair(void **state)
 		if (it % 10 == 0)	/* one far better than the other */
 			for (i = 0; i < 36; i++)
 				P[1][i] *= 1e3;
-		assert_int_equal(corr_fuse(2, (const double (*)[6])x,
-		    (const double (*)[36])P, xa, Pa, wa), 0);
-		assert_int_equal(corr_fuse_newton(2, (const double (*)[6])x,
-		    (const double (*)[36])P, xb, Pb, wb), 0);
-		test_near(wa[0], wb[0], 1e-9, "weight");
-		test_near(wa[0] + wa[1], 1.0, 1e-12, "weights sum");
-		for (i = 0; i < 6; i++)
-			test_near(xa[i], xb[i], 1e-9 * (fabs(xb[i]) +
-			    sqrt(Pb[i * 7])), "state");
-		for (i = 0; i < 36; i++)
-			test_near(Pa[i], Pb[i], 1e-9 * sqrt(Pb[(i / 6) * 7] *
-			    Pb[(i % 6) * 7]), "covariance");
+		test_fuse_same(n, (const double (*)[6])x,
+		    (const double (*)[36])P, w);
+		if (n > 2)
+			continue;
 		test_inv(P[0], Y0);
 		test_inv(P[1], Y1);
 		for (i = 0; i < 36; i++) {
-			Yw[i] = wa[0] * Y0[i] + wa[1] * Y1[i];
+			Yw[i] = w[0] * Y0[i] + w[1] * Y1[i];
 			D[i] = Y0[i] - Y1[i];
 		}
 		test_inv(Yw, Pw);
@@ -911,11 +930,11 @@ test_fuse_pair(void **state)
 			g -= M[i * 7];
 			h += MM[i * 7];
 		}
-		if (wa[0] > 0.0 && wa[1] > 0.0) {
+		if (w[0] > 0.0 && w[1] > 0.0) {
 			inside++;
 			assert_true(g * g / h < 1e-5);
 		} else
-			assert_true(wa[0] > 0.0 ? g <= 0.0 : g >= 0.0);
+			assert_true(w[0] > 0.0 ? g <= 0.0 : g >= 0.0);
 	}
 	assert_true(inside > 100);
 }
