@@ -254,52 +254,60 @@ struct corr {
 /*
  * Cholesky factor L (lower, row major) of a symmetric 6x6 A; -1 if not
  * PD. Only the lower triangle of L is written: every user reads only
- * that. One division per row (a reciprocal of the diagonal), not one
- * per element.
+ * that. It is computed as A = U D^-1 U^T (U lower with diagonal D, the
+ * square-root-free form), then L = U D^-1/2: the chain from row to row
+ * holds one division per row and no square root (the six roots come
+ * after, all at once).
  */
 static int
 corr_chol(const double *restrict A, double *restrict L)
 {
+	double	U[36], r[6], s;
 	int	i, j, k;
-	double	s, r[6];
 
 	for (i = 0; i < 6; i++) {
-		for (j = 0; j < i; j++) {
+		for (j = 0; j <= i; j++) {
 			s = A[i * 6 + j];
 			for (k = 0; k < j; k++)
-				s -= L[i * 6 + k] * L[j * 6 + k];
-			L[i * 6 + j] = s * r[j];
+				s -= U[i * 6 + k] * (U[j * 6 + k] * r[k]);
+			U[i * 6 + j] = s;
 		}
-		s = A[i * 7];
-		for (k = 0; k < i; k++)
-			s -= L[i * 6 + k] * L[i * 6 + k];
-		if (!(s > 0.0) || !isfinite(s))
+		r[i] = 1.0 / s;
+		if (!(s > 0.0) || !isfinite(s) || !isfinite(r[i]))
 			return -1;
-		L[i * 7] = sqrt(s);
-		r[i] = 1.0 / L[i * 7];
 	}
+	for (i = 0; i < 6; i++)
+		r[i] = sqrt(r[i]);
+	for (i = 0; i < 6; i++)
+		for (j = 0; j <= i; j++)
+			L[i * 6 + j] = U[i * 6 + j] * r[j];
 	return 0;
 }
 
-/* Solve L L^T x = b for a 6x6 Cholesky factor. */
+/*
+ * Solve L L^T x = b for a 6x6 Cholesky factor (the diagonal's reciprocals
+ * first, so that the substitutions multiply).
+ */
 static void
 corr_chol_solve(const double *restrict L, const double *restrict b,
     double *restrict x)
 {
 	int	i, k;
-	double	y[6], s;
+	double	y[6], r[6], s;
 
+	for (i = 0; i < 6; i++)
+		r[i] = 1.0 / L[i * 7];
 	for (i = 0; i < 6; i++) {
 		s = b[i];
 		for (k = 0; k < i; k++)
 			s -= L[i * 6 + k] * y[k];
-		y[i] = s / L[i * 6 + i];
+		y[i] = s * r[i];
 	}
 	for (i = 5; i >= 0; i--) {
 		s = y[i];
 		for (k = i + 1; k < 6; k++)
 			s -= L[k * 6 + i] * x[k];
-		x[i] = s / L[i * 6 + i];
+		x[i] = s * r[i];
 	}
 }
 
