@@ -61,11 +61,6 @@
  * stops there without paying for another derivative.
  */
 #define CORR_CI_LAST	1e-3
-/*
- * A warm start lifts every weight to at least this over n: a source that
- * had no weight may have earned one since.
- */
-#define CORR_CI_FLOOR	1e-3
 #define CORR_CI_WARM	1		/* corr_ci: start from the given w */
 #define CORR_CI_GENERAL	2		/* corr_ci: KKT form of the step */
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
@@ -358,29 +353,34 @@ corr_chol_logdet(const double L[36])
 }
 
 /*
- * out = T P T^T, T = blockdiag(m, m), as geo_cov_rotate computes it (the
- * same sums in the same order, bit for bit) but without the products
- * with T's zero blocks, and with a basis the caller already has.
+ * out = T P T^T, T = blockdiag(m, m), for a symmetric P, with a basis the
+ * caller already has: by 3x3 blocks, m P_IJ m^T, the lower off-diagonal
+ * block the transpose of the upper one (no products with T's zero
+ * blocks, and one block of four left to mirror).
  */
 static void
 corr_rotate(const double m[3][3], const double p[36], double out[36])
 {
-	double	tp[36], s;
-	int	i, j, k, bi, bj;
+	double	t[3][3], s;
+	int	bi, bj, i, j, k;
 
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 6; j++) {
-			bi = i < 3 ? 0 : 3;
-			for (s = 0.0, k = 0; k < 3; k++)
-				s += m[i - bi][k] * p[(bi + k) * 6 + j];
-			tp[i * 6 + j] = s;
-		}
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 6; j++) {
-			bj = j < 3 ? 0 : 3;
-			for (s = 0.0, k = 0; k < 3; k++)
-				s += tp[i * 6 + bj + k] * m[j - bj][k];
-			out[i * 6 + j] = s;
+	for (bi = 0; bi < 6; bi += 3)
+		for (bj = bi; bj < 6; bj += 3) {
+			for (i = 0; i < 3; i++)		/* t = m P_IJ */
+				for (j = 0; j < 3; j++) {
+					for (s = 0.0, k = 0; k < 3; k++)
+						s += m[i][k] *
+						    p[(bi + k) * 6 + bj + j];
+					t[i][j] = s;
+				}
+			for (i = 0; i < 3; i++)		/* t m^T */
+				for (j = 0; j < 3; j++) {
+					for (s = 0.0, k = 0; k < 3; k++)
+						s += t[i][k] * m[j][k];
+					out[(bi + i) * 6 + bj + j] = s;
+					if (bi != bj)
+						out[(bj + j) * 6 + bi + i] = s;
+				}
 		}
 }
 
@@ -619,23 +619,23 @@ uniform:
 
 /*
  * A warm start from the weights of the previous fusion of the same
- * contributions: each weight is lifted to at least CORR_CI_FLOOR / n, so
- * that one which reached 0 then may come back now, and the sum is made
- * one.
+ * contributions, made to sum to one (uniform if they are unusable). A
+ * weight that was 0 stays 0: corr_ci_enter brings it back if it has
+ * earned a share since.
  */
 static void
 corr_ci_warm(size_t n, double *w)
 {
-	double	s = 0.0, lo = CORR_CI_FLOOR / n;
+	double	s = 0.0;
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		if (!(w[i] >= lo) || !isfinite(w[i]))
-			w[i] = lo;
+		if (!(w[i] >= 0.0) || !isfinite(w[i]))
+			w[i] = 0.0;
 		s += w[i];
 	}
 	for (i = 0; i < n; i++)
-		w[i] /= s;
+		w[i] = s > 0.0 ? w[i] / s : 1.0 / n;
 }
 
 /*
@@ -945,6 +945,58 @@ corr_ci_step(size_t n, const double (*Y)[36], int kkt, double *w,
 	return slope > -CORR_CI_LAST ? 1 : 0;
 }
 
+/*
+ * Optimality of the zero weights once Newton has converged over the
+ * others (KKT): moving weight from the largest, r, to a zero one, i,
+ * changes f at the rate g = -tr(A) (A = L^-1 (Y_i - Y_r) L^-T, h =
+ * <A, A> the curvature). The zero weight most worth raising (predicted
+ * decrease g^2 / 2h above CORR_CI_TOL, g < 0) takes the Newton amount
+ * along that direction (at most half of w_r) if f then decreases.
+ * Returns 1 when w moved (Newton must go on), 0 when w is optimal.
+ */
+static int
+corr_ci_enter(size_t n, const double (*Y)[36], double *w, double *f,
+    double L[36])
+{
+	double	A[36], D[36], di[6], wt[CORR_FUSE_MAX], Lt[36];
+	double	g, h, best = 0.0, t = 0.0, f1;
+	size_t	i, r = 0, in = n;
+	int	e;
+
+	for (i = 1; i < n; i++)
+		if (w[i] > w[r])
+			r = i;
+	corr_chol_rdiag(L, di);
+	for (i = 0; i < n; i++) {
+		if (w[i] > 0.0)
+			continue;
+		for (e = 0; e < 36; e++)
+			D[e] = Y[i][e] - Y[r][e];
+		corr_ci_xform(L, di, D, A);
+		g = -(A[0] + A[7] + A[14] + A[21] + A[28] + A[35]);
+		h = corr_ci_dot(A, A);
+		if (g < 0.0 && h > 0.0 && isfinite(h) &&
+		    g * g / (2.0 * h) > CORR_CI_TOL && g * g / h > best) {
+			best = g * g / h;
+			t = -g / h;
+			in = i;
+		}
+	}
+	if (in == n)
+		return 0;
+	memcpy(wt, w, n * sizeof(double));
+	if (t > 0.5 * wt[r])
+		t = 0.5 * wt[r];
+	wt[in] = t;
+	wt[r] -= t;
+	if (!((f1 = corr_ci_cost(n, Y, wt, Lt)) < *f))
+		return 0;
+	memcpy(w, wt, n * sizeof(double));
+	memcpy(L, Lt, sizeof(Lt));
+	*f = f1;
+	return 1;
+}
+
 /* Normalise weights to sum to one; 1 if they already did (w unchanged). */
 static int
 corr_ci_normalise(size_t n, double *w)
@@ -1037,7 +1089,8 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
 	for (k = 0; f < HUGE_VAL && k < CORR_NEWTON; k++)
 		if (corr_ci_step(n, (const double (*)[36])Y,
-		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0)
+		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0 &&
+		    !corr_ci_enter(n, (const double (*)[36])Y, w, &f, L))
 			break;
 	/* L is the factor at w unless normalising moved w. */
 	if (!corr_ci_normalise(n, w) || !(f < HUGE_VAL)) {

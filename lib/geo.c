@@ -95,7 +95,7 @@ geo_ecef_to_lla_enu(const double x[3], double *lat, double *lon,
 			break;
 		t = nt;
 	}
-	h = hypot(num, den);
+	h = sqrt(num * num + den * den);
 	sp = num / h;
 	cp = den / h;
 	*lat = atan2(num, den) / GEO_DEG;

@@ -885,6 +885,42 @@ test_fuse_same(size_t n, const double (*x)[6], const double (*P)[36],
 }
 
 /*
+ * The KKT conditions of min -log det Y(w) on the simplex: with P the
+ * fused covariance, tr(P Y_i) is 6 where w_i > 0 (the gradient's common
+ * value: sum w_i tr(P Y_i) = tr(I)) and at most 6 where w_i = 0 (raising
+ * that weight would not help), both to 5e-3: Newton stops with about 1e-6
+ * of log det left. Counts the zero weights in *zeros.
+ */
+static void
+test_fuse_kkt(size_t n, const double (*P)[36], const double *w,
+    size_t *zeros)
+{
+	double	Y[36], Yw[36], Pw[36], M[36], tr;
+	size_t	k;
+	int	i;
+
+	memset(Yw, 0, sizeof(Yw));
+	for (k = 0; k < n; k++) {
+		test_inv(P[k], Y);
+		for (i = 0; i < 36; i++)
+			Yw[i] += w[k] * Y[i];
+	}
+	test_inv(Yw, Pw);
+	for (k = 0; k < n; k++) {
+		test_inv(P[k], Y);
+		test_mul(Pw, Y, M);
+		for (tr = 0.0, i = 0; i < 6; i++)
+			tr += M[i * 7];
+		if (w[k] > 0.0)
+			test_near(tr, 6.0, 5e-3, "active weight gradient");
+		else {
+			assert_true(tr <= 6.0 + 5e-3);
+			(*zeros)++;
+		}
+	}
+}
+
+/*
  * Newton steps in reduced variables (one weight eliminated; for two
  * estimates a problem in one variable) give what the KKT form over all
  * weights gives, to 1e-9 relative, for 2 to 6 random estimates. For two,
@@ -899,7 +935,7 @@ test_fuse_pair(void **state)
 	double	x[6][6], P[6][36], w[6];
 	double	Y0[36], Y1[36], Yw[36], Pw[36], D[36], M[36], MM[36], g, h;
 	uint64_t seed = 12345;
-	size_t	n;
+	size_t	n, zeros = 0;
 	int	it, i, k, inside = 0;
 
 	(void)state;
@@ -915,6 +951,7 @@ test_fuse_pair(void **state)
 				P[1][i] *= 1e3;
 		test_fuse_same(n, (const double (*)[6])x,
 		    (const double (*)[36])P, w);
+		test_fuse_kkt(n, (const double (*)[36])P, w, &zeros);
 		if (n > 2)
 			continue;
 		test_inv(P[0], Y0);
@@ -937,6 +974,7 @@ test_fuse_pair(void **state)
 			assert_true(w[0] > 0.0 ? g <= 0.0 : g >= 0.0);
 	}
 	assert_true(inside > 100);
+	assert_true(zeros > 20);
 }
 
 /* Feed n pseudo-random reports (fixed seed) to c. */
