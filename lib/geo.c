@@ -15,6 +15,12 @@
 #define GEO_E2		(GEO_F * (2.0 - GEO_F))
 #define GEO_EP2		(GEO_E2 / ((1.0 - GEO_F) * (1.0 - GEO_F)))
 #define GEO_ITER_MAX	16
+/*
+ * Bowring's iteration converges quadratically (each change of beta is
+ * about 5e-3 times the square of the one before): once a change is below
+ * this the latitude computed from it is exact to rounding.
+ */
+#define GEO_TAN_TOL	1e-11
 
 /* Geodetic lat, lon (deg) and height (m) to ECEF (m). */
 void
@@ -91,7 +97,7 @@ geo_ecef_to_lla_enu(const double x[3], double *lat, double *lon,
 		if (!(den > 0.0))
 			goto trig;
 		nt = (1.0 - GEO_F) * num / den;
-		if (fabs(nt - t) * cb * cb < 1e-15)
+		if (fabs(nt - t) * cb * cb < GEO_TAN_TOL)
 			break;
 		t = nt;
 	}
