@@ -516,24 +516,28 @@ corr_predict(enum tf_category cat, double dt, const double x[6],
 
 /*
  * d^2 = x^T S^-1 x, x = a - b, S = Pa + Pb, and log det S when ld is not
- * NULL; -1 when S is not PD.
+ * NULL; -1 when S is not PD. With S = L L^T, d^2 = |L^-1 x|^2: one
+ * forward substitution.
  */
 static int
 corr_mdist(const double a[6], const double Pa[36], const double b[6],
     const double Pb[36], double *d2, double *ld)
 {
-	double	S[36], L[36], d[6], y[6], s;
-	int	i;
+	double	S[36], L[36], y[6], s;
+	int	i, k;
 
 	for (i = 0; i < 36; i++)
 		S[i] = Pa[i] + Pb[i];
 	if (corr_chol(S, L) == -1)
 		return -1;
-	for (i = 0; i < 6; i++)
-		d[i] = a[i] - b[i];
-	corr_chol_solve(L, d, y);
+	for (i = 0; i < 6; i++) {
+		s = a[i] - b[i];
+		for (k = 0; k < i; k++)
+			s -= L[i * 6 + k] * y[k];
+		y[i] = s / L[i * 7];
+	}
 	for (s = 0.0, i = 0; i < 6; i++)
-		s += d[i] * y[i];
+		s += y[i] * y[i];
 	*d2 = s;
 	if (ld != NULL)
 		*ld = corr_chol_logdet(L);
@@ -997,20 +1001,28 @@ corr_ci_enter(size_t n, const double (*Y)[36], double *w, double *f,
 	return 1;
 }
 
-/* Normalise weights to sum to one; 1 if they already did (w unchanged). */
-static int
-corr_ci_normalise(size_t n, double *w)
+/*
+ * Normalise weights to sum to one, and the factor L of Y(w) with them:
+ * Y(w / s) = Y(w) / s, so L / sqrt(s) is its factor (Newton keeps the
+ * sum to rounding: s is 1 to within a few ulps).
+ */
+static void
+corr_ci_normalise(size_t n, double *w, double L[36])
 {
-	double	s = 0.0;
+	double	s = 0.0, r;
 	size_t	i;
+	int	j;
 
 	for (i = 0; i < n; i++)
 		s += w[i];
 	if (s == 1.0)
-		return 1;
+		return;
 	for (i = 0; i < n; i++)
 		w[i] /= s;
-	return 0;
+	r = 1.0 / sqrt(s);
+	for (i = 0; i < 6; i++)
+		for (j = 0; j <= (int)i; j++)
+			L[i * 6 + j] *= r;
 }
 
 /*
@@ -1092,8 +1104,8 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0 &&
 		    !corr_ci_enter(n, (const double (*)[36])Y, w, &f, L))
 			break;
-	/* L is the factor at w unless normalising moved w. */
-	if (!corr_ci_normalise(n, w) || !(f < HUGE_VAL)) {
+	corr_ci_normalise(n, w, L);
+	if (!(f < HUGE_VAL)) {
 		corr_ysum(n, (const double (*)[36])Y, w, Yw);
 		if (corr_chol(Yw, L) == -1)
 			return -1;
