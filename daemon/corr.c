@@ -61,13 +61,13 @@
  * stops there without paying for another derivative.
  */
 #define CORR_CI_LAST	1e-3
-#define CORR_CI_WARM	1		/* corr_ci: start from the given w */
-#define CORR_CI_GENERAL	2		/* corr_ci: KKT form of the step */
+#define CORR_CI_WARM	1		/* corr_ci: start from given w */
+#define CORR_CI_GENERAL	2		/* corr_ci: KKT form of steps */
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
 #define CORR_NS		1e-9
-#define CORR_E2		(GEO_F * (2.0 - GEO_F))	/* WGS84 e^2, as geo.c */
+#define CORR_E2		(GEO_F * (2.0 - GEO_F))	/* WGS84 e^2 */
 #define CORR_SENSORS	32		/* sensors with a bias estimate */
 #define CORR_BIAS_DT	2000000000LL	/* ns, max age gap of a bias pair */
 #define CORR_BIAS_MAXD	3000.0		/* m, a larger gap is no bias sample */
@@ -1010,18 +1010,18 @@ static void
 corr_ci_normalise(size_t n, double *w, double L[36])
 {
 	double	s = 0.0, r;
-	size_t	i;
-	int	j;
+	size_t	k;
+	int	i, j;
 
-	for (i = 0; i < n; i++)
-		s += w[i];
+	for (k = 0; k < n; k++)
+		s += w[k];
 	if (s == 1.0)
 		return;
-	for (i = 0; i < n; i++)
-		w[i] /= s;
+	for (k = 0; k < n; k++)
+		w[k] /= s;
 	r = 1.0 / sqrt(s);
 	for (i = 0; i < 6; i++)
-		for (j = 0; j <= (int)i; j++)
+		for (j = 0; j <= i; j++)
 			L[i * 6 + j] *= r;
 }
 
@@ -1117,7 +1117,10 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 	return 0;
 }
 
-/* Fuse n estimates; a lone one stands as it is. */
+/*
+ * Fuse n estimates (corr_ci; with CORR_CI_WARM, wout holds the start); a
+ * lone one stands as it is.
+ */
 static int
 corr_fuse_how(size_t n, const double (*x)[6], const double (*P)[36],
     double xo[6], double Po[36], double *wout, int how)
@@ -1135,6 +1138,8 @@ corr_fuse_how(size_t n, const double (*x)[6], const double (*P)[36],
 			wout[0] = 1.0;
 		return 0;
 	}
+	if (wout == NULL)
+		how &= ~CORR_CI_WARM;
 	if (how & CORR_CI_WARM)
 		memcpy(w, wout, n * sizeof(double));
 	if (corr_ci(n, x, P, xo, Po, w, how) == -1)
@@ -1458,7 +1463,8 @@ corr_gather(struct corr *c, const struct corr_sys *t,
  * numerically absurd cases) the most credible contribution stands alone.
  * The CI weights are kept with t: while its contributions stay the same,
  * the next fusion starts from them (the optimum moves little from one
- * report to the next, so one Newton step or none is left to take).
+ * report to the next: one or two Newton steps are left to take, where
+ * the closed-form start needs two to four).
  */
 static void
 corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)

@@ -933,7 +933,8 @@ static void
 test_fuse_pair(void **state)
 {
 	double	x[6][6], P[6][36], w[6];
-	double	Y0[36], Y1[36], Yw[36], Pw[36], D[36], M[36], MM[36], g, h;
+	double	Y0[36], Y1[36], Yw[36], Pw[36], D[36], M[36], MM[36];
+	double	g, h;
 	uint64_t seed = 12345;
 	size_t	n, zeros = 0;
 	int	it, i, k, inside = 0;
