@@ -952,34 +952,41 @@ corr_ci_step(size_t n, const double (*Y)[36], int kkt, double *w,
 /*
  * Optimality of the zero weights once Newton has converged over the
  * others (KKT): moving weight from the largest, r, to a zero one, i,
- * changes f at the rate g = -tr(A) (A = L^-1 (Y_i - Y_r) L^-T, h =
- * <A, A> the curvature). The zero weight most worth raising (predicted
- * decrease g^2 / 2h above CORR_CI_TOL, g < 0) takes the Newton amount
- * along that direction (at most half of w_r) if f then decreases.
- * Returns 1 when w moved (Newton must go on), 0 when w is optimal.
+ * changes f at the rate g = tr(P Y_r) - tr(P Y_i), P = (L L^T)^-1 (at
+ * the optimum tr(P Y_j) is 6 for every weight in use). Where g < 0 the
+ * curvature h = <A, A>, A = L^-1 (Y_i - Y_r) L^-T, tells the gain: the
+ * zero weight most worth raising (g^2 / 2h above CORR_CI_TOL) takes the
+ * Newton amount along that direction (at most half of w_r) if f then
+ * decreases. Returns 1 when w moved (Newton must go on), 0 when w is
+ * optimal; P is left in P (for the final covariance) when 0.
  */
 static int
 corr_ci_enter(size_t n, const double (*Y)[36], double *w, double *f,
-    double L[36])
+    double L[36], double P[36])
 {
 	double	A[36], D[36], di[6], wt[CORR_FUSE_MAX], Lt[36];
-	double	g, h, best = 0.0, t = 0.0, f1;
+	double	g, h, tr, best = 0.0, t = 0.0, f1;
 	size_t	i, r = 0, in = n;
-	int	e;
+	int	e, zero = 0;
 
-	for (i = 1; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (w[i] > w[r])
 			r = i;
+		zero |= !(w[i] > 0.0);
+	}
+	corr_chol_inv(L, P);
+	if (!zero)
+		return 0;
+	tr = corr_ci_dot(P, Y[r]);
 	corr_chol_rdiag(L, di);
 	for (i = 0; i < n; i++) {
-		if (w[i] > 0.0)
+		if (w[i] > 0.0 || !((g = tr - corr_ci_dot(P, Y[i])) < 0.0))
 			continue;
 		for (e = 0; e < 36; e++)
 			D[e] = Y[i][e] - Y[r][e];
 		corr_ci_xform(L, di, D, A);
-		g = -(A[0] + A[7] + A[14] + A[21] + A[28] + A[35]);
 		h = corr_ci_dot(A, A);
-		if (g < 0.0 && h > 0.0 && isfinite(h) &&
+		if (h > 0.0 && isfinite(h) &&
 		    g * g / (2.0 * h) > CORR_CI_TOL && g * g / h > best) {
 			best = g * g / h;
 			t = -g / h;
@@ -1002,12 +1009,13 @@ corr_ci_enter(size_t n, const double (*Y)[36], double *w, double *f,
 }
 
 /*
- * Normalise weights to sum to one, and the factor L of Y(w) with them:
- * Y(w / s) = Y(w) / s, so L / sqrt(s) is its factor (Newton keeps the
- * sum to rounding: s is 1 to within a few ulps).
+ * Normalise weights to sum to one, and the factor L of Y(w) and its
+ * inverse P (when not NULL) with them: Y(w / s) = Y(w) / s, so L / sqrt(s)
+ * is its factor and s P its inverse (Newton keeps the sum to rounding: s
+ * is 1 to within a few ulps).
  */
 static void
-corr_ci_normalise(size_t n, double *w, double L[36])
+corr_ci_normalise(size_t n, double *w, double L[36], double *P)
 {
 	double	s = 0.0, r;
 	size_t	k;
@@ -1023,6 +1031,9 @@ corr_ci_normalise(size_t n, double *w, double L[36])
 	for (i = 0; i < 6; i++)
 		for (j = 0; j <= i; j++)
 			L[i * 6 + j] *= r;
+	if (P != NULL)
+		for (i = 0; i < 36; i++)
+			P[i] *= s;
 }
 
 /*
@@ -1047,12 +1058,13 @@ corr_ci_info(size_t n, const double (*P)[36], double (*Y)[36], double *ld)
 
 /*
  * x = x_0 + P sum w_i Y_i (x_i - x_0) given the factor L of P^-1, and
- * P: the sum is taken on the differences to x_0 so that equal states
- * fuse to themselves exactly.
+ * P (unless have says Po holds it already): the sum is taken on the
+ * differences to x_0 so that equal states fuse to themselves exactly.
  */
 static void
 corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
-    const double *w, const double L[36], double xo[6], double Po[36])
+    const double *w, const double L[36], double xo[6], double Po[36],
+    int have)
 {
 	double	b[6], d[6], dx[6], s;
 	size_t	i;
@@ -1073,7 +1085,8 @@ corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
 	corr_chol_solve(L, b, dx);
 	for (j = 0; j < 6; j++)
 		xo[j] = x[0][j] + dx[j];
-	corr_chol_inv(L, Po);
+	if (!have)
+		corr_chol_inv(L, Po);
 }
 
 /*
@@ -1090,7 +1103,7 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 	double	Y[CORR_FUSE_MAX][36], ld[CORR_FUSE_MAX];
 	double	L[36], Yw[36], f;
 	size_t	i;
-	int	k;
+	int	k, have = 0;
 
 	if (corr_ci_info(n, P, Y, (how & CORR_CI_WARM) ? NULL : ld) == -1)
 		return -1;
@@ -1101,11 +1114,16 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
 	for (k = 0; f < HUGE_VAL && k < CORR_NEWTON; k++)
 		if (corr_ci_step(n, (const double (*)[36])Y,
-		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0 &&
-		    !corr_ci_enter(n, (const double (*)[36])Y, w, &f, L))
-			break;
-	corr_ci_normalise(n, w, L);
+		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0) {
+			if (!corr_ci_enter(n, (const double (*)[36])Y, w, &f,
+			    L, Po)) {
+				have = 1;
+				break;
+			}
+		}
+	corr_ci_normalise(n, w, L, have ? Po : NULL);
 	if (!(f < HUGE_VAL)) {
+		have = 0;
 		corr_ysum(n, (const double (*)[36])Y, w, Yw);
 		if (corr_chol(Yw, L) == -1)
 			return -1;
@@ -1113,7 +1131,7 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 	for (i = 0; i < n; i++)
 		if (!(w[i] > 0.0))
 			w[i] = 0.0;
-	corr_ci_state(n, x, (const double (*)[36])Y, w, L, xo, Po);
+	corr_ci_state(n, x, (const double (*)[36])Y, w, L, xo, Po, have);
 	return 0;
 }
 
