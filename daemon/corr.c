@@ -1500,7 +1500,7 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 	best = corr_best(t);
 	t->cat = best->cat;
 	n = corr_gather(c, t, NULL, t->t, &sig);
-	if (sig == t->csig) {
+	if (sig == t->csig && n <= CORR_FUSE_MAX) {
 		for (j = 0; j < n; j++)
 			w[j] = t->cw[j] / 65535.0;
 		how = CORR_CI_WARM;
