@@ -58,15 +58,22 @@
  */
 #define CORR_CI_TOL	1e-12
 /*
- * Newton converges quadratically: a step that predicted a decrease below
- * this leaves a next one of about its square, below CORR_CI_TOL, so the
- * iteration stops after it without paying for another derivative.
+ * f(w) = -log det Y(w) is self-concordant (log det of an affine map), so
+ * once the Newton decrement l (l^2 = -slope, the predicted decrease) is
+ * small, the next is at most (l / (1 - l))^2 and what is left to gain at
+ * most about half its square: after a step that predicted a decrease
+ * below 1e-3, the one after would predict about 1e-6 and the optimum is
+ * within 1e-6 of log det P (a relative 1e-6 of det P), so the iteration
+ * stops there without paying for another derivative.
  */
-#define CORR_CI_LAST	1e-6
+#define CORR_CI_LAST	1e-3
+#define CORR_CI_WARM	1		/* corr_ci: start from given w */
+#define CORR_CI_GENERAL	2		/* corr_ci: KKT form of steps */
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
 #define CORR_NS		1e-9
+#define CORR_E2		(GEO_F * (2.0 - GEO_F))	/* WGS84 e^2 */
 #define CORR_SENSORS	32		/* sensors with a bias estimate */
 #define CORR_BIAS_DT	2000000000LL	/* ns, max age gap of a bias pair */
 #define CORR_BIAS_MAXD	3000.0		/* m, a larger gap is no bias sample */
@@ -155,6 +162,12 @@ struct corr_sys {
 	int64_t			 tend;		/* coasting: dropped after */
 	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	struct corr_keep	 keep;		/* valid while coasting */
+	/*
+	 * The CI weights (x 65535) of the last fusion and the signature of
+	 * its contributions (corr_gather; 0: none): the next one starts there.
+	 */
+	uint16_t		 cw[CORR_FUSE_MAX];
+	uint32_t		 csig;
 };
 
 /* An estimate to associate: a converted report, or a stored source. */
@@ -275,49 +288,60 @@ struct corr {
 /*
  * Cholesky factor L (lower, row major) of a symmetric 6x6 A; -1 if not
  * PD. Only the lower triangle of L is written: every user reads only
- * that.
+ * that. It is computed as A = U D^-1 U^T (U lower with diagonal D, the
+ * square-root-free form), then L = U D^-1/2: the chain from row to row
+ * holds one division per row and no square root (the six roots come
+ * after, all at once).
  */
 static int
 corr_chol(const double *restrict A, double *restrict L)
 {
+	double	U[36], r[6], s;
 	int	i, j, k;
-	double	s;
 
 	for (i = 0; i < 6; i++) {
 		for (j = 0; j <= i; j++) {
 			s = A[i * 6 + j];
 			for (k = 0; k < j; k++)
-				s -= L[i * 6 + k] * L[j * 6 + k];
-			if (i == j) {
-				if (!(s > 0.0) || !isfinite(s))
-					return -1;
-				L[i * 6 + i] = sqrt(s);
-			} else
-				L[i * 6 + j] = s / L[j * 6 + j];
+				s -= U[i * 6 + k] * (U[j * 6 + k] * r[k]);
+			U[i * 6 + j] = s;
 		}
+		r[i] = 1.0 / s;
+		if (!(s > 0.0) || !isfinite(s) || !isfinite(r[i]))
+			return -1;
 	}
+	for (i = 0; i < 6; i++)
+		r[i] = sqrt(r[i]);
+	for (i = 0; i < 6; i++)
+		for (j = 0; j <= i; j++)
+			L[i * 6 + j] = U[i * 6 + j] * r[j];
 	return 0;
 }
 
-/* Solve L L^T x = b for a 6x6 Cholesky factor. */
+/*
+ * Solve L L^T x = b for a 6x6 Cholesky factor (the diagonal's reciprocals
+ * first, so that the substitutions multiply).
+ */
 static void
 corr_chol_solve(const double *restrict L, const double *restrict b,
     double *restrict x)
 {
 	int	i, k;
-	double	y[6], s;
+	double	y[6], r[6], s;
 
+	for (i = 0; i < 6; i++)
+		r[i] = 1.0 / L[i * 7];
 	for (i = 0; i < 6; i++) {
 		s = b[i];
 		for (k = 0; k < i; k++)
 			s -= L[i * 6 + k] * y[k];
-		y[i] = s / L[i * 6 + i];
+		y[i] = s * r[i];
 	}
 	for (i = 5; i >= 0; i--) {
 		s = y[i];
 		for (k = i + 1; k < 6; k++)
 			s -= L[k * 6 + i] * x[k];
-		x[i] = s / L[i * 6 + i];
+		x[i] = s * r[i];
 	}
 }
 
@@ -349,70 +373,53 @@ corr_chol_inv(const double *restrict L, double *restrict Ai)
 		}
 }
 
-/* log det of A = L L^T. */
+/*
+ * log det of A = L L^T: one log of the diagonal's product, or one per
+ * element should the product leave the normal range.
+ */
 static double
 corr_chol_logdet(const double L[36])
 {
 	int	i;
-	double	s = 0.0;
+	double	s = 0.0, p;
 
+	p = (L[0] * L[7]) * (L[14] * L[21]) * (L[28] * L[35]);
+	if (isnormal(p))
+		return 2.0 * log(p);
 	for (i = 0; i < 6; i++)
 		s += log(L[i * 6 + i]);
 	return 2.0 * s;
 }
 
-/* C = A B for 6x6 matrices. */
-static void
-corr_mul(const double A[36], const double B[36], double C[36])
-{
-	int	i, j, k;
-	double	s;
-
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 6; j++) {
-			for (s = 0.0, k = 0; k < 6; k++)
-				s += A[i * 6 + k] * B[k * 6 + j];
-			C[i * 6 + j] = s;
-		}
-}
-
-/* tr(A B) for 6x6 matrices. */
-static double
-corr_trmul(const double A[36], const double B[36])
-{
-	int	i, k;
-	double	s = 0.0;
-
-	for (i = 0; i < 6; i++)
-		for (k = 0; k < 6; k++)
-			s += A[i * 6 + k] * B[k * 6 + i];
-	return s;
-}
-
 /*
- * out = T P T^T, T = blockdiag(m, m), as geo_cov_rotate computes it (the
- * same sums in the same order, bit for bit) but without the products
- * with T's zero blocks, and with a basis the caller already has.
+ * out = T P T^T, T = blockdiag(m, m), for a symmetric P, with a basis the
+ * caller already has: by 3x3 blocks, m P_IJ m^T, the lower off-diagonal
+ * block the transpose of the upper one (no products with T's zero
+ * blocks, and one block of four left to mirror).
  */
 static void
 corr_rotate(const double m[3][3], const double p[36], double out[36])
 {
-	double	tp[36], s;
-	int	i, j, k, bi, bj;
+	double	t[3][3], s;
+	int	bi, bj, i, j, k;
 
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 6; j++) {
-			bi = i < 3 ? 0 : 3;
-			for (s = 0.0, k = 0; k < 3; k++)
-				s += m[i - bi][k] * p[(bi + k) * 6 + j];
-			tp[i * 6 + j] = s;
-		}
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 6; j++) {
-			bj = j < 3 ? 0 : 3;
-			for (s = 0.0, k = 0; k < 3; k++)
-				s += tp[i * 6 + bj + k] * m[j - bj][k];
-			out[i * 6 + j] = s;
+	for (bi = 0; bi < 6; bi += 3)
+		for (bj = bi; bj < 6; bj += 3) {
+			for (i = 0; i < 3; i++)		/* t = m P_IJ */
+				for (j = 0; j < 3; j++) {
+					for (s = 0.0, k = 0; k < 3; k++)
+						s += m[i][k] *
+						    p[(bi + k) * 6 + bj + j];
+					t[i][j] = s;
+				}
+			for (i = 0; i < 3; i++)		/* t m^T */
+				for (j = 0; j < 3; j++) {
+					for (s = 0.0, k = 0; k < 3; k++)
+						s += t[i][k] * m[j][k];
+					out[(bi + i) * 6 + bj + j] = s;
+					if (bi != bj)
+						out[(bj + j) * 6 + bi + i] = s;
+				}
 		}
 }
 
@@ -510,7 +517,7 @@ void
 corr_predict(enum tf_category cat, double dt, const double x[6],
     const double P[36], double xo[6], double Po[36])
 {
-	double	q, ad, R[36];
+	double	q, ad, a, b, bt, cc;
 	int	i, j;
 
 	memcpy(xo, x, 6 * sizeof(double));
@@ -519,47 +526,57 @@ corr_predict(enum tf_category cat, double dt, const double x[6],
 	else
 		for (i = 0; i < 3; i++)
 			xo[i] += dt * x[3 + i];
-	/* R = F P, then F P F^T = R F^T: column j += dt * column j+3. */
-	memcpy(R, P, sizeof(R));
+	/*
+	 * By 3x3 blocks, each element of F P F^T from the four of P that
+	 * make it (the same sums as R = F P, then R F^T); Po may be P.
+	 */
 	for (i = 0; i < 3; i++)
-		for (j = 0; j < 6; j++)
-			R[i * 6 + j] += dt * P[(i + 3) * 6 + j];
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 3; j++)
-			R[i * 6 + j] += dt * R[i * 6 + j + 3];
+		for (j = 0; j < 3; j++) {
+			a = P[i * 6 + j];
+			b = P[i * 6 + j + 3];
+			bt = P[(i + 3) * 6 + j];
+			cc = P[(i + 3) * 6 + j + 3];
+			Po[i * 6 + j] = (a + dt * bt) + dt * (b + dt * cc);
+			Po[i * 6 + j + 3] = b + dt * cc;
+			Po[(i + 3) * 6 + j] = bt + dt * cc;
+			Po[(i + 3) * 6 + j + 3] = cc;
+		}
 	q = corr_q(cat);
 	ad = fabs(dt);
 	for (i = 0; i < 3; i++) {
-		R[i * 6 + i] += q * ad * ad * ad / 3.0;
-		R[i * 6 + i + 3] += q * dt * ad / 2.0;
-		R[(i + 3) * 6 + i] += q * dt * ad / 2.0;
-		R[(i + 3) * 6 + i + 3] += q * ad;
+		Po[i * 6 + i] += q * ad * ad * ad / 3.0;
+		Po[i * 6 + i + 3] += q * dt * ad / 2.0;
+		Po[(i + 3) * 6 + i] += q * dt * ad / 2.0;
+		Po[(i + 3) * 6 + i + 3] += q * ad;
 	}
-	memcpy(Po, R, sizeof(R));
 }
 
 /* ---- gating and fusion ------------------------------------------------- */
 
 /*
  * d^2 = x^T S^-1 x, x = a - b, S = Pa + Pb, and log det S when ld is not
- * NULL; -1 when S is not PD.
+ * NULL; -1 when S is not PD. With S = L L^T, d^2 = |L^-1 x|^2: one
+ * forward substitution.
  */
 static int
 corr_mdist(const double a[6], const double Pa[36], const double b[6],
     const double Pb[36], double *d2, double *ld)
 {
-	double	S[36], L[36], d[6], y[6], s;
-	int	i;
+	double	S[36], L[36], y[6], s;
+	int	i, k;
 
 	for (i = 0; i < 36; i++)
 		S[i] = Pa[i] + Pb[i];
 	if (corr_chol(S, L) == -1)
 		return -1;
-	for (i = 0; i < 6; i++)
-		d[i] = a[i] - b[i];
-	corr_chol_solve(L, d, y);
+	for (i = 0; i < 6; i++) {
+		s = a[i] - b[i];
+		for (k = 0; k < i; k++)
+			s -= L[i * 6 + k] * y[k];
+		y[i] = s / L[i * 7];
+	}
 	for (s = 0.0, i = 0; i < 6; i++)
-		s += d[i] * y[i];
+		s += y[i] * y[i];
 	*d2 = s;
 	if (ld != NULL)
 		*ld = corr_chol_logdet(L);
@@ -616,7 +633,7 @@ corr_ci_start(size_t n, const double (*Y)[36], const double *ld, double *w)
 	size_t	i;
 	int	k;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < CORR_FUSE_MAX; i++)
 		ones[i] = 1.0;
 	corr_ysum(n, Y, ones, Yw);
 	if (corr_chol(Yw, L) == -1)
@@ -641,6 +658,27 @@ corr_ci_start(size_t n, const double (*Y)[36], const double *ld, double *w)
 uniform:
 	for (i = 0; i < n; i++)
 		w[i] = 1.0 / n;
+}
+
+/*
+ * A warm start from the weights of the previous fusion of the same
+ * contributions, made to sum to one (uniform if they are unusable). A
+ * weight that was 0 stays 0: corr_ci_enter brings it back if it has
+ * earned a share since.
+ */
+static void
+corr_ci_warm(size_t n, double *w)
+{
+	double	s = 0.0;
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (!(w[i] >= 0.0) || !isfinite(w[i]))
+			w[i] = 0.0;
+		s += w[i];
+	}
+	for (i = 0; i < n; i++)
+		w[i] = s > 0.0 ? w[i] / s : 1.0 / n;
 }
 
 /*
@@ -691,55 +729,236 @@ corr_kkt(size_t m, const double *H, const double *g, double *dw)
 }
 
 /*
+ * A = L^-1 S L^-T for a symmetric S. With P = (L L^T)^-1, P S = L^-T A
+ * L^T, so tr(P S) = tr(A) and tr(P S P T) = <A, B> (Frobenius,
+ * corr_ci_dot): the CI derivatives without an inverse and without a 6x6
+ * product per input. di holds the reciprocals of L's diagonal. Both
+ * triangular solves run row by row, six columns at a time (the inner
+ * loops vectorise).
+ */
+static void
+corr_ci_xform(const double *restrict L, const double *restrict di,
+    const double *restrict S, double *restrict A)
+{
+	double	X[36], Xt[36], x[6], l;
+	int	r, c, k;
+
+	for (r = 0; r < 6; r++) {	/* X = L^-1 S */
+		for (c = 0; c < 6; c++)
+			x[c] = S[r * 6 + c];
+		for (k = 0; k < r; k++) {
+			l = L[r * 6 + k];
+			for (c = 0; c < 6; c++)
+				x[c] -= l * X[k * 6 + c];
+		}
+		for (c = 0; c < 6; c++)
+			X[r * 6 + c] = x[c] * di[r];
+	}
+	for (r = 0; r < 6; r++)
+		for (c = 0; c < 6; c++)
+			Xt[r * 6 + c] = X[c * 6 + r];
+	for (r = 0; r < 6; r++) {	/* A = L^-1 X^T */
+		for (c = 0; c < 6; c++)
+			x[c] = Xt[r * 6 + c];
+		for (k = 0; k < r; k++) {
+			l = L[r * 6 + k];
+			for (c = 0; c < 6; c++)
+				x[c] -= l * A[k * 6 + c];
+		}
+		for (c = 0; c < 6; c++)
+			A[r * 6 + c] = x[c] * di[r];
+	}
+}
+
+/* Frobenius product of two 6x6 matrices, one partial sum per column. */
+static double
+corr_ci_dot(const double a[36], const double b[36])
+{
+	double	s[6] = { 0 };
+	int	r, c;
+
+	for (r = 0; r < 6; r++)
+		for (c = 0; c < 6; c++)
+			s[c] += a[r * 6 + c] * b[r * 6 + c];
+	return (s[0] + s[1]) + (s[2] + s[3]) + (s[4] + s[5]);
+}
+
+/* Reciprocals of the diagonal of a Cholesky factor. */
+static void
+corr_chol_rdiag(const double L[36], double di[6])
+{
+	int	i;
+
+	for (i = 0; i < 6; i++)
+		di[i] = 1.0 / L[i * 7];
+}
+
+/*
  * Gradient and Hessian of f(w) = -log det Y(w) over the active weights,
  * given the Cholesky factor L of Y(w): g_i = -tr(P Y_i), H_ij =
- * tr(P Y_i P Y_j), P = Y(w)^-1. Returns the number of active weights.
+ * tr(P Y_i P Y_j), P = Y(w)^-1, through A_i = L^-1 Y_i L^-T
+ * (corr_ci_xform). Returns the number of active weights.
  */
 static size_t
 corr_ci_derivs(size_t n, const double (*Y)[36], const double *w,
     const double L[36], size_t *act, double *g, double *H)
 {
-	double	P[36], M[CORR_FUSE_MAX][36];
+	double	A[CORR_FUSE_MAX][36], di[6];
 	size_t	i, j, m = 0;
 
-	corr_chol_inv(L, P);
+	corr_chol_rdiag(L, di);
 	for (i = 0; i < n; i++)
 		if (w[i] > 0.0) {
 			act[m] = i;
-			corr_mul(P, Y[i], M[m]);
-			g[m] = -(M[m][0] + M[m][7] + M[m][14] + M[m][21] +
-			    M[m][28] + M[m][35]);
+			corr_ci_xform(L, di, Y[i], A[m]);
+			g[m] = -(A[m][0] + A[m][7] + A[m][14] + A[m][21] +
+			    A[m][28] + A[m][35]);
 			m++;
 		}
 	for (i = 0; i < m; i++)
 		for (j = 0; j <= i; j++)
-			H[i * m + j] = H[j * m + i] = corr_trmul(M[i], M[j]);
+			H[i * m + j] = H[j * m + i] = corr_ci_dot(A[i], A[j]);
 	return m;
 }
 
 /*
- * One damped Newton step on the simplex from w, whose cost *f and factor
- * L are known (both move with w). The step is cut to stay in w >= 0 (a
- * weight that reaches 0 leaves the active set) and halved until f
- * decreases (Armijo). Returns -1 when there is nothing left to gain, 1
- * when this step was the last worth taking.
+ * Solve H v = b (m x m, symmetric) by Gaussian elimination with partial
+ * pivoting; -1 when H is singular (f flat along some direction: done).
  */
 static int
-corr_ci_step(size_t n, const double (*Y)[36], double *w, double *f,
-    double L[36])
+corr_ci_solve(size_t m, const double *H, const double *b, double *v)
+{
+	double	A[CORR_FUSE_MAX * (CORR_FUSE_MAX + 1)], f, t;
+	size_t	c = m + 1, i, j, k, piv;
+
+	for (i = 0; i < m; i++) {
+		for (j = 0; j < m; j++)
+			A[i * c + j] = H[i * m + j];
+		A[i * c + m] = b[i];
+	}
+	for (k = 0; k < m; k++) {
+		for (piv = k, i = k + 1; i < m; i++)
+			if (fabs(A[i * c + k]) > fabs(A[piv * c + k]))
+				piv = i;
+		if (!(fabs(A[piv * c + k]) > 1e-12 * (1.0 + fabs(H[0]))))
+			return -1;
+		for (j = 0; j < c; j++) {
+			t = A[k * c + j];
+			A[k * c + j] = A[piv * c + j];
+			A[piv * c + j] = t;
+		}
+		for (i = k + 1; i < m; i++) {
+			f = A[i * c + k] / A[k * c + k];
+			for (j = k; j < c; j++)
+				A[i * c + j] -= f * A[k * c + j];
+		}
+	}
+	for (k = m; k-- > 0;) {
+		for (t = A[k * c + m], j = k + 1; j < m; j++)
+			t -= A[k * c + j] * v[j];
+		v[k] = t / A[k * c + k];
+	}
+	return 0;
+}
+
+/*
+ * The Newton direction in reduced variables: the active weights but the
+ * largest, w_r, which takes up the rest (w_r = 1 - the others' sum).
+ * With D_i = Y_i - Y_r and A_i = L^-1 D_i L^-T (corr_ci_xform) the
+ * gradient is -tr(A_i) and the Hessian <A_i, A_j>, an unconstrained
+ * system one smaller than the KKT one over m weights, and one transform
+ * fewer: the same step (tests compare it with corr_ci_dir_kkt). Two
+ * estimates make a problem in one variable: dw = -(g / h) (1, -1).
+ */
+static int
+corr_ci_dir(size_t n, const double (*Y)[36], const double *w,
+    const double L[36], size_t *act, size_t *m, double *dw, double *slope)
+{
+	double	A[CORR_FUSE_MAX][36], D[36], di[6];
+	double	g[CORR_FUSE_MAX], H[CORR_FUSE_MAX * CORR_FUSE_MAX];
+	double	v[CORR_FUSE_MAX], b[CORR_FUSE_MAX];
+	size_t	i, j, r = n, k = 0;
+	int	e;
+
+	for (i = 0; i < n; i++)
+		if (w[i] > 0.0 && (r == n || w[i] > w[r]))
+			r = i;
+	if (r == n)
+		return -1;
+	corr_chol_rdiag(L, di);
+	for (i = 0; i < n; i++) {
+		if (!(w[i] > 0.0) || i == r)
+			continue;
+		for (e = 0; e < 36; e++)
+			D[e] = Y[i][e] - Y[r][e];
+		corr_ci_xform(L, di, D, A[k]);
+		g[k] = -(A[k][0] + A[k][7] + A[k][14] + A[k][21] +
+		    A[k][28] + A[k][35]);
+		b[k] = -g[k];
+		act[k++] = i;
+	}
+	if (k == 0)
+		return -1;
+	for (i = 0; i < k; i++)
+		for (j = 0; j <= i; j++)
+			H[i * k + j] = H[j * k + i] = corr_ci_dot(A[i], A[j]);
+	if (k == 1) {
+		if (!(H[0] > 1e-300) || !isfinite(H[0]))
+			return -1;
+		v[0] = b[0] / H[0];
+	} else if (corr_ci_solve(k, H, b, v) == -1)
+		return -1;
+	act[k] = r;
+	dw[k] = 0.0;
+	for (*slope = 0.0, i = 0; i < k; i++) {
+		dw[i] = v[i];
+		dw[k] -= v[i];
+		*slope += g[i] * v[i];
+	}
+	*m = k + 1;
+	return 0;
+}
+
+/*
+ * The Newton direction over all active weights, from the KKT system of
+ * the constraint that they sum to one (the reference for corr_ci_dir).
+ */
+static int
+corr_ci_dir_kkt(size_t n, const double (*Y)[36], const double *w,
+    const double L[36], size_t *act, size_t *m, double *dw, double *slope)
 {
 	double	g[CORR_FUSE_MAX], H[CORR_FUSE_MAX * CORR_FUSE_MAX];
+	size_t	i;
+
+	if ((*m = corr_ci_derivs(n, Y, w, L, act, g, H)) < 2)
+		return -1;
+	if (corr_kkt(*m, H, g, dw) == -1)
+		return -1;
+	for (*slope = 0.0, i = 0; i < *m; i++)
+		*slope += g[i] * dw[i];
+	return 0;
+}
+
+/*
+ * One damped Newton step on the simplex from w, whose cost *f and factor
+ * L are known (both move with w); kkt: the direction by corr_ci_dir_kkt.
+ * The step is cut to stay in w >= 0 (a weight that reaches 0 leaves the
+ * active set) and halved until f decreases (Armijo). Returns -1 when
+ * there is nothing left to gain, 1 when this step was the last worth
+ * taking.
+ */
+static int
+corr_ci_step(size_t n, const double (*Y)[36], int kkt, double *w,
+    double *f, double L[36])
+{
 	double	dw[CORR_FUSE_MAX], wt[CORR_FUSE_MAX], f0, f1, a, slope;
 	double	Lt[36];
 	size_t	act[CORR_FUSE_MAX], m, i, hit = n;
 	int	k;
 
-	if ((m = corr_ci_derivs(n, Y, w, L, act, g, H)) < 2)
+	if ((kkt ? corr_ci_dir_kkt(n, Y, w, L, act, &m, dw, &slope) :
+	    corr_ci_dir(n, Y, w, L, act, &m, dw, &slope)) == -1)
 		return -1;
-	if (corr_kkt(m, H, g, dw) == -1)
-		return -1;
-	for (slope = 0.0, i = 0; i < m; i++)
-		slope += g[i] * dw[i];
 	if (!(slope < -CORR_CI_TOL))
 		return -1;
 	for (a = 1.0, i = 0; i < m; i++)
@@ -769,82 +988,241 @@ corr_ci_step(size_t n, const double (*Y)[36], double *w, double *f,
 	return slope > -CORR_CI_LAST ? 1 : 0;
 }
 
-/* Normalise weights to sum to one; 1 if they already did (w unchanged). */
+/*
+ * Optimality of the zero weights once Newton has converged over the
+ * others (KKT): moving weight from the largest, r, to a zero one, i,
+ * changes f at the rate g = tr(P Y_r) - tr(P Y_i), P = (L L^T)^-1 (at
+ * the optimum tr(P Y_j) is 6 for every weight in use). Where g < 0 the
+ * curvature h = <A, A>, A = L^-1 (Y_i - Y_r) L^-T, tells the gain: the
+ * zero weight most worth raising (g^2 / 2h above CORR_CI_TOL) takes the
+ * Newton amount along that direction (at most half of w_r) if f then
+ * decreases. Returns 1 when w moved (Newton must go on), 0 when w is
+ * optimal; P is left in P (for the final covariance) when 0.
+ */
 static int
-corr_ci_normalise(size_t n, double *w)
+corr_ci_enter(size_t n, const double (*Y)[36], double *w, double *f,
+    double L[36], double P[36])
 {
-	double	s = 0.0;
+	double	A[36], D[36], di[6], wt[CORR_FUSE_MAX], Lt[36];
+	double	g, h, tr, best = 0.0, t = 0.0, f1;
+	size_t	i, r = 0, in = n;
+	int	e, zero = 0;
+
+	for (i = 0; i < n; i++) {
+		if (w[i] > w[r])
+			r = i;
+		zero |= !(w[i] > 0.0);
+	}
+	corr_chol_inv(L, P);
+	if (!zero)
+		return 0;
+	tr = corr_ci_dot(P, Y[r]);
+	corr_chol_rdiag(L, di);
+	for (i = 0; i < n; i++) {
+		if (w[i] > 0.0 || !((g = tr - corr_ci_dot(P, Y[i])) < 0.0))
+			continue;
+		for (e = 0; e < 36; e++)
+			D[e] = Y[i][e] - Y[r][e];
+		corr_ci_xform(L, di, D, A);
+		h = corr_ci_dot(A, A);
+		if (h > 0.0 && isfinite(h) &&
+		    g * g / (2.0 * h) > CORR_CI_TOL && g * g / h > best) {
+			best = g * g / h;
+			t = -g / h;
+			in = i;
+		}
+	}
+	if (in == n)
+		return 0;
+	memcpy(wt, w, n * sizeof(double));
+	if (t > 0.5 * wt[r])
+		t = 0.5 * wt[r];
+	wt[in] = t;
+	wt[r] -= t;
+	if (!((f1 = corr_ci_cost(n, Y, wt, Lt)) < *f))
+		return 0;
+	memcpy(w, wt, n * sizeof(double));
+	memcpy(L, Lt, sizeof(Lt));
+	*f = f1;
+	return 1;
+}
+
+/*
+ * Normalise weights to sum to one, and the factor L of Y(w) and its
+ * inverse P (when not NULL) with them: Y(w / s) = Y(w) / s, so L / sqrt(s)
+ * is its factor and s P its inverse (Newton keeps the sum to rounding: s
+ * is 1 to within a few ulps).
+ */
+static void
+corr_ci_normalise(size_t n, double *w, double L[36], double *P)
+{
+	double	s = 0.0, r;
+	size_t	k;
+	int	i, j;
+
+	for (k = 0; k < n; k++)
+		s += w[k];
+	if (s == 1.0)
+		return;
+	for (k = 0; k < n; k++)
+		w[k] /= s;
+	r = 1.0 / sqrt(s);
+	for (i = 0; i < 6; i++)
+		for (j = 0; j <= i; j++)
+			L[i * 6 + j] *= r;
+	if (P != NULL)
+		for (i = 0; i < 36; i++)
+			P[i] *= s;
+}
+
+/*
+ * The informations Y_i = P_i^-1 and, for a cold start, their log
+ * determinants; -1 if a P_i is not PD.
+ */
+static int
+corr_ci_info(size_t n, const double (*P)[36], double (*Y)[36], double *ld)
+{
+	double	L[36];
 	size_t	i;
 
-	for (i = 0; i < n; i++)
-		s += w[i];
-	if (s == 1.0)
-		return 1;
-	for (i = 0; i < n; i++)
-		w[i] /= s;
+	for (i = 0; i < n; i++) {
+		if (corr_chol(P[i], L) == -1)
+			return -1;
+		corr_chol_inv(L, Y[i]);
+		if (ld != NULL)
+			ld[i] = -corr_chol_logdet(L);
+	}
 	return 0;
 }
 
 /*
- * Covariance intersection: P = (sum w_i P_i^-1)^-1, x = P sum w_i P_i^-1 x_i
- * with w on the simplex minimising det P. The sum is taken on the
+ * x = x_0 + P sum w_i Y_i (x_i - x_0) given the factor L of P^-1, and
+ * P (unless have says Po holds it already): the sum is taken on the
  * differences to x_0 so that equal states fuse to themselves exactly.
  */
-int
-corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
-    double xo[6], double Po[36], double *wout)
+static void
+corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
+    const double *w, const double L[36], double xo[6], double Po[36],
+    int have)
 {
-	double	Y[CORR_FUSE_MAX][36], ld[CORR_FUSE_MAX], w[CORR_FUSE_MAX];
-	double	L[36], Yw[36], b[6], d[6], yd[6], dx[6];
-	double	f;
+	double	b[6], d[6], dx[6], s;
 	size_t	i;
-	int	k, j;
+	int	j, k;
+
+	memset(b, 0, sizeof(b));
+	for (i = 1; i < n; i++) {
+		if (!(w[i] > 0.0))
+			continue;
+		for (j = 0; j < 6; j++)
+			d[j] = x[i][j] - x[0][j];
+		for (j = 0; j < 6; j++) {
+			for (s = 0.0, k = 0; k < 6; k++)
+				s += Y[i][j * 6 + k] * d[k];
+			b[j] += w[i] * s;
+		}
+	}
+	corr_chol_solve(L, b, dx);
+	for (j = 0; j < 6; j++)
+		xo[j] = x[0][j] + dx[j];
+	if (!have)
+		corr_chol_inv(L, Po);
+}
+
+/*
+ * Covariance intersection: P = (sum w_i P_i^-1)^-1, x = P sum w_i P_i^-1 x_i
+ * with w on the simplex minimising det P, by Newton from the improved
+ * fast-CI start, or with CORR_CI_WARM from the weights w holds (those of
+ * the previous fusion of the same inputs: a step or two is left to
+ * take). CORR_CI_GENERAL takes the steps in their KKT form (tests).
+ */
+static int
+corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *w, int how)
+{
+	double	Y[CORR_FUSE_MAX][36], ld[CORR_FUSE_MAX];
+	double	L[36], Yw[36], f;
+	size_t	i;
+	int	k, have = 0;
+
+	if (corr_ci_info(n, P, Y, (how & CORR_CI_WARM) ? NULL : ld) == -1)
+		return -1;
+	if (how & CORR_CI_WARM)
+		corr_ci_warm(n, w);
+	else
+		corr_ci_start(n, (const double (*)[36])Y, ld, w);
+	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
+	for (k = 0; f < HUGE_VAL && k < CORR_NEWTON; k++)
+		if (corr_ci_step(n, (const double (*)[36])Y,
+		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0) {
+			if (!corr_ci_enter(n, (const double (*)[36])Y, w, &f,
+			    L, Po)) {
+				have = 1;
+				break;
+			}
+		}
+	corr_ci_normalise(n, w, L, have ? Po : NULL);
+	if (!(f < HUGE_VAL)) {
+		have = 0;
+		corr_ysum(n, (const double (*)[36])Y, w, Yw);
+		if (corr_chol(Yw, L) == -1)
+			return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!(w[i] > 0.0))
+			w[i] = 0.0;
+	corr_ci_state(n, x, (const double (*)[36])Y, w, L, xo, Po, have);
+	return 0;
+}
+
+/*
+ * Fuse n estimates (corr_ci; with CORR_CI_WARM, wout holds the start); a
+ * lone one stands as it is.
+ */
+static int
+corr_fuse_how(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *wout, int how)
+{
+	double	w[CORR_FUSE_MAX], L[36];
 
 	if (n < 1 || n > CORR_FUSE_MAX)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (corr_chol(P[i], L) == -1)
-			return -1;
-		if (n == 1)
-			break;
-		corr_chol_inv(L, Y[i]);
-		ld[i] = -corr_chol_logdet(L);
-	}
 	if (n == 1) {
+		if (corr_chol(P[0], L) == -1)
+			return -1;
 		memcpy(xo, x[0], 6 * sizeof(double));
 		memcpy(Po, P[0], 36 * sizeof(double));
 		if (wout != NULL)
 			wout[0] = 1.0;
 		return 0;
 	}
-	corr_ci_start(n, (const double (*)[36])Y, ld, w);
-	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
-	for (k = 0; f < HUGE_VAL && k < CORR_NEWTON; k++)
-		if (corr_ci_step(n, (const double (*)[36])Y, w, &f, L) != 0)
-			break;
-	/* L is the factor at w unless normalising moved w. */
-	if (!corr_ci_normalise(n, w) || !(f < HUGE_VAL)) {
-		corr_ysum(n, (const double (*)[36])Y, w, Yw);
-		if (corr_chol(Yw, L) == -1)
-			return -1;
-	}
-	memset(b, 0, sizeof(b));
-	for (i = 1; i < n; i++) {
-		for (j = 0; j < 6; j++)
-			d[j] = x[i][j] - x[0][j];
-		for (j = 0; j < 6; j++)
-			for (yd[j] = 0.0, k = 0; k < 6; k++)
-				yd[j] += Y[i][j * 6 + k] * d[k];
-		for (j = 0; j < 6; j++)
-			b[j] += w[i] * yd[j];
-	}
-	corr_chol_solve(L, b, dx);
-	for (j = 0; j < 6; j++)
-		xo[j] = x[0][j] + dx[j];
-	corr_chol_inv(L, Po);
+	if (wout == NULL)
+		how &= ~CORR_CI_WARM;
+	if (how & CORR_CI_WARM)
+		memcpy(w, wout, n * sizeof(double));
+	if (corr_ci(n, x, P, xo, Po, w, how) == -1)
+		return -1;
 	if (wout != NULL)
 		memcpy(wout, w, n * sizeof(double));
 	return 0;
+}
+
+/*
+ * Covariance intersection of n estimates at one time (corr_ci), from the
+ * improved fast-CI start.
+ */
+int
+corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *wout)
+{
+	return corr_fuse_how(n, x, P, xo, Po, wout, 0);
+}
+
+/* corr_fuse with the Newton steps in their KKT form (a reference). */
+int
+corr_fuse_newton(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *wout)
+{
+	return corr_fuse_how(n, x, P, xo, Po, wout, CORR_CI_GENERAL);
 }
 
 /* ---- records: slabs and free lists ------------------------------------- */
@@ -1132,14 +1510,16 @@ corr_best(const struct corr_sys *t)
 
 /*
  * Predict the contributions of t, all but skip, to time tt into the
- * scratch arrays; returns how many.
+ * scratch arrays; returns how many, and in *sig a signature of which
+ * they are, in order (never 0).
  */
 static size_t
 corr_gather(struct corr *c, const struct corr_sys *t,
-    const struct corr_src *skip, int64_t tt)
+    const struct corr_src *skip, int64_t tt, uint32_t *sig)
 {
 	struct corr_src	*s;
 	double		 P[36];
+	uint32_t	 h = 2166136261U;
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(s, &t->contribs, centry) {
@@ -1148,8 +1528,11 @@ corr_gather(struct corr *c, const struct corr_sys *t,
 		geo_cov_unpack(s->Pt, P);
 		corr_predict(s->cat, (tt - s->t) * CORR_NS, s->x, P,
 		    c->fx[n], c->fP[n]);
+		h = (h ^ s->hash) * 16777619U;
+		h = (h ^ s->local) * 16777619U;
 		n++;
 	}
+	*sig = h != 0 ? h : 1;
 	return n;
 }
 
@@ -1157,14 +1540,19 @@ corr_gather(struct corr *c, const struct corr_sys *t,
  * Fuse the contributions of t at the newest contribution time and move t
  * in the index. Should the fusion fail (inputs are checked PD, so only in
  * numerically absurd cases) the most credible contribution stands alone.
+ * The CI weights are kept with t: while its contributions stay the same,
+ * the next fusion starts from them (the optimum moves little from one
+ * report to the next: one or two Newton steps are left to take, where
+ * the closed-form start needs two to four).
  */
 static void
 corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 {
 	struct corr_src	*s, *best;
-	double		 P[36], Pb[36];
-	size_t		 n;
-	int		 i;
+	double		 P[36], Pb[36], w[CORR_FUSE_MAX];
+	uint32_t	 sig;
+	size_t		 n, j;
+	int		 i, how = 0;
 
 	t->t = TAILQ_FIRST(&t->contribs)->t;
 	TAILQ_FOREACH(s, &t->contribs, centry)
@@ -1172,12 +1560,22 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 			t->t = s->t;
 	best = corr_best(t);
 	t->cat = best->cat;
-	n = corr_gather(c, t, NULL, t->t);
-	if (corr_fuse(n, (const double (*)[6])c->fx,
-	    (const double (*)[36])c->fP, t->x, P, NULL) == -1) {
+	n = corr_gather(c, t, NULL, t->t, &sig);
+	if (sig == t->csig && n <= CORR_FUSE_MAX) {
+		for (j = 0; j < n; j++)
+			w[j] = t->cw[j] / 65535.0;
+		how = CORR_CI_WARM;
+	}
+	t->csig = 0;
+	if (corr_fuse_how(n, (const double (*)[6])c->fx,
+	    (const double (*)[36])c->fP, t->x, P, w, how) == -1) {
 		geo_cov_unpack(best->Pt, Pb);
 		corr_predict(best->cat, (t->t - best->t) * CORR_NS, best->x,
 		    Pb, t->x, P);
+	} else {
+		for (j = 0; j < n; j++)
+			t->cw[j] = (uint16_t)lrint(w[j] * 65535.0);
+		t->csig = sig;
 	}
 	geo_cov_pack(P, t->Pt);
 	for (i = 0; i < 3; i++) {
@@ -1506,8 +1904,7 @@ corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 	pt->track_id = t->id;
 	pt->t_ns = t->t;
 	pt->status = t->status;
-	geo_ecef_to_lla(t->x, &pt->lat_deg, &pt->lon_deg, &pt->alt_m);
-	geo_enu_basis(pt->lat_deg, pt->lon_deg, r);
+	geo_ecef_to_lla_enu(t->x, &pt->lat_deg, &pt->lon_deg, &pt->alt_m, r);
 	for (i = 0; i < 3; i++)
 		pt->vel[i] = r[i][0] * t->x[3] + r[i][1] * t->x[4] +
 		    r[i][2] * t->x[5];
@@ -2361,6 +2758,35 @@ corr_watermark(struct corr *c, int64_t t)
 }
 
 /*
+ * geo_lla_to_ecef and geo_enu_basis at once (the same arithmetic), with
+ * one sine and cosine of each angle instead of two.
+ */
+static void
+corr_lla_frame(double lat, double lon, double alt, double x[3],
+    double B[3][3])
+{
+	double	sl, cl, so, co, n;
+
+	sl = sin(lat * GEO_DEG);
+	cl = cos(lat * GEO_DEG);
+	so = sin(lon * GEO_DEG);
+	co = cos(lon * GEO_DEG);
+	n = GEO_A / sqrt(1.0 - CORR_E2 * sl * sl);
+	x[0] = (n + alt) * cl * co;
+	x[1] = (n + alt) * cl * so;
+	x[2] = (n * (1.0 - CORR_E2) + alt) * sl;
+	B[0][0] = -so;
+	B[0][1] = co;
+	B[0][2] = 0.0;
+	B[1][0] = -sl * co;
+	B[1][1] = -sl * so;
+	B[1][2] = cl;
+	B[2][0] = cl * co;
+	B[2][1] = cl * so;
+	B[2][2] = sl;
+}
+
+/*
  * Check a report (time range, finite numbers) and convert it to ECEF. A
  * covariance that is PSD but singular (a sensor that states zero variance
  * somewhere) gets a tiny diagonal jitter so that it can be factored; one
@@ -2392,8 +2818,7 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 		if (corr_chol(Pe, L) == -1)
 			return -1;
 	}
-	geo_lla_to_ecef(r->lat_deg, r->lon_deg, r->alt_m, x);
-	geo_enu_basis(r->lat_deg, r->lon_deg, B);
+	corr_lla_frame(r->lat_deg, r->lon_deg, r->alt_m, x, B);
 	corr_enu_to_ecef((const double (*)[3])B, r->vel, x + 3);
 	for (i = 0; i < 3; i++)
 		for (j = 0; j < 3; j++)

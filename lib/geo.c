@@ -15,6 +15,12 @@
 #define GEO_E2		(GEO_F * (2.0 - GEO_F))
 #define GEO_EP2		(GEO_E2 / ((1.0 - GEO_F) * (1.0 - GEO_F)))
 #define GEO_ITER_MAX	16
+/*
+ * Bowring's iteration converges quadratically (each change of beta is
+ * about 5e-3 times the square of the one before): once a change is below
+ * this the latitude computed from it is exact to rounding.
+ */
+#define GEO_TAN_TOL	1e-11
 
 /* Geodetic lat, lon (deg) and height (m) to ECEF (m). */
 void
@@ -29,13 +35,16 @@ geo_lla_to_ecef(double lat, double lon, double alt, double out[3])
 }
 
 /*
- * ECEF to geodetic by Bowring's iteration on the parametric latitude. It
- * converges to below a micrometre in two or three rounds for every point
- * from the deep sea to beyond geostationary orbit, and the height formula
- * used stays well conditioned at the poles (no division by cos(lat)).
+ * ECEF to geodetic by Bowring's iteration on the parametric latitude,
+ * with angles: the fallback of geo_ecef_to_lla_enu for points on or near
+ * the polar axis and deep inside the earth. It converges to below a
+ * micrometre in two or three rounds for every point from the deep sea to
+ * beyond geostationary orbit, and the height formula used stays well
+ * conditioned at the poles (no division by cos(lat)).
  */
-void
-geo_ecef_to_lla(const double x[3], double *lat, double *lon, double *alt)
+static void
+geo_ecef_to_lla_trig(const double x[3], double *lat, double *lon,
+    double *alt)
 {
 	double	p = hypot(x[0], x[1]), z = x[2];
 	double	beta, nbeta, phi = 0.0, sb, cb, sp;
@@ -56,6 +65,71 @@ geo_ecef_to_lla(const double x[3], double *lat, double *lon, double *alt)
 	*lat = phi / GEO_DEG;
 	*lon = atan2(x[1], x[0]) / GEO_DEG;
 	*alt = p * cos(phi) + z * sp - GEO_A * sqrt(1.0 - GEO_E2 * sp * sp);
+}
+
+/*
+ * ECEF to geodetic, and the ENU basis there (rows east, north, up, as
+ * geo_enu_basis) when r is not NULL. The same Bowring iteration as
+ * geo_ecef_to_lla_trig, carried on tan(beta) instead of angles: sin and
+ * cos of beta and of the latitude are ratios of the iterates, so the loop
+ * takes no sine, cosine or arctangent, the basis none either, and the
+ * whole costs two arctangents. Near the polar axis (where the tangent
+ * blows up), deep inside the earth and far beyond the moon (where the
+ * squares overflow) the angle form takes over.
+ */
+void
+geo_ecef_to_lla_enu(const double x[3], double *lat, double *lon,
+    double *alt, double r[3][3])
+{
+	double	p2 = x[0] * x[0] + x[1] * x[1], p = sqrt(p2), z = x[2];
+	double	t, nt, cb, sb, num = 0.0, den = 1.0, h, sp, cp;
+	int	i;
+
+	if (!(p > 1e-6 * fabs(z)) || !(p2 + z * z > 1e10) ||
+	    !(p2 + z * z < 1e30))
+		goto trig;
+	t = z / ((1.0 - GEO_F) * p);
+	for (i = 0; i < GEO_ITER_MAX; i++) {
+		cb = 1.0 / sqrt(1.0 + t * t);
+		sb = t * cb;
+		num = z + GEO_EP2 * GEO_B * sb * sb * sb;
+		den = p - GEO_E2 * GEO_A * cb * cb * cb;
+		if (!(den > 0.0))
+			goto trig;
+		nt = (1.0 - GEO_F) * num / den;
+		if (fabs(nt - t) * cb * cb < GEO_TAN_TOL)
+			break;
+		t = nt;
+	}
+	h = sqrt(num * num + den * den);
+	sp = num / h;
+	cp = den / h;
+	*lat = atan2(num, den) / GEO_DEG;
+	*lon = atan2(x[1], x[0]) / GEO_DEG;
+	*alt = p * cp + z * sp - GEO_A * sqrt(1.0 - GEO_E2 * sp * sp);
+	if (r == NULL)
+		return;
+	r[0][0] = -x[1] / p;
+	r[0][1] = x[0] / p;
+	r[0][2] = 0.0;
+	r[1][0] = -sp * r[0][1];
+	r[1][1] = sp * r[0][0];
+	r[1][2] = cp;
+	r[2][0] = cp * r[0][1];
+	r[2][1] = -cp * r[0][0];
+	r[2][2] = sp;
+	return;
+trig:
+	geo_ecef_to_lla_trig(x, lat, lon, alt);
+	if (r != NULL)
+		geo_enu_basis(*lat, *lon, r);
+}
+
+/* ECEF to geodetic lat, lon (deg) and height (m): geo_ecef_to_lla_enu. */
+void
+geo_ecef_to_lla(const double x[3], double *lat, double *lon, double *alt)
+{
+	geo_ecef_to_lla_enu(x, lat, lon, alt, NULL);
 }
 
 /* Rows are the east, north, up unit vectors (in ECEF) at lat, lon (deg). */
@@ -153,15 +227,38 @@ geo_cov_ecef_to_enu(double lat, double lon, const double p[36], double out[36])
 	geo_cov_rotate(r, p, out);
 }
 
+/*
+ * Where each element of a full 6x6 lives in the 21-value upper triangle
+ * (tf_cov_idx, as a table: the unpack and pack loops run without index
+ * arithmetic).
+ */
+static const unsigned char geo_tri[36] = {
+	0, 1, 2, 3, 4, 5,
+	1, 6, 7, 8, 9, 10,
+	2, 7, 11, 12, 13, 14,
+	3, 8, 12, 15, 16, 17,
+	4, 9, 13, 16, 18, 19,
+	5, 10, 14, 17, 19, 20
+};
+
+/* Row major position of each upper-triangle element, and its mirror. */
+static const unsigned char geo_upper[TF_COV_N] = {
+	0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 14, 15, 16, 17, 21, 22, 23,
+	28, 29, 35
+};
+static const unsigned char geo_lower[TF_COV_N] = {
+	0, 6, 12, 18, 24, 30, 7, 13, 19, 25, 31, 14, 20, 26, 32, 21, 27, 33,
+	28, 34, 35
+};
+
 /* Expand the 21-value upper triangle into a full symmetric 6x6. */
 void
 geo_cov_unpack(const double tri[TF_COV_N], double full[36])
 {
-	int	i, j;
+	int	k;
 
-	for (i = 0; i < 6; i++)
-		for (j = 0; j < 6; j++)
-			full[i * 6 + j] = tri[tf_cov_idx(i, j)];
+	for (k = 0; k < 36; k++)
+		full[k] = tri[geo_tri[k]];
 }
 
 /*
@@ -171,12 +268,10 @@ geo_cov_unpack(const double tri[TF_COV_N], double full[36])
 void
 geo_cov_pack(const double full[36], double tri[TF_COV_N])
 {
-	int	i, j;
+	int	k;
 
-	for (i = 0; i < 6; i++)
-		for (j = i; j < 6; j++)
-			tri[tf_cov_idx(i, j)] =
-			    0.5 * (full[i * 6 + j] + full[j * 6 + i]);
+	for (k = 0; k < TF_COV_N; k++)
+		tri[k] = 0.5 * (full[geo_upper[k]] + full[geo_lower[k]]);
 }
 
 /* Euclidean distance between two ECEF points, m. */

@@ -842,6 +842,142 @@ test_unif(uint64_t *s)
 	return (test_rand(s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* A random SPD 6x6: M M^T plus a diagonal, axes of mixed scale. */
+static void
+test_spd(uint64_t *seed, double P[36])
+{
+	double	M[36], sc[6] = { 300.0, 800.0, 50.0, 10.0, 3.0, 1.0 };
+	int	i, j, k;
+
+	for (i = 0; i < 36; i++)
+		M[i] = (test_unif(seed) - 0.5) * sc[i / 6] *
+		    (1.0 + 20.0 * test_unif(seed));
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 6; j++) {
+			P[i * 6 + j] = i == j ? sc[i] * sc[i] * 0.01 : 0.0;
+			for (k = 0; k < 6; k++)
+				P[i * 6 + j] += M[i * 6 + k] * M[j * 6 + k];
+		}
+}
+
+/* corr_fuse and corr_fuse_newton agree on n estimates to 1e-9 relative. */
+static void
+test_fuse_same(size_t n, const double (*x)[6], const double (*P)[36],
+    double *w)
+{
+	double	xa[6], Pa[36], xb[6], Pb[36], wb[CORR_FUSE_MAX], s = 0.0;
+	size_t	k;
+	int	i;
+
+	assert_int_equal(corr_fuse(n, x, P, xa, Pa, w), 0);
+	assert_int_equal(corr_fuse_newton(n, x, P, xb, Pb, wb), 0);
+	for (k = 0; k < n; k++) {
+		test_near(w[k], wb[k], 1e-9, "weight");
+		s += w[k];
+	}
+	test_near(s, 1.0, 1e-12, "weights sum");
+	for (i = 0; i < 6; i++)
+		test_near(xa[i], xb[i], 1e-9 * (fabs(xb[i]) +
+		    sqrt(Pb[i * 7])), "state");
+	for (i = 0; i < 36; i++)
+		test_near(Pa[i], Pb[i], 1e-9 * sqrt(Pb[(i / 6) * 7] *
+		    Pb[(i % 6) * 7]), "covariance");
+}
+
+/*
+ * The KKT conditions of min -log det Y(w) on the simplex: with P the
+ * fused covariance, tr(P Y_i) is 6 where w_i > 0 (the gradient's common
+ * value: sum w_i tr(P Y_i) = tr(I)) and at most 6 where w_i = 0 (raising
+ * that weight would not help), both to 5e-3: Newton stops with about 1e-6
+ * of log det left. Counts the zero weights in *zeros.
+ */
+static void
+test_fuse_kkt(size_t n, const double (*P)[36], const double *w,
+    size_t *zeros)
+{
+	double	Y[36], Yw[36], Pw[36], M[36], tr;
+	size_t	k;
+	int	i;
+
+	memset(Yw, 0, sizeof(Yw));
+	for (k = 0; k < n; k++) {
+		test_inv(P[k], Y);
+		for (i = 0; i < 36; i++)
+			Yw[i] += w[k] * Y[i];
+	}
+	test_inv(Yw, Pw);
+	for (k = 0; k < n; k++) {
+		test_inv(P[k], Y);
+		test_mul(Pw, Y, M);
+		for (tr = 0.0, i = 0; i < 6; i++)
+			tr += M[i * 7];
+		if (w[k] > 0.0)
+			test_near(tr, 6.0, 5e-3, "active weight gradient");
+		else {
+			assert_true(tr <= 6.0 + 5e-3);
+			(*zeros)++;
+		}
+	}
+}
+
+/*
+ * Newton steps in reduced variables (one weight eliminated; for two
+ * estimates a problem in one variable) give what the KKT form over all
+ * weights gives, to 1e-9 relative, for 2 to 6 random estimates. For two,
+ * the weight is also checked optimal: inside (0, 1) the Newton decrement
+ * f'^2 / f'', f'(w) = -tr(P(w) D), f'' = tr((P(w) D)^2), D = Y_0 - Y_1, is
+ * below 1e-5 (the iteration stops once about 1e-6 is left); at a vertex
+ * f' points out of the simplex.
+ */
+static void
+test_fuse_pair(void **state)
+{
+	double	x[6][6], P[6][36], w[6];
+	double	Y0[36], Y1[36], Yw[36], Pw[36], D[36], M[36], MM[36];
+	double	g, h;
+	uint64_t seed = 12345;
+	size_t	n, zeros = 0;
+	int	it, i, k, inside = 0;
+
+	(void)state;
+	for (it = 0; it < 500; it++) {
+		n = 2 + (it < 300 ? 0 : it % 5);
+		for (k = 0; k < (int)n; k++) {
+			test_spd(&seed, P[k]);
+			for (i = 0; i < 6; i++)
+				x[k][i] = (test_unif(&seed) - 0.5) * 1e3;
+		}
+		if (it % 10 == 0)	/* one far better than the other */
+			for (i = 0; i < 36; i++)
+				P[1][i] *= 1e3;
+		test_fuse_same(n, (const double (*)[6])x,
+		    (const double (*)[36])P, w);
+		test_fuse_kkt(n, (const double (*)[36])P, w, &zeros);
+		if (n > 2)
+			continue;
+		test_inv(P[0], Y0);
+		test_inv(P[1], Y1);
+		for (i = 0; i < 36; i++) {
+			Yw[i] = w[0] * Y0[i] + w[1] * Y1[i];
+			D[i] = Y0[i] - Y1[i];
+		}
+		test_inv(Yw, Pw);
+		test_mul(Pw, D, M);
+		test_mul(M, M, MM);
+		for (g = h = 0.0, i = 0; i < 6; i++) {
+			g -= M[i * 7];
+			h += MM[i * 7];
+		}
+		if (w[0] > 0.0 && w[1] > 0.0) {
+			inside++;
+			assert_true(g * g / h < 1e-5);
+		} else
+			assert_true(w[0] > 0.0 ? g <= 0.0 : g >= 0.0);
+	}
+	assert_true(inside > 100);
+	assert_true(zeros > 20);
+}
+
 /* Feed n pseudo-random reports (fixed seed) to c. */
 static void
 test_feed_random(struct corr *c, int n)
@@ -1856,6 +1992,7 @@ main(void)
 		cmocka_unit_test(test_same_sensor),
 		cmocka_unit_test(test_fuse_identical),
 		cmocka_unit_test(test_fuse_ci),
+		cmocka_unit_test(test_fuse_pair),
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_expiry_order),
 		cmocka_unit_test(test_detach),

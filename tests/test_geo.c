@@ -96,6 +96,83 @@ test_ecef_precision(void **state)
 }
 
 /* The ENU basis is orthonormal, right handed, and up is the normal. */
+/* The angle form of Bowring's iteration, as geo.c had it: the reference. */
+static void
+test_lla_ref(const double x[3], double *lat, double *lon, double *alt)
+{
+	double	f = 1.0 / 298.257223563, a = 6378137.0, b = a * (1.0 - f);
+	double	e2 = f * (2.0 - f), ep2 = e2 / ((1.0 - f) * (1.0 - f));
+	double	p = hypot(x[0], x[1]), z = x[2], beta, nbeta, phi = 0.0;
+	double	sb, cb, sp;
+	int	i;
+
+	beta = atan2(z, (1.0 - f) * p);
+	for (i = 0; i < 16; i++) {
+		sb = sin(beta);
+		cb = cos(beta);
+		phi = atan2(z + ep2 * b * sb * sb * sb,
+		    p - e2 * a * cb * cb * cb);
+		nbeta = atan2((1.0 - f) * sin(phi), cos(phi));
+		if (fabs(nbeta - beta) < 1e-15)
+			break;
+		beta = nbeta;
+	}
+	sp = sin(phi);
+	*lat = phi / GEO_DEG;
+	*lon = atan2(x[1], x[0]) / GEO_DEG;
+	*alt = p * cos(phi) + z * sp - a * sqrt(1.0 - e2 * sp * sp);
+}
+
+/* One point: the conversion and its basis against the references. */
+static void
+test_lla_point(const double x[3])
+{
+	double	lat, lon, alt, rl, ro, ra, r[3][3], rb[3][3];
+	int	i, j;
+
+	geo_ecef_to_lla_enu(x, &lat, &lon, &alt, r);
+	test_lla_ref(x, &rl, &ro, &ra);
+	t_near(lat, rl, 1e-12);
+	t_lon_near(lon, ro, 1e-12);
+	t_near(alt, ra, 1e-6);
+	geo_ecef_to_lla(x, &rl, &ro, &ra);
+	t_near(lat, rl, 0.0);
+	t_near(lon, ro, 0.0);
+	t_near(alt, ra, 0.0);
+	geo_enu_basis(lat, lon, rb);
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++)
+			t_near(r[i][j], rb[i][j], 1e-14);
+}
+
+/*
+ * The trigonometry-free ECEF to geodetic conversion agrees with the angle
+ * form everywhere (poles, the axis, deep sea to beyond geostationary
+ * orbit, near the earth's centre, absurdly far), and its ENU basis with
+ * geo_enu_basis.
+ */
+static void
+test_lla_fast(void **state)
+{
+	double	alts[] = { -11000.0, 0.0, 9000.0, 4e5, 3.6e7 };
+	double	odd[][3] = { { 0.0, 0.0, 6356752.0 }, { 0.0, 0.0, -7e6 },
+		    { 1.0, 0.5, 6356752.0 }, { 30.0, -20.0, 6.4e6 },
+		    { 1000.0, 2000.0, -3000.0 }, { 6378137.0, 0.0, 0.0 },
+		    { -4e6, 1e-3, 4e6 }, { 1e200, -1e200, 1e199 } };
+	double	lat, lon, x[3];
+	size_t	k;
+
+	(void)state;
+	for (lat = -90.0; lat <= 90.0; lat += 2.5)
+		for (lon = -180.0; lon < 180.0; lon += 7.3)
+			for (k = 0; k < sizeof(alts) / sizeof(alts[0]); k++) {
+				geo_lla_to_ecef(lat, lon, alts[k], x);
+				test_lla_point(x);
+			}
+	for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
+		test_lla_point(odd[k]);
+}
+
 static void
 test_enu_basis(void **state)
 {
@@ -243,6 +320,7 @@ main(void)
 		cmocka_unit_test(test_known_points),
 		cmocka_unit_test(test_lla_roundtrip),
 		cmocka_unit_test(test_ecef_precision),
+		cmocka_unit_test(test_lla_fast),
 		cmocka_unit_test(test_enu_basis),
 		cmocka_unit_test(test_vec_roundtrip),
 		cmocka_unit_test(test_cov_roundtrip),

@@ -146,5 +146,11 @@ int		 corr_distance(const double[6], const double[36],
  */
 int		 corr_fuse(size_t, const double (*)[6], const double (*)[36],
 		    double[6], double[36], double *);
+/*
+ * corr_fuse with each Newton step from the KKT system over all active
+ * weights (corr_fuse eliminates one weight): a reference for tests.
+ */
+int		 corr_fuse_newton(size_t, const double (*)[6],
+		    const double (*)[36], double[6], double[36], double *);
 
 #endif

@@ -10,6 +10,9 @@
 /* geo.c */
 void	geo_lla_to_ecef(double, double, double, double[3]);
 void	geo_ecef_to_lla(const double[3], double *, double *, double *);
+/* geo_ecef_to_lla and, if not NULL, the ENU basis there (geo_enu_basis). */
+void	geo_ecef_to_lla_enu(const double[3], double *, double *, double *,
+	    double[3][3]);
 /* Rows are the east, north, up unit vectors (in ECEF) at lat, lon (deg). */
 void	geo_enu_basis(double, double, double[3][3]);
 void	geo_enu_to_ecef_vec(double, double, const double[3], double[3]);
