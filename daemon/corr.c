@@ -79,6 +79,7 @@
 #define CORR_BIAS_MAXD	3000.0		/* m, a larger gap is no bias sample */
 #define CORR_BIAS_MIN	30		/* samples before a bias is applied */
 #define CORR_BIAS_SWEEP	25		/* Gauss-Seidel sweeps per solve */
+#define CORR_BIAS_TOL	0.01		/* m, a sweep moving less ends it */
 #define CORR_BIAS_EVERY	1000000000LL	/* ns of event time between solves */
 #define CORR_BIAS_PRIOR	100.0		/* m, prior sigma of a bias */
 #define CORR_STALE_LOOKS 2.1		/* periods a source may go unseen */
@@ -2157,57 +2158,104 @@ corr_bias_anchor(struct corr *c, int ncomp)
 }
 
 /*
- * One Gauss-Seidel update of sensor i's bias from its pairs: b_i solves
- * sum_j W_ij (b_i - b_j) = sum_j W_ij d_ij, W_ij the pair's information.
+ * What a solve keeps per sensor: the inverse of its normal matrix and
+ * the constant part of its right-hand side (both fixed over the sweeps),
+ * and the sensors it shares pairs with.
+ */
+struct corr_bsys {
+	double	Ai[CORR_SENSORS][9];
+	double	r0[CORR_SENSORS][3];
+	int	nb[CORR_SENSORS][CORR_SENSORS];
+	int	nn[CORR_SENSORS];	/* neighbours; -1: no estimate */
+};
+
+/*
+ * Set up sensor i's normal equations: b_i solves sum_j W_ij (b_i - b_j)
+ * = sum_j W_ij d_ij (W_ij the pair's information) plus the prior.
  */
 static void
-corr_bias_update(struct corr *c, int i)
+corr_bias_setup(const struct corr *c, int i, struct corr_bsys *bs)
 {
 	const struct corr_pair	*pr;
-	double			 A[9], Ai[9], rhs[3], sg;
-	int			 j, a, k, n = 0;
+	double			 A[9], sg;
+	int			 j, a, k;
 
 	memset(A, 0, sizeof(A));
-	memset(rhs, 0, sizeof(rhs));
+	memset(bs->r0[i], 0, sizeof(bs->r0[i]));
+	bs->nn[i] = 0;
 	for (j = 0; j < c->nsens; j++) {
-		if (j == i)
-			continue;
 		pr = i < j ? &c->pair[i][j] : &c->pair[j][i];
-		if (pr->n == 0)
+		if (j == i || pr->n == 0)
 			continue;
 		sg = i < j ? 1.0 : -1.0;
 		for (a = 0; a < 3; a++) {
-			rhs[a] += sg * pr->wd[a];
-			for (k = 0; k < 3; k++) {
+			bs->r0[i][a] += sg * pr->wd[a];
+			for (k = 0; k < 3; k++)
 				A[a * 3 + k] += pr->W[a * 3 + k];
-				rhs[a] += pr->W[a * 3 + k] * c->sens[j].b[k];
-			}
 		}
-		n++;
+		bs->nb[i][bs->nn[i]++] = j;
 	}
 	for (a = 0; a < 3; a++)
 		A[a * 4] += 1.0 / (CORR_BIAS_PRIOR * CORR_BIAS_PRIOR);
-	if (n == 0 || geo_inv3(A, Ai) == -1)
-		return;
-	for (a = 0; a < 3; a++)
-		c->sens[i].b[a] = Ai[a * 3] * rhs[0] + Ai[a * 3 + 1] * rhs[1] +
-		    Ai[a * 3 + 2] * rhs[2];
+	if (bs->nn[i] == 0 || geo_inv3(A, bs->Ai[i]) == -1)
+		bs->nn[i] = -1;
 }
 
-/* Solve for all biases from the pair means (warm start from the last). */
+/* One Gauss-Seidel update of sensor i's bias; returns how far it moved. */
+static double
+corr_bias_update(struct corr *c, int i, const struct corr_bsys *bs)
+{
+	const struct corr_pair	*pr;
+	const double		*Ai = bs->Ai[i];
+	double			 rhs[3], b, mv = 0.0;
+	int			 n, j, a, k;
+
+	if (bs->nn[i] < 0)
+		return 0.0;
+	memcpy(rhs, bs->r0[i], sizeof(rhs));
+	for (n = 0; n < bs->nn[i]; n++) {
+		j = bs->nb[i][n];
+		pr = i < j ? &c->pair[i][j] : &c->pair[j][i];
+		for (a = 0; a < 3; a++)
+			for (k = 0; k < 3; k++)
+				rhs[a] += pr->W[a * 3 + k] * c->sens[j].b[k];
+	}
+	for (a = 0; a < 3; a++) {
+		b = Ai[a * 3] * rhs[0] + Ai[a * 3 + 1] * rhs[1] +
+		    Ai[a * 3 + 2] * rhs[2];
+		if (fabs(b - c->sens[i].b[a]) > mv)
+			mv = fabs(b - c->sens[i].b[a]);
+		c->sens[i].b[a] = b;
+	}
+	return mv;
+}
+
+/*
+ * Solve for all biases from the pair means, warm started from the last
+ * solve: Gauss-Seidel sweeps until no bias moves more than CORR_BIAS_TOL
+ * (at most CORR_BIAS_SWEEP of them).
+ */
 static void
 corr_bias_solve(struct corr *c)
 {
-	int	i, k, ncomp = 0;
+	struct corr_bsys	 bs;
+	double			 mv, m;
+	int			 i, k, ncomp = 0;
 
 	for (i = 0; i < c->nsens; i++)
 		c->sens[i].comp = -1;
-	for (i = 0; i < c->nsens; i++)
+	for (i = 0; i < c->nsens; i++) {
 		if (c->sens[i].comp < 0)
 			corr_bias_comp(c, i, ncomp++);
-	for (k = 0; k < CORR_BIAS_SWEEP; k++)
-		for (i = 0; i < c->nsens; i++)
-			corr_bias_update(c, i);
+		corr_bias_setup(c, i, &bs);
+	}
+	for (k = 0; k < CORR_BIAS_SWEEP; k++) {
+		for (mv = 0.0, i = 0; i < c->nsens; i++)
+			if ((m = corr_bias_update(c, i, &bs)) > mv)
+				mv = m;
+		if (mv < CORR_BIAS_TOL)
+			break;
+	}
 	corr_bias_anchor(c, ncomp);
 }
 
