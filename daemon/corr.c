@@ -78,8 +78,6 @@
 #define CORR_BIAS_DT	2000000000LL	/* ns, max age gap of a bias pair */
 #define CORR_BIAS_MAXD	3000.0		/* m, a larger gap is no bias sample */
 #define CORR_BIAS_MIN	30		/* samples before a bias is applied */
-#define CORR_BIAS_SWEEP	25		/* Gauss-Seidel sweeps per solve */
-#define CORR_BIAS_TOL	0.01		/* m, a sweep moving less ends it */
 #define CORR_BIAS_EVERY	1000000000LL	/* ns of event time between solves */
 #define CORR_BIAS_PRIOR	100.0		/* m, prior sigma of a bias */
 #define CORR_STALE_LOOKS 2.1		/* periods a source may go unseen */
@@ -278,6 +276,8 @@ struct corr {
 	int64_t			 next_solve;
 	int64_t			 next_coast;	/* coasting tracks re-shown */
 	struct corr_pair	 pair[CORR_SENSORS][CORR_SENSORS];
+	double			 bN[CORR_SENSORS * 3 * CORR_SENSORS * 3];
+	double			 br[CORR_SENSORS * 3];	/* bias solve */
 	struct corr_cl		 cl;		/* assignment scratch */
 	/* Scratch for fusion, kept here to stay off the stack and the heap. */
 	double			 fx[CORR_FUSE_MAX][6];
@@ -1963,10 +1963,9 @@ corr_emit(struct corr *c, struct corr_sys *t, enum corr_change what)
  * raw position difference is b_i - b_j: pairs are accumulated at every
  * report into a fused track, each difference with its information (the
  * inverse of the two position covariances' sum), and the b that best
- * explain them (generalised least squares) are found by Gauss-Seidel
- * sweeps once per second of event time. Radars measure range well and
- * angle coarsely, so a difference says much along some directions and
- * little across them: a plain mean would pour the cross-range noise into
+ * explain them (generalised least squares) are solved for once per
+ * second of event time. Radars measure range well and angle coarsely, so
+ * a difference says much along some directions and little across them: a plain mean would pour the cross-range noise into
  * the estimate. Two corrections keep the estimate honest: the samples of
  * one pair of tracks are strongly correlated from report to report, so
  * each counts as 1 / CORR_BIAS_DECOR of an independent one; and a prior
@@ -2158,104 +2157,102 @@ corr_bias_anchor(struct corr *c, int ncomp)
 }
 
 /*
- * What a solve keeps per sensor: the inverse of its normal matrix and
- * the constant part of its right-hand side (both fixed over the sweeps),
- * and the sensors it shares pairs with.
- */
-struct corr_bsys {
-	double	Ai[CORR_SENSORS][9];
-	double	r0[CORR_SENSORS][3];
-	int	nb[CORR_SENSORS][CORR_SENSORS];
-	int	nn[CORR_SENSORS];	/* neighbours; -1: no estimate */
-};
-
-/*
- * Set up sensor i's normal equations: b_i solves sum_j W_ij (b_i - b_j)
- * = sum_j W_ij d_ij (W_ij the pair's information) plus the prior.
+ * The normal equations N b = r of all biases (3 per sensor): each pair
+ * (i, j) adds its information W to blocks ii and jj, subtracts it from
+ * ij and ji, and its information-weighted difference to r_i (and its
+ * negative to r_j); the prior adds 1 / CORR_BIAS_PRIOR^2 on the diagonal,
+ * which keeps N positive definite.
  */
 static void
-corr_bias_setup(const struct corr *c, int i, struct corr_bsys *bs)
+corr_bias_normal(const struct corr *c, double *N, double *r)
 {
 	const struct corr_pair	*pr;
-	double			 A[9], sg;
-	int			 j, a, k;
+	size_t			 n3 = (size_t)c->nsens * 3, ia, jk;
+	int			 i, j, a, k;
 
-	memset(A, 0, sizeof(A));
-	memset(bs->r0[i], 0, sizeof(bs->r0[i]));
-	bs->nn[i] = 0;
-	for (j = 0; j < c->nsens; j++) {
-		pr = i < j ? &c->pair[i][j] : &c->pair[j][i];
-		if (j == i || pr->n == 0)
-			continue;
-		sg = i < j ? 1.0 : -1.0;
-		for (a = 0; a < 3; a++) {
-			bs->r0[i][a] += sg * pr->wd[a];
-			for (k = 0; k < 3; k++)
-				A[a * 3 + k] += pr->W[a * 3 + k];
+	memset(N, 0, n3 * n3 * sizeof(*N));
+	memset(r, 0, n3 * sizeof(*r));
+	for (i = 0; i < c->nsens; i++)
+		for (j = i + 1; j < c->nsens; j++) {
+			if ((pr = &c->pair[i][j])->n == 0)
+				continue;
+			for (a = 0; a < 3; a++) {
+				r[i * 3 + a] += pr->wd[a];
+				r[j * 3 + a] -= pr->wd[a];
+				for (k = 0; k < 3; k++) {
+					ia = (size_t)(i * 3 + a) * n3;
+					jk = (size_t)(j * 3 + a) * n3;
+					N[ia + i * 3 + k] += pr->W[a * 3 + k];
+					N[jk + j * 3 + k] += pr->W[a * 3 + k];
+					N[ia + j * 3 + k] -= pr->W[a * 3 + k];
+					N[jk + i * 3 + k] -= pr->W[a * 3 + k];
+				}
+			}
 		}
-		bs->nb[i][bs->nn[i]++] = j;
-	}
-	for (a = 0; a < 3; a++)
-		A[a * 4] += 1.0 / (CORR_BIAS_PRIOR * CORR_BIAS_PRIOR);
-	if (bs->nn[i] == 0 || geo_inv3(A, bs->Ai[i]) == -1)
-		bs->nn[i] = -1;
-}
-
-/* One Gauss-Seidel update of sensor i's bias; returns how far it moved. */
-static double
-corr_bias_update(struct corr *c, int i, const struct corr_bsys *bs)
-{
-	const struct corr_pair	*pr;
-	const double		*Ai = bs->Ai[i];
-	double			 rhs[3], b, mv = 0.0;
-	int			 n, j, a, k;
-
-	if (bs->nn[i] < 0)
-		return 0.0;
-	memcpy(rhs, bs->r0[i], sizeof(rhs));
-	for (n = 0; n < bs->nn[i]; n++) {
-		j = bs->nb[i][n];
-		pr = i < j ? &c->pair[i][j] : &c->pair[j][i];
-		for (a = 0; a < 3; a++)
-			for (k = 0; k < 3; k++)
-				rhs[a] += pr->W[a * 3 + k] * c->sens[j].b[k];
-	}
-	for (a = 0; a < 3; a++) {
-		b = Ai[a * 3] * rhs[0] + Ai[a * 3 + 1] * rhs[1] +
-		    Ai[a * 3 + 2] * rhs[2];
-		if (fabs(b - c->sens[i].b[a]) > mv)
-			mv = fabs(b - c->sens[i].b[a]);
-		c->sens[i].b[a] = b;
-	}
-	return mv;
+	for (ia = 0; ia < n3; ia++)
+		N[ia * n3 + ia] += 1.0 / (CORR_BIAS_PRIOR * CORR_BIAS_PRIOR);
 }
 
 /*
- * Solve for all biases from the pair means, warm started from the last
- * solve: Gauss-Seidel sweeps until no bias moves more than CORR_BIAS_TOL
- * (at most CORR_BIAS_SWEEP of them).
+ * Solve N x = r in place (x in r) by Cholesky, N symmetric n x n; -1
+ * (r untouched) if N is not positive definite.
+ */
+static int
+corr_bias_chol(size_t n, double *N, double *r)
+{
+	double	s;
+	size_t	i, j, k;
+
+	for (j = 0; j < n; j++) {
+		for (s = N[j * n + j], k = 0; k < j; k++)
+			s -= N[j * n + k] * N[j * n + k];
+		if (!(s > 0.0))
+			return -1;
+		N[j * n + j] = sqrt(s);
+		for (i = j + 1; i < n; i++) {
+			for (s = N[i * n + j], k = 0; k < j; k++)
+				s -= N[i * n + k] * N[j * n + k];
+			N[i * n + j] = s / N[j * n + j];
+		}
+	}
+	for (i = 0; i < n; i++) {
+		for (s = r[i], k = 0; k < i; k++)
+			s -= N[i * n + k] * r[k];
+		r[i] = s / N[i * n + i];
+	}
+	for (i = n; i-- > 0;) {
+		for (s = r[i], k = i + 1; k < n; k++)
+			s -= N[k * n + i] * r[k];
+		r[i] = s / N[i * n + i];
+	}
+	return 0;
+}
+
+/*
+ * Solve for all biases from the pair means at once (a few dozen
+ * unknowns, once a second of event time: a direct solve is exact and
+ * cheaper than iterating, which crawls along the weakly held directions),
+ * then anchor each group of connected sensors.
  */
 static void
 corr_bias_solve(struct corr *c)
 {
-	struct corr_bsys	 bs;
-	double			 mv, m;
-	int			 i, k, ncomp = 0;
+	size_t	n3 = (size_t)c->nsens * 3;
+	int	i, a, ncomp = 0;
 
+	if (c->nsens == 0)
+		return;
 	for (i = 0; i < c->nsens; i++)
 		c->sens[i].comp = -1;
-	for (i = 0; i < c->nsens; i++) {
+	for (i = 0; i < c->nsens; i++)
 		if (c->sens[i].comp < 0)
 			corr_bias_comp(c, i, ncomp++);
-		corr_bias_setup(c, i, &bs);
-	}
-	for (k = 0; k < CORR_BIAS_SWEEP; k++) {
-		for (mv = 0.0, i = 0; i < c->nsens; i++)
-			if ((m = corr_bias_update(c, i, &bs)) > mv)
-				mv = m;
-		if (mv < CORR_BIAS_TOL)
-			break;
-	}
+	corr_bias_normal(c, c->bN, c->br);
+	if (corr_bias_chol(n3, c->bN, c->br) == -1)
+		return;		/* numerically absurd: keep the last */
+	for (i = 0; i < c->nsens; i++)
+		for (a = 0; a < 3; a++)
+			c->sens[i].b[a] = c->br[i * 3 + a];
 	corr_bias_anchor(c, ncomp);
 }
 
