@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/queue.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,18 @@
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
+#define CORR_LEVELS	16		/* spatial index levels */
+#define CORR_CLASSES	12		/* spatial index horizons */
+#define CORR_HORIZON	4000000000LL	/* ns, the shortest horizon */
+#define CORR_IBITS	20		/* bits of a cell coordinate */
+#define CORR_ICOORD	524288.0	/* 2^(CORR_IBITS - 1) */
+#define CORR_IFILL	0.25		/* index reach per cell edge, at most */
+#define CORR_IBLK	6		/* entries per index block */
+#define CORR_IRESERVE	4		/* spare index blocks for a report */
+#define CORR_WHEEL	64		/* index wheel slots ... */
+#define CORR_WSLOT	1000000000LL	/* ... of this many ns */
+#define CORR_IPROBE	2		/* cells per track a query probes,
+					   else it scans the level's list */
 #define CORR_NS		1e-9
 #define CORR_SENSORS	32		/* sensors with a bias estimate */
 #define CORR_BIAS_DT	2000000000LL	/* ns, max age gap of a bias pair */
@@ -81,6 +94,7 @@ struct corr_sys;
 struct corr_src {
 	LIST_ENTRY(corr_src)	 hentry;	/* source hash bucket */
 	TAILQ_ENTRY(corr_src)	 aentry;	/* age list, ascending t */
+	uint64_t		 aseq;		/* age order among equal t */
 	TAILQ_ENTRY(corr_src)	 centry;	/* contributions of sys */
 	struct corr_src		*fnext;		/* free list */
 	struct corr_sys		*sys;		/* NULL: not associated */
@@ -117,22 +131,37 @@ struct corr_keep {
 };
 
 /*
+ * The spatial index's cells hold their tracks in blocks of compact
+ * entries (position rounded to float, reach rounded up to cover that),
+ * so that a query tests a cell's tracks without touching their records.
+ */
+struct corr_ient {
+	float			 x[3];
+	float			 reach;		/* m, see corr_reach */
+	struct corr_sys		*t;
+};
+
+struct corr_iblk {
+	struct corr_iblk	*next;		/* bucket chain, free list */
+	uint64_t		 key;		/* level, face, cell */
+	uint32_t		 n;		/* entries used */
+	struct corr_ient	 e[CORR_IBLK];
+};
+
+/*
  * A system track: the fusion of its contributions. The fields the spatial
- * index scan reads for every candidate (cell, category, count, time,
- * state and the gate summary) come first, in the first cache lines: dense
- * cells hold hundreds of tracks, and the scan rejects most of them on
- * these alone (corr_far_sys).
+ * index scan reads for every candidate (index key and reach, category,
+ * count, time, state) come first, in the first cache lines: the scan
+ * rejects most candidates on these alone (corr_near_next, corr_far_sys).
  */
 struct corr_sys {
-	LIST_ENTRY(corr_sys)	 centry;	/* spatial index bucket */
-	int64_t			 cell[3];
+	struct corr_iblk	*iblk;		/* index cell block ... */
 	enum tf_category	 cat;
 	uint32_t		 ncontrib;
 	int64_t			 t;
 	double			 x[6];
-	double			 gp[3];		/* P diagonal, position */
-	double			 gc[3];		/* P position-velocity cross */
-	double			 gv[3];		/* P diagonal, velocity */
+	int64_t			 iuntil;	/* its reach holds until then */
+	LIST_ENTRY(corr_sys)	 ientry;	/* index wheel slot, global list */
 	uint64_t		 id;
 	TAILQ_ENTRY(corr_sys)	 entry;		/* all tracks, ascending id */
 	TAILQ_ENTRY(corr_sys)	 qentry;	/* coasting list, ascending t */
@@ -143,6 +172,8 @@ struct corr_sys {
 	int			 shown;		/* CORR_CREATED emitted */
 	enum tf_track_status	 status;
 	int64_t			 tend;		/* coasting: dropped after */
+	int8_t			 ilevel;	/* index level, -1: global */
+	uint8_t			 islot;		/* ... and entry in it */
 	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	struct corr_keep	 keep;		/* valid while coasting */
 };
@@ -199,17 +230,47 @@ struct corr_arena {
 LIST_HEAD(corr_srcl, corr_src);
 LIST_HEAD(corr_sysl, corr_sys);
 
+/* A spatial index query in progress (corr_near_start). */
+struct corr_near {
+	const struct corr	*c;
+	double			 p[3];		/* where */
+	double			 r;		/* m, reach of the estimate */
+	double			 f;		/* widening of track reaches */
+	int			 list;		/* scan the level's wheel */
+	int			 k;		/* ... this slot */
+	int			 level;		/* -1: the global list */
+	int			 faces;		/* bit mask to look at */
+	int			 face;		/* this one */
+	double			 e, w;		/* cell edge, reach */
+	int64_t			 lo[2], hi[2], cur[2];
+	uint64_t		 key;		/* of cell cur */
+	struct corr_sys		*t;		/* next in the chain */
+	struct corr_iblk	*b;		/* block of the cell scan */
+	uint32_t		 i;		/* next entry in it */
+};
+
 struct corr {
 	struct corr_params	 p;
 	corr_emit_fn		 emit;
 	void			*arg;
 	struct corr_srcl	*sbuckets;
 	size_t			 smask;
-	struct corr_sysl	*cbuckets;
+	struct corr_iblk	**cbuckets;
 	size_t			 cmask;
-	struct corr_srcq	 age;
+	struct corr_srcq	 age[CORR_SENSORS + 1]; /* see corr_age_insert */
+	uint64_t		 aseq;		/* age insertions */
 	TAILQ_HEAD(, corr_sys)	 tracks;
 	TAILQ_HEAD(corr_sysq, corr_sys) coast;
+	struct corr_sysl	 iglobal;	/* tracks of unbounded reach */
+	struct corr_iblk	*ifree;		/* free index blocks */
+	struct corr_arena	 iarena;	/* index blocks, reserved */
+	size_t			 iblocks;	/* index blocks taken */
+	struct corr_sysl	 iwheel[CORR_LEVELS][CORR_WHEEL]; /* by
+					   iuntil: see corr_index_age */
+	int64_t			 islot;		/* next wheel slot to pass */
+	int64_t			 ilo;		/* <= every track's iuntil */
+	size_t			 ilevel_n[CORR_LEVELS]; /* tracks per level */
+	int64_t			 ihi;		/* newest time filed */
 	struct corr_src		*sfree;
 	struct corr_sys		*tfree;
 	struct corr_slab	*slabs;
@@ -868,9 +929,10 @@ corr_slab(struct corr *c, size_t n, size_t sz)
 static int
 corr_reserve(struct corr *c)
 {
-	struct corr_src	*s;
-	struct corr_sys	*t;
-	size_t		 i;
+	struct corr_src		*s;
+	struct corr_sys		*t;
+	struct corr_iblk	*b;
+	size_t			 i;
 
 	if (c->sfree == NULL && (s = corr_arena_take(&c->sarena,
 	    sizeof(*s))) != NULL) {
@@ -897,6 +959,17 @@ corr_reserve(struct corr *c)
 			t[i].fnext = c->tfree;
 			c->tfree = &t[i];
 		}
+	}
+	/* Index blocks: one per track at most is in use. */
+	if (c->iblocks + c->iarena.n - c->iarena.used <
+	    c->nsys + CORR_IRESERVE) {
+		if ((b = corr_slab(c, CORR_SLAB, sizeof(*b))) == NULL)
+			return -1;
+		for (i = 0; i < CORR_SLAB; i++) {
+			b[i].next = c->ifree;
+			c->ifree = &b[i];
+		}
+		c->iblocks += CORR_SLAB;
 	}
 	return 0;
 }
@@ -948,91 +1021,583 @@ corr_src_new(struct corr *c, const struct tf_report *r, uint32_t h)
 	return s;
 }
 
+static void	corr_age_remove(struct corr *, struct corr_src *);
+
 /* Forget a source (already detached from its system track). */
 static void
 corr_src_free(struct corr *c, struct corr_src *s)
 {
 	LIST_REMOVE(s, hentry);
-	TAILQ_REMOVE(&c->age, s, aentry);
+	corr_age_remove(c, s);
 	s->fnext = c->sfree;
 	c->sfree = s;
 	c->nsrc--;
 }
 
 /*
- * Keep the age list sorted by last update time. Reports arrive nearly in
- * time order, so the walk back from the tail is short; expiry then pops
- * from the head only.
+ * The age lists: the sources in ascending time of their last update, ties
+ * in the order of the updates, one list per sensor of the bias table and
+ * one for the rest. A sensor reports in time order, so an update goes to
+ * its list's tail, or a few places before it; one list for all would
+ * have it walk back past every report of the sensors with less latency
+ * since. Expiry takes the oldest of the heads (corr_age_first).
  */
+static struct corr_srcq *
+corr_age_list(struct corr *c, const struct corr_src *s)
+{
+	return &c->age[s->sidx >= 0 && s->sidx < CORR_SENSORS ? s->sidx :
+	    CORR_SENSORS];
+}
+
+/* Enter s, just updated, in its age list. */
 static void
 corr_age_insert(struct corr *c, struct corr_src *s)
 {
-	struct corr_src	*p;
+	struct corr_srcq	*q = corr_age_list(c, s);
+	struct corr_src		*p;
 
-	for (p = TAILQ_LAST(&c->age, corr_srcq); p != NULL;
+	s->aseq = c->aseq++;
+	for (p = TAILQ_LAST(q, corr_srcq); p != NULL;
 	    p = TAILQ_PREV(p, corr_srcq, aentry))
 		if (p->t <= s->t)
 			break;
 	if (p == NULL)
-		TAILQ_INSERT_HEAD(&c->age, s, aentry);
+		TAILQ_INSERT_HEAD(q, s, aentry);
 	else
-		TAILQ_INSERT_AFTER(&c->age, p, s, aentry);
+		TAILQ_INSERT_AFTER(q, p, s, aentry);
+}
+
+/* Take s out of its age list. */
+static void
+corr_age_remove(struct corr *c, struct corr_src *s)
+{
+	TAILQ_REMOVE(corr_age_list(c, s), s, aentry);
+}
+
+/* The source updated longest ago (first of equal times), or NULL. */
+static struct corr_src *
+corr_age_first(struct corr *c)
+{
+	struct corr_src	*s, *best = NULL;
+	int		 i;
+
+	for (i = 0; i <= CORR_SENSORS; i++)
+		if ((s = TAILQ_FIRST(&c->age[i])) != NULL && (best == NULL ||
+		    s->t < best->t || (s->t == best->t &&
+		    s->aseq < best->aseq)))
+			best = s;
+	return best;
 }
 
 /* ---- spatial index ----------------------------------------------------- */
 
 /*
- * System tracks are hashed by the ECEF cell (edge cell_m) of their fused
- * position. A source looks at the 27 cells around its own position, so it
- * finds every track within cell_m of it along each axis. cell_m must
- * therefore exceed the largest distance that can still gate: sqrt(gate_chi2)
- * (4.74) times the largest combined position sigma, plus the distance a
- * track moves between the fused time and the report time. The default
- * 50 km covers a combined sigma of 10 km, e.g. a 7 km satellite or long
- * range radar track against another of the same, or an aircraft's travel
- * in tens of seconds.
+ * The index must find every system track that may gate an estimate o,
+ * and few others. corr_far_sys rejects t unless
+ *
+ *	|p_o - p_t - v_t dt| <= sqrt(g (tr Po + tr Pt(dt))),
+ *	tr Pt(dt) = A + 2 dt C + dt^2 V + q |dt|^3
+ *
+ * (A, C, V: position, cross and velocity diagonal sums of t's covariance,
+ * dt = o's time - t's time), so every track that gates lies within
+ * r_o + R_t(|dt|) of o, with r_o = sqrt(g tr Po) and the track's reach
+ * R_t(h) = |v| h + sqrt(g) (sqrt(A) + m h + sqrt(q) h^1.5),
+ * m = max(sqrt(V), |C| / sqrt(A)) (corr_reach).
+ *
+ * A track is filed with its reach over a horizon H (CORR_HORIZON x
+ * 2^class) around its time, at the finest level whose cells (edge cell_m
+ * x 2^level) are at least twice that reach. Cells are squares on the six
+ * faces of a cube around the Earth: a position belongs to the face of
+ * its largest ECEF coordinate, and its cell is that of its other two
+ * coordinates (a projection, which shortens no distance to more than
+ * itself). The objects that matter live in a shell a few tens of
+ * kilometres thick, so a face's square holds one column of the shell
+ * and a query probes few empty cells. A query looks, at each level, at
+ * the cells within r_o + the level's largest reach (half its edge) of o,
+ * times (|dt| / H)^1.5 when o's time lies outside the horizon of some
+ * track (corr_near_widen), on every face such a point may belong to, and
+ * tests each track's own sphere; a level whose cells there outnumber its
+ * tracks is scanned whole instead.
+ *
+ * As event time passes a track that is not updated leaves its horizon: a
+ * timing wheel per level (slots of CORR_WSLOT ns by the time the reach
+ * holds until) moves it to the next class before that happens
+ * (corr_index_age). Tracks whose reach has no such bound (ballistic
+ * motion, whose prediction follows gravity, or absurd states) are on a
+ * global list that every query scans.
  */
-static void
-corr_cell(const struct corr *c, const double x[3], int64_t cell[3])
-{
-	int	i;
-	double	v;
 
-	for (i = 0; i < 3; i++) {
-		v = floor(x[i] / c->p.cell_m);
-		if (!(v > -1e15 && v < 1e15))
-			v = 0.0;
-		cell[i] = (int64_t)v;
-	}
+/* Cube face of a position: 0..5, the axis of |x| max, then its sign. */
+static int
+corr_face(const double x[3])
+{
+	int	m = 0;
+
+	if (fabs(x[1]) > fabs(x[m]))
+		m = 1;
+	if (fabs(x[2]) > fabs(x[m]))
+		m = 2;
+	return 2 * m + (x[m] < 0.0);
 }
 
-/* Bucket of a cell. */
+/* Cell coordinate of x at level l into *cell; -1 when out of range. */
+static int
+corr_cell(const struct corr *c, double x, int l, int64_t *cell)
+{
+	double	v;
+
+	v = floor(x / ldexp(c->p.cell_m, l));
+	if (!(v >= -CORR_ICOORD && v < CORR_ICOORD))
+		return -1;
+	*cell = (int64_t)v;
+	return 0;
+}
+
+/* Index key of a level, face and cell. */
+static uint64_t
+corr_cell_key(int l, int face, const int64_t cell[2])
+{
+	uint64_t	m = ((uint64_t)1 << CORR_IBITS) - 1;
+
+	return (uint64_t)l << (2 * CORR_IBITS + 3) |
+	    (uint64_t)face << (2 * CORR_IBITS) |
+	    ((uint64_t)cell[0] & m) << CORR_IBITS | ((uint64_t)cell[1] & m);
+}
+
+/* Bucket of an index key. */
 static size_t
-corr_cell_bucket(const struct corr *c, const int64_t cell[3])
+corr_cell_bucket(const struct corr *c, uint64_t key)
 {
 	uint64_t	h;
 
-	h = (uint64_t)cell[0] * 0x9e3779b97f4a7c15ULL;
-	h ^= (uint64_t)cell[1] * 0xc2b2ae3d27d4eb4fULL;
-	h ^= (uint64_t)cell[2] * 0x165667b19e3779f9ULL;
+	h = key * 0x9e3779b97f4a7c15ULL;
 	h ^= h >> 29;
 	return (size_t)h & c->cmask;
+}
+
+/* Horizon of class k, s. */
+static double
+corr_horizon(int k)
+{
+	return ldexp(CORR_HORIZON * CORR_NS, k);
+}
+
+/*
+ * Reach of t over a horizon of h seconds (see above); HUGE_VAL when it
+ * has no bound: ballistic motion or a covariance that is not one.
+ */
+static double
+corr_reach(const struct corr *c, const struct corr_sys *t, double h)
+{
+	double	A = 0.0, C = 0.0, V = 0.0, v2 = 0.0, m, r;
+	int	i;
+
+	if (corr_ballistic(t->cat))
+		return HUGE_VAL;
+	for (i = 0; i < 3; i++) {
+		A += t->Pt[tf_cov_idx(i, i)];
+		C += fabs(t->Pt[tf_cov_idx(i, i + 3)]);
+		V += t->Pt[tf_cov_idx(i + 3, i + 3)];
+		v2 += t->x[3 + i] * t->x[3 + i];
+	}
+	if (!(A > 0.0) || !(V >= 0.0))
+		return HUGE_VAL;
+	m = fmax(sqrt(V), C / sqrt(A));
+	r = sqrt(v2) * h + sqrt(c->p.gate_chi2) * (sqrt(A) + m * h +
+	    sqrt(corr_q(t->cat)) * h * sqrt(h));
+	/* Margin for rounding in this bound and in the query's. */
+	r = r * (1.0 + 1e-9) + 1.0;
+	return isfinite(r) ? r : HUGE_VAL;
+}
+
+/*
+ * A free index block (corr_reserve keeps enough: one per track at most is
+ * in use, and a report adds few tracks).
+ */
+static struct corr_iblk *
+corr_iblk_new(struct corr *c)
+{
+	struct corr_iblk	*b;
+
+	if ((b = c->ifree) != NULL)
+		c->ifree = b->next;
+	else {
+		b = corr_arena_take(&c->iarena, sizeof(*b));
+		c->iblocks++;
+	}
+	return b;
+}
+
+/* Enter t in cell key, at reach r. */
+static void
+corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
+{
+	struct corr_iblk	**bp, *b;
+	struct corr_ient	*e;
+	double			 m;
+	int			 i;
+
+	bp = &c->cbuckets[corr_cell_bucket(c, key)];
+	for (b = *bp; b != NULL; b = b->next)
+		if (b->key == key && b->n < CORR_IBLK)
+			break;
+	if (b == NULL) {
+		b = corr_iblk_new(c);
+		b->key = key;
+		b->n = 0;
+		b->next = *bp;
+		*bp = b;
+	}
+	e = &b->e[b->n];
+	/* The reach covers the rounding of the position to float. */
+	for (m = 1.0, i = 0; i < 3; i++) {
+		e->x[i] = (float)t->x[i];
+		m += 2.0 * fabs(t->x[i]) * FLT_EPSILON;
+	}
+	e->reach = nextafterf((float)(r + m), INFINITY);
+	e->t = t;
+	t->iblk = b;
+	t->islot = b->n++;
+}
+
+/* Take t out of its cell; an emptied block is freed. */
+static void
+corr_cell_del(struct corr *c, struct corr_sys *t)
+{
+	struct corr_iblk	**bp, *b = t->iblk;
+
+	if (t->islot != b->n - 1) {
+		b->e[t->islot] = b->e[b->n - 1];
+		b->e[t->islot].t->islot = t->islot;
+	}
+	if (--b->n > 0)
+		return;
+	for (bp = &c->cbuckets[corr_cell_bucket(c, b->key)]; *bp != b;
+	    bp = &(*bp)->next)
+		;
+	*bp = b->next;
+	b->next = c->ifree;
+	c->ifree = b;
+}
+
+/* Take t out of the index. */
+static void
+corr_unindex(struct corr *c, struct corr_sys *t)
+{
+	LIST_REMOVE(t, ientry);
+	if (t->ilevel < 0)
+		return;
+	corr_cell_del(c, t);
+	c->ilevel_n[t->ilevel]--;
+}
+
+/*
+ * File t in the index (after its state changed, or its horizon ran
+ * short): the smallest horizon that lasts CORR_HORIZON / 2 past now, the
+ * level of its reach over it.
+ */
+static void
+corr_file(struct corr *c, struct corr_sys *t)
+{
+	int64_t	cell[2], until = c->now + CORR_HORIZON / 2;
+	double	r = HUGE_VAL;
+	int	k, l, face;
+
+	t->ilevel = -1;
+	face = corr_face(t->x);
+	for (k = 0; k < CORR_CLASSES; k++)
+		if (t->t + (int64_t)(corr_horizon(k) / CORR_NS) >= until)
+			break;
+	if (k < CORR_CLASSES)
+		r = corr_reach(c, t, corr_horizon(k));
+	for (l = 0; l < CORR_LEVELS && r != HUGE_VAL; l++) {
+		if (r > ldexp(c->p.cell_m, l) * CORR_IFILL)
+			continue;
+		if (corr_cell(c, t->x[(face / 2 + 1) % 3], l, &cell[0]) == 0 &&
+		    corr_cell(c, t->x[(face / 2 + 2) % 3], l, &cell[1]) == 0)
+			t->ilevel = l;
+		break;
+	}
+	if (t->ilevel < 0) {
+		LIST_INSERT_HEAD(&c->iglobal, t, ientry);
+		return;
+	}
+	t->iuntil = t->t + (int64_t)(corr_horizon(k) / CORR_NS);
+	if (t->t > c->ihi)
+		c->ihi = t->t;
+	c->ilevel_n[l]++;
+	corr_cell_add(c, t, corr_cell_key(l, face, cell), r);
+	LIST_INSERT_HEAD(&c->iwheel[l][t->iuntil / CORR_WSLOT % CORR_WHEEL],
+	    t, ientry);
 }
 
 /* Enter (or move) a system track in the index after its state changed. */
 static void
 corr_index(struct corr *c, struct corr_sys *t, int moved)
 {
-	int64_t	cell[3];
+	if (moved)
+		corr_unindex(c, t);
+	corr_file(c, t);
+}
 
-	corr_cell(c, t->x, cell);
-	if (moved) {
-		if (memcmp(cell, t->cell, sizeof(cell)) == 0)
-			return;
-		LIST_REMOVE(t, centry);
+/*
+ * Event time moved on: refile the tracks whose reach would no longer hold
+ * within CORR_HORIZON / 2 (each moves to a longer horizon). The wheel's
+ * slots up to that time are passed (each once, a jump of more than a turn
+ * passes all): after it every track's reach holds until c->ilo at least,
+ * as a track filed later holds until CORR_HORIZON / 2 past now.
+ */
+static void
+corr_index_age(struct corr *c)
+{
+	struct corr_sys	*t, *next;
+	int64_t		 end, s, n;
+	int		 l;
+
+	end = (c->now + CORR_HORIZON / 2) / CORR_WSLOT;
+	if (end <= c->islot)
+		return;
+	n = end - c->islot < CORR_WHEEL ? end - c->islot : CORR_WHEEL;
+	for (l = 0; l < CORR_LEVELS; l++) {
+		for (s = c->islot; c->ilevel_n[l] > 0 && s < c->islot + n;
+		    s++) {
+			t = LIST_FIRST(&c->iwheel[l][s % CORR_WHEEL]);
+			for (; t != NULL; t = next) {
+				next = LIST_NEXT(t, ientry);
+				if (t->iuntil >= end * CORR_WSLOT)
+					continue;
+				corr_unindex(c, t);
+				corr_file(c, t);
+			}
+		}
 	}
-	memcpy(t->cell, cell, sizeof(cell));
-	LIST_INSERT_HEAD(&c->cbuckets[corr_cell_bucket(c, cell)], t, centry);
+	c->islot = end;
+	c->ilo = end * CORR_WSLOT;
+}
+
+/*
+ * How far a query at time tq must widen the levels' reach: every filed
+ * track's time lies in [its iuntil - H, ihi], with its H at least
+ * CORR_HORIZON and its iuntil at least c->ilo, and R(|dt|) <= R(H)
+ * (|dt| / H)^1.5 when |dt| > H.
+ */
+static double
+corr_near_widen(const struct corr *c, int64_t tq)
+{
+	double	f = 1.0, h = CORR_HORIZON * CORR_NS;
+
+	if (tq < c->ihi)
+		f = fmax(f, (c->ihi - tq) * CORR_NS / h);
+	if (tq > c->ilo)
+		f = fmax(f, 1.0 + (tq - c->ilo) * CORR_NS / h);
+	return f * sqrt(f);
+}
+
+/*
+ * Cell range of level l, face it->face, within reach w of the query into
+ * it: 0, or -1 if there is none.
+ */
+static int
+corr_near_range(struct corr_near *it, double e, double w)
+{
+	double	lo, hi, lim = CORR_ICOORD;
+	int	i, a;
+
+	for (i = 0; i < 2; i++) {
+		a = (it->face / 2 + 1 + i) % 3;
+		lo = floor((it->p[a] - w) / e);
+		hi = floor((it->p[a] + w) / e);
+		if (hi < -lim || lo >= lim)
+			return -1;
+		it->lo[i] = (int64_t)fmax(lo, -lim);
+		it->hi[i] = (int64_t)fmin(hi, lim - 1.0);
+	}
+	return 0;
+}
+
+/*
+ * Whether a point within w of the query may belong to face f: its axis
+ * coordinate then exceeds the others' moduli.
+ */
+static int
+corr_near_face(const struct corr_near *it, int f, double w)
+{
+	int	m = f / 2;
+	double	v = f % 2 ? -it->p[m] : it->p[m];
+
+	return v + 2.0 * w >= fmax(fabs(it->p[(m + 1) % 3]),
+	    fabs(it->p[(m + 2) % 3]));
+}
+
+/*
+ * Set the query up for level l: the cells of each face within reach, or
+ * (it->list) the whole level when those outnumber its tracks or the
+ * query is not finite. 0, or -1 when nothing there can be in reach.
+ */
+static int
+corr_near_level(const struct corr *c, struct corr_near *it, int l)
+{
+	double	e, w, n = 0.0;
+	int	f, any = 0;
+
+	e = ldexp(c->p.cell_m, l);
+	w = it->r + e * CORR_IFILL * it->f;
+	it->list = 0;
+	it->faces = 0;
+	if (!isfinite(w + it->p[0] + it->p[1] + it->p[2])) {
+		it->list = 1;
+		return 0;
+	}
+	for (f = 0; f < 6; f++) {
+		if (!corr_near_face(it, f, w))
+			continue;
+		it->face = f;
+		if (corr_near_range(it, e, w) == -1)
+			continue;
+		n += (double)(it->hi[0] - it->lo[0] + 1) *
+		    (double)(it->hi[1] - it->lo[1] + 1);
+		it->faces |= 1 << f;
+		any = 1;
+	}
+	if (n > CORR_IPROBE * (double)c->ilevel_n[l]) {
+		it->list = 1;
+		return 0;
+	}
+	if (!any)
+		return -1;
+	it->face = -1;
+	it->w = w;
+	it->e = e;
+	return 0;
+}
+
+/*
+ * Start a query for the tracks that may gate an estimate at x[0..2], of
+ * position covariance trace tr, at time tq.
+ */
+static void
+corr_near_start(struct corr *c, struct corr_near *it, const double x[3],
+    double tr, int64_t tq)
+{
+	memset(it, 0, sizeof(*it));
+	it->c = c;
+	memcpy(it->p, x, sizeof(it->p));
+	it->r = sqrt(c->p.gate_chi2 * fmax(tr, 0.0)) * (1.0 + 1e-9) + 1.0;
+	it->f = corr_near_widen(c, tq);
+	if (!isfinite(it->r) || !isfinite(it->f))
+		it->r = it->f = HUGE_VAL;
+	it->t = LIST_FIRST(&c->iglobal);
+	it->level = -1;
+}
+
+/* Step a list scan to its next non-empty wheel slot; -1 at the end. */
+static int
+corr_near_slot(struct corr_near *it)
+{
+	const struct corr	*c = it->c;
+
+	while (++it->k < CORR_WHEEL)
+		if ((it->t = LIST_FIRST(&c->iwheel[it->level][it->k])) !=
+		    NULL)
+			return 0;
+	return -1;
+}
+
+/* Step a cell scan to its next cell: -1 past the level's last face. */
+static int
+corr_near_step(struct corr_near *it)
+{
+	if (it->face >= 0) {
+		if (++it->cur[1] <= it->hi[1])
+			return 0;
+		it->cur[1] = it->lo[1];
+		if (++it->cur[0] <= it->hi[0])
+			return 0;
+	}
+	while (++it->face < 6) {
+		if (!(it->faces & 1 << it->face))
+			continue;
+		corr_near_range(it, it->e, it->w);
+		it->cur[0] = it->lo[0];
+		it->cur[1] = it->lo[1];
+		return 0;
+	}
+	return -1;
+}
+
+/* Step the query to its next cell or slot; -1 when there is none. */
+static int
+corr_near_cell(struct corr_near *it)
+{
+	const struct corr	*c = it->c;
+
+	for (;;) {
+		if (it->level >= CORR_LEVELS)
+			return -1;
+		if (it->level >= 0 && it->list) {
+			if (corr_near_slot(it) == 0)
+				return 0;
+		} else if (it->level >= 0 && corr_near_step(it) == 0) {
+			it->key = corr_cell_key(it->level, it->face, it->cur);
+			it->b = c->cbuckets[corr_cell_bucket(c, it->key)];
+			it->i = 0;
+			return 0;
+		}
+		do
+			it->level++;
+		while (it->level < CORR_LEVELS && (c->ilevel_n[it->level] ==
+		    0 || corr_near_level(c, it, it->level) == -1));
+		it->k = -1;
+	}
+}
+
+/* Whether a track at x, of reach r, is within the query's reach. */
+static int
+corr_near_in(const struct corr_near *it, const float x[3], double r)
+{
+	double	d, n2 = 0.0, w;
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		d = it->p[i] - x[i];
+		n2 += d * d;
+	}
+	w = it->r + r * it->f;
+	return n2 <= w * w || !(n2 == n2);
+}
+
+/*
+ * The next track that may gate the query's estimate, or NULL: the global
+ * list, then each level's cells (or its wheel), each track within its
+ * own reach.
+ */
+static struct corr_sys *
+corr_near_next(struct corr_near *it)
+{
+	struct corr_sys		*t;
+	struct corr_ient	*e;
+
+	for (;;) {
+		for (; it->b != NULL; it->b = it->b->next, it->i = 0) {
+			if (it->b->key != it->key)
+				continue;
+			while (it->i < it->b->n) {
+				e = &it->b->e[it->i++];
+				if (corr_near_in(it, e->x, e->reach))
+					return e->t;
+			}
+		}
+		while ((t = it->t) != NULL) {
+			it->t = LIST_NEXT(t, ientry);
+			if (it->level < 0)
+				return t;
+			e = &t->iblk->e[t->islot];
+			if (corr_near_in(it, e->x, e->reach))
+				return t;
+		}
+		if (corr_near_cell(it) == -1)
+			return NULL;
+	}
 }
 
 /* ---- system tracks ----------------------------------------------------- */
@@ -1103,7 +1668,6 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 	struct corr_src	*s, *best;
 	double		 P[36], Pb[36];
 	size_t		 n;
-	int		 i;
 
 	t->t = TAILQ_FIRST(&t->contribs)->t;
 	TAILQ_FOREACH(s, &t->contribs, centry)
@@ -1119,11 +1683,6 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 		    Pb, t->x, P);
 	}
 	geo_cov_pack(P, t->Pt);
-	for (i = 0; i < 3; i++) {
-		t->gp[i] = P[i * 7];
-		t->gc[i] = P[i * 6 + i + 3];
-		t->gv[i] = P[(i + 3) * 7];
-	}
 	corr_index(c, t, moved);
 }
 
@@ -1204,7 +1763,7 @@ corr_sys_drop(struct corr *c, struct corr_sys *t)
 	pt.t_ns = c->now;
 	if (t->status == TF_STATUS_COASTING)
 		TAILQ_REMOVE(&c->coast, t, qentry);
-	LIST_REMOVE(t, centry);
+	corr_unindex(c, t);
 	TAILQ_REMOVE(&c->tracks, t, entry);
 	t->fnext = c->tfree;
 	c->tfree = t;
@@ -1227,28 +1786,21 @@ static int	corr_compatible(enum tf_category, enum tf_category);
 static int
 corr_redundant(struct corr *c, const struct corr_sys *t)
 {
-	struct corr_sys	*u;
-	int64_t		 nb[3];
-	double		 x[6], P[36], Pu[36], Ptt[36], d2;
-	int		 i;
+	struct corr_sys		*u;
+	struct corr_near	 it;
+	double			 x[6], P[36], Pu[36], Ptt[36], d2;
 
 	geo_cov_unpack(t->Pt, Ptt);
-	for (i = 0; i < 27; i++) {
-		nb[0] = t->cell[0] + i % 3 - 1;
-		nb[1] = t->cell[1] + i / 3 % 3 - 1;
-		nb[2] = t->cell[2] + i / 9 - 1;
-		LIST_FOREACH(u, &c->cbuckets[corr_cell_bucket(c, nb)], centry) {
-			if (u == t || u->ncontrib == 0 ||
-			    memcmp(u->cell, nb, sizeof(nb)) != 0 ||
-			    !corr_compatible(u->cat, t->cat))
-				continue;
-			geo_cov_unpack(u->Pt, Pu);
-			corr_predict(u->cat, (t->t - u->t) * CORR_NS, u->x,
-			    Pu, x, P);
-			if (corr_distance(t->x, Ptt, x, P, &d2) == 0 &&
-			    d2 < c->p.gate_chi2)
-				return 1;
-		}
+	corr_near_start(c, &it, t->x, Ptt[0] + Ptt[7] + Ptt[14], t->t);
+	while ((u = corr_near_next(&it)) != NULL) {
+		if (u == t || u->ncontrib == 0 ||
+		    !corr_compatible(u->cat, t->cat))
+			continue;
+		geo_cov_unpack(u->Pt, Pu);
+		corr_predict(u->cat, (t->t - u->t) * CORR_NS, u->x, Pu, x, P);
+		if (corr_distance(t->x, Ptt, x, P, &d2) == 0 &&
+		    d2 < c->p.gate_chi2)
+			return 1;
 	}
 	return 0;
 }
@@ -1850,8 +2402,9 @@ corr_far_sys(const struct corr *c, const struct corr_sys *t,
 	for (i = 0; i < 3; i++) {
 		d = o->x[i] - t->x[i] - dt * t->x[3 + i];
 		n2 += d * d;
-		tr += o->P[i * 7] + t->gp[i] + 2.0 * dt * t->gc[i] +
-		    dt * dt * t->gv[i];
+		tr += o->P[i * 7] + t->Pt[tf_cov_idx(i, i)] +
+		    2.0 * dt * t->Pt[tf_cov_idx(i, i + 3)] +
+		    dt * dt * t->Pt[tf_cov_idx(i + 3, i + 3)];
 	}
 	return n2 > c->p.gate_chi2 * tr;
 }
@@ -1964,43 +2517,36 @@ static int
 corr_gate(struct corr *c, const struct corr_obs *o,
     const struct corr_src *self, int swap, struct corr_choice *ch)
 {
-	struct corr_sys	*t, *to;
-	struct corr_src	*r, *blk;
-	int64_t		 cell[3], nb[3];
-	double		 d2, ld;
-	int		 i;
+	struct corr_sys		*t, *to;
+	struct corr_src		*r, *blk;
+	struct corr_near	 it;
+	double			 d2, ld;
 
 	memset(ch, 0, sizeof(*ch));
-	corr_cell(c, o->x, cell);
-	for (i = 0; i < 27; i++) {
-		nb[0] = cell[0] + i % 3 - 1;
-		nb[1] = cell[1] + i / 3 % 3 - 1;
-		nb[2] = cell[2] + i / 9 - 1;
-		LIST_FOREACH(t, &c->cbuckets[corr_cell_bucket(c, nb)], centry) {
-			if (memcmp(t->cell, nb, sizeof(nb)) != 0 ||
-			    (self != NULL && t == self->sys))
+	corr_near_start(c, &it, o->x, o->P[0] + o->P[7] + o->P[14], o->t);
+	while ((t = corr_near_next(&it)) != NULL) {
+		if (self != NULL && t == self->sys)
+			continue;
+		c->st.candidates++;
+		if (!corr_gate_one(c, t, o, self, &d2, &ld, &r, &blk))
+			continue;
+		to = NULL;
+		if (blk != NULL) {
+			if (!swap)
 				continue;
-			c->st.candidates++;
-			if (!corr_gate_one(c, t, o, self, &d2, &ld, &r, &blk))
+			d2 += corr_swap_cost(c, t, blk, self, &to);
+			/* A new track for o costs the gate. */
+			if (!(d2 < c->p.gate_chi2))
 				continue;
-			to = NULL;
-			if (blk != NULL) {
-				if (!swap)
-					continue;
-				d2 += corr_swap_cost(c, t, blk, self, &to);
-				/* A new track for o costs the gate. */
-				if (!(d2 < c->p.gate_chi2))
-					continue;
-			}
-			d2 += ld;
-			if (ch->t == NULL || d2 < ch->cost ||
-			    (d2 == ch->cost && t->id < ch->t->id)) {
-				ch->t = t;
-				ch->cost = d2;
-				ch->rep = r;
-				ch->swap = blk;
-				ch->swapto = to;
-			}
+		}
+		d2 += ld;
+		if (ch->t == NULL || d2 < ch->cost ||
+		    (d2 == ch->cost && t->id < ch->t->id)) {
+			ch->t = t;
+			ch->cost = d2;
+			ch->rep = r;
+			ch->swap = blk;
+			ch->swapto = to;
 		}
 	}
 	return ch->t != NULL;
@@ -2061,7 +2607,7 @@ corr_expire(struct corr *c)
 	struct corr_src	*s;
 	struct corr_sys	*t;
 
-	while ((s = TAILQ_FIRST(&c->age)) != NULL &&
+	while ((s = corr_age_first(c)) != NULL &&
 	    s->t < c->now - c->p.stale_ns) {
 		c->st.expired++;
 		corr_src_remove(c, s);
@@ -2079,6 +2625,7 @@ corr_watermark(struct corr *c, int64_t t)
 	if (!c->have_now || t > c->now) {
 		c->now = t;
 		c->have_now = 1;
+		corr_index_age(c);
 	}
 }
 
@@ -2345,7 +2892,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 		if (sidx < 0)
 			sidx = corr_sensor_index(c, r->sensor);
 	} else
-		TAILQ_REMOVE(&c->age, s, aentry);
+		corr_age_remove(c, s);
 	corr_src_set(s, r, &o);
 	s->sidx = sidx;
 	memcpy(s->bapp, bapp, sizeof(bapp));
@@ -2396,7 +2943,7 @@ corr_advance(struct corr *c, int64_t t)
 
 /* ---- life cycle and queries -------------------------------------------- */
 
-/* The defaults: 6-dof gate at p = 0.999, 15 s stale, 50 km cells. */
+/* The defaults: 6-dof gate at p = 0.999, 15 s stale, 2 km finest cells. */
 void
 corr_params_default(struct corr_params *p)
 {
@@ -2406,7 +2953,7 @@ corr_params_default(struct corr_params *p)
 	p->coast_ns = 30LL * 1000000000LL;
 	p->max_tracks = 100000;
 	p->max_sources = 200000;
-	p->cell_m = 50000.0;
+	p->cell_m = 2000.0;
 }
 
 /* Whether params can run a core. */
@@ -2437,6 +2984,7 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 {
 	struct corr	*c;
 	size_t		 ns, nc;
+	int		 i;
 
 	if (emit == NULL || !corr_params_ok(p))
 		return NULL;
@@ -2459,9 +3007,15 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	corr_arena_init(&c->sarena, p->max_sources + 1,
 	    sizeof(struct corr_src));
 	corr_arena_init(&c->tarena, p->max_tracks + 1, sizeof(struct corr_sys));
-	TAILQ_INIT(&c->age);
+	corr_arena_init(&c->iarena, p->max_tracks + CORR_IRESERVE,
+	    sizeof(struct corr_iblk));
+	for (i = 0; i <= CORR_SENSORS; i++)
+		TAILQ_INIT(&c->age[i]);
 	TAILQ_INIT(&c->tracks);
 	TAILQ_INIT(&c->coast);
+	LIST_INIT(&c->iglobal);
+	for (i = 0; i < CORR_LEVELS * CORR_WHEEL; i++)
+		LIST_INIT(&c->iwheel[i / CORR_WHEEL][i % CORR_WHEEL]);
 	c->next_id = 1;
 	return c;
 }
@@ -2480,6 +3034,7 @@ corr_free(struct corr *c)
 	}
 	corr_arena_free(&c->sarena);
 	corr_arena_free(&c->tarena);
+	corr_arena_free(&c->iarena);
 	free(c->sbuckets);
 	free(c->cbuckets);
 	free(c);
@@ -2494,16 +3049,14 @@ void
 corr_set_params(struct corr *c, const struct corr_params *p)
 {
 	struct corr_sys	*t;
-	double		 old = c->p.cell_m;
+	double		 old = c->p.cell_m, gate = c->p.gate_chi2;
 
 	if (!corr_params_ok(p))
 		return;
 	c->p = *p;
-	if (p->cell_m != old)
-		TAILQ_FOREACH(t, &c->tracks, entry) {
-			LIST_REMOVE(t, centry);
-			corr_index(c, t, 0);
-		}
+	if (p->cell_m != old || p->gate_chi2 != gate)
+		TAILQ_FOREACH(t, &c->tracks, entry)
+			corr_index(c, t, 1);
 	corr_expire(c);
 }
 
