@@ -61,6 +61,7 @@
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
+#define CORR_HASH0	1024		/* hash buckets used at first */
 #define CORR_LEVELS	16		/* spatial index levels */
 #define CORR_CLASSES	12		/* spatial index horizons */
 #define CORR_HORIZON	4000000000LL	/* ns, the shortest horizon */
@@ -253,10 +254,15 @@ struct corr {
 	struct corr_params	 p;
 	corr_emit_fn		 emit;
 	void			*arg;
-	struct corr_srcl	*sbuckets;
-	size_t			 smask;
+	struct corr_srcl	*sbuckets;	/* in sbarena */
+	size_t			 smask;		/* grows, see corr_src_grow */
+	size_t			 smax;		/* buckets reserved */
+	struct corr_arena	 sbarena;
 	struct corr_iblk	**cbuckets;
-	size_t			 cmask;
+	size_t			 cmask;		/* grows, see corr_src_grow */
+	size_t			 cmax;		/* buckets reserved */
+	size_t			 iused;		/* index blocks in use */
+	struct corr_arena	 cbarena;
 	struct corr_srcq	 age[CORR_SENSORS + 1]; /* see corr_age_insert */
 	uint64_t		 aseq;		/* age insertions */
 	TAILQ_HEAD(, corr_sys)	 tracks;
@@ -1005,6 +1011,31 @@ corr_src_find(struct corr *c, const char *sensor, uint32_t local,
 	return NULL;
 }
 
+/*
+ * The hash tables' buckets are reserved for the limits (address space
+ * only) and used from CORR_HASH0 on, doubling as the entries outnumber
+ * them: a bucket array sized for the limits from the start would hold a
+ * page of memory for every few entries. Doubling splits each bucket i
+ * into i and i + n; lookups compare whole keys, so the order in a bucket
+ * is moot.
+ */
+static void
+corr_src_grow(struct corr *c)
+{
+	struct corr_src	*s, *next;
+	size_t		 i, n = c->smask + 1;
+
+	c->smask = 2 * n - 1;
+	for (i = 0; i < n; i++)
+		for (s = LIST_FIRST(&c->sbuckets[i]); s != NULL; s = next) {
+			next = LIST_NEXT(s, hentry);
+			if ((s->hash & c->smask) == i)
+				continue;
+			LIST_REMOVE(s, hentry);
+			LIST_INSERT_HEAD(&c->sbuckets[i + n], s, hentry);
+		}
+}
+
 /* Take a source record off the free list and enter it in the hash. */
 static struct corr_src *
 corr_src_new(struct corr *c, const struct tf_report *r, uint32_t h)
@@ -1016,6 +1047,8 @@ corr_src_new(struct corr *c, const struct tf_report *r, uint32_t h)
 	memcpy(s->sensor, r->sensor, sizeof(s->sensor) - 1);
 	s->local = r->local_track;
 	s->hash = h;
+	if (c->nsrc >= c->smask && c->smask + 1 < c->smax)
+		corr_src_grow(c);
 	LIST_INSERT_HEAD(&c->sbuckets[h & c->smask], s, hentry);
 	c->nsrc++;
 	return s;
@@ -1210,6 +1243,26 @@ corr_reach(const struct corr *c, const struct corr_sys *t, double h)
 	return isfinite(r) ? r : HUGE_VAL;
 }
 
+/* Double the index's buckets (see corr_src_grow). */
+static void
+corr_cell_grow(struct corr *c)
+{
+	struct corr_iblk	**bp, *b;
+	size_t			 i, n = c->cmask + 1;
+
+	c->cmask = 2 * n - 1;
+	for (i = 0; i < n; i++)
+		for (bp = &c->cbuckets[i]; (b = *bp) != NULL;) {
+			if (corr_cell_bucket(c, b->key) == i) {
+				bp = &b->next;
+				continue;
+			}
+			*bp = b->next;
+			b->next = c->cbuckets[i + n];
+			c->cbuckets[i + n] = b;
+		}
+}
+
 /*
  * A free index block (corr_reserve keeps enough: one per track at most is
  * in use, and a report adds few tracks).
@@ -1219,6 +1272,9 @@ corr_iblk_new(struct corr *c)
 {
 	struct corr_iblk	*b;
 
+	if (c->iused >= c->cmask && c->cmask + 1 < c->cmax)
+		corr_cell_grow(c);
+	c->iused++;
 	if ((b = c->ifree) != NULL)
 		c->ifree = b->next;
 	else {
@@ -1237,12 +1293,12 @@ corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 	double			 m;
 	int			 i;
 
-	bp = &c->cbuckets[corr_cell_bucket(c, key)];
-	for (b = *bp; b != NULL; b = b->next)
+	for (b = c->cbuckets[corr_cell_bucket(c, key)]; b != NULL; b = b->next)
 		if (b->key == key && b->n < CORR_IBLK)
 			break;
 	if (b == NULL) {
 		b = corr_iblk_new(c);
+		bp = &c->cbuckets[corr_cell_bucket(c, key)];
 		b->key = key;
 		b->n = 0;
 		b->next = *bp;
@@ -1278,6 +1334,7 @@ corr_cell_del(struct corr *c, struct corr_sys *t)
 	*bp = b->next;
 	b->next = c->ifree;
 	c->ifree = b;
+	c->iused--;
 }
 
 /* Take t out of the index. */
@@ -2995,14 +3052,18 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	c->arg = arg;
 	ns = corr_pow2(p->max_sources);
 	nc = corr_pow2(p->max_tracks);
-	c->sbuckets = calloc(ns, sizeof(*c->sbuckets));
-	c->cbuckets = calloc(nc, sizeof(*c->cbuckets));
-	if (c->sbuckets == NULL || c->cbuckets == NULL) {
+	corr_arena_init(&c->sbarena, ns, sizeof(*c->sbuckets));
+	corr_arena_init(&c->cbarena, nc, sizeof(*c->cbuckets));
+	if (c->sbarena.base == NULL || c->cbarena.base == NULL) {
 		corr_free(c);
 		return NULL;
 	}
-	c->smask = ns - 1;
-	c->cmask = nc - 1;
+	c->sbuckets = c->sbarena.base;
+	c->cbuckets = c->cbarena.base;
+	c->smax = c->sbarena.n;
+	c->cmax = c->cbarena.n;
+	c->smask = (c->smax < CORR_HASH0 ? c->smax : CORR_HASH0) - 1;
+	c->cmask = (c->cmax < CORR_HASH0 ? c->cmax : CORR_HASH0) - 1;
 	/* One more than the limits: a report may need a record to refuse. */
 	corr_arena_init(&c->sarena, p->max_sources + 1,
 	    sizeof(struct corr_src));
@@ -3035,8 +3096,8 @@ corr_free(struct corr *c)
 	corr_arena_free(&c->sarena);
 	corr_arena_free(&c->tarena);
 	corr_arena_free(&c->iarena);
-	free(c->sbuckets);
-	free(c->cbuckets);
+	corr_arena_free(&c->sbarena);
+	corr_arena_free(&c->cbarena);
 	free(c);
 }
 
