@@ -62,6 +62,8 @@
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
 #define CORR_HASH0	1024		/* hash buckets used at first */
+#define CORR_PROFB	1024		/* profile hash buckets */
+#define CORR_PRESERVE	16		/* free profiles before a report */
 #define CORR_LEVELS	16		/* spatial index levels */
 #define CORR_CLASSES	12		/* spatial index horizons */
 #define CORR_HORIZON	4000000000LL	/* ns, the shortest horizon */
@@ -91,6 +93,32 @@
 
 struct corr_sys;
 
+/*
+ * A sensor id and a security label, shared by the sources that carry
+ * both (all tracks of one sensor usually carry the same label, and a
+ * source holding its own copies would spend 108 of its bytes on them);
+ * or the label and nations a coasting track keeps showing, shared by the
+ * tracks that showed the same. Interned in a hash, counted, freed with
+ * the last holder. Unused bytes are zero: entries compare as bytes.
+ */
+struct corr_prof {
+	struct corr_prof	*hnext;		/* hash chain, free list */
+	uint32_t		 refs;
+	uint32_t		 hash;
+	union {
+		struct {			/* a source's */
+			char		 sensor[TF_ID_LEN];
+			struct tf_label	 label;
+		};
+		struct {			/* a coasting track's */
+			struct tf_label	 klabel;
+			uint8_t		 nnations;
+			char		 nations[TF_MAX_NATIONS][TF_NATION_LEN];
+		};
+	};
+	uint8_t			 kind;		/* which of the two */
+};
+
 /* One sensor's local track and its latest estimate. */
 struct corr_src {
 	LIST_ENTRY(corr_src)	 hentry;	/* source hash bucket */
@@ -102,7 +130,7 @@ struct corr_src {
 	uint64_t		 from;		/* track it was displaced from */
 	int			 replaced;	/* took the place of ... */
 	uint32_t		 replaced_local;	/* ... this local track */
-	char			 sensor[TF_ID_LEN];
+	struct corr_prof	*prof;		/* sensor and label */
 	uint32_t		 local;
 	uint32_t		 hash;
 	int			 sidx;		/* sensor table index or -1 */
@@ -113,7 +141,6 @@ struct corr_src {
 	enum tf_category	 cat;
 	enum tf_identity	 ident;
 	float			 quality;
-	struct tf_label		 label;
 };
 
 TAILQ_HEAD(corr_srcq, corr_src);
@@ -126,9 +153,7 @@ struct corr_keep {
 	enum tf_identity	 ident;
 	float			 quality;
 	int			 ident_conflict;
-	uint8_t			 nnations;
-	char			 nations[TF_MAX_NATIONS][TF_NATION_LEN];
-	struct tf_label		 label;
+	struct corr_prof	*kept;		/* label, nations; or NULL */
 };
 
 /*
@@ -278,6 +303,10 @@ struct corr {
 	size_t			 ilevel_n[CORR_LEVELS]; /* tracks per level */
 	int64_t			 ihi;		/* newest time filed */
 	struct corr_src		*sfree;
+	struct corr_prof	*pbuckets[CORR_PROFB];
+	struct corr_prof	*pfree;
+	size_t			 pfree_n;
+	struct corr_arena	 parena;	/* profiles, reserved */
 	struct corr_sys		*tfree;
 	struct corr_slab	*slabs;
 	struct corr_arena	 sarena;	/* source records, reserved */
@@ -938,6 +967,7 @@ corr_reserve(struct corr *c)
 	struct corr_src		*s;
 	struct corr_sys		*t;
 	struct corr_iblk	*b;
+	struct corr_prof	*pr;
 	size_t			 i;
 
 	if (c->sfree == NULL && (s = corr_arena_take(&c->sarena,
@@ -965,6 +995,16 @@ corr_reserve(struct corr *c)
 			t[i].fnext = c->tfree;
 			c->tfree = &t[i];
 		}
+	}
+	/* A report changes a few profiles and kept pictures at most. */
+	if (c->pfree_n + c->parena.n - c->parena.used < CORR_PRESERVE) {
+		if ((pr = corr_slab(c, CORR_SLAB, sizeof(*pr))) == NULL)
+			return -1;
+		for (i = 0; i < CORR_SLAB; i++) {
+			pr[i].hnext = c->pfree;
+			c->pfree = &pr[i];
+		}
+		c->pfree_n += CORR_SLAB;
 	}
 	/* Index blocks: one per track at most is in use. */
 	if (c->iblocks + c->iarena.n - c->iarena.used <
@@ -1006,7 +1046,7 @@ corr_src_find(struct corr *c, const char *sensor, uint32_t local,
 
 	LIST_FOREACH(s, &c->sbuckets[h & c->smask], hentry)
 		if (s->hash == h && s->local == local &&
-		    strncmp(s->sensor, sensor, TF_ID_LEN - 1) == 0)
+		    strncmp(s->prof->sensor, sensor, TF_ID_LEN - 1) == 0)
 			return s;
 	return NULL;
 }
@@ -1036,6 +1076,86 @@ corr_src_grow(struct corr *c)
 		}
 }
 
+/* A label with its strings ended and its unused bytes zero. */
+static void
+corr_label_norm(const struct tf_label *l, struct tf_label *out)
+{
+	uint8_t	i;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->owner, l->owner, TF_NATION_LEN - 1);
+	out->cls = l->cls;
+	out->nrel = l->nrel > TF_MAX_REL ? TF_MAX_REL : l->nrel;
+	for (i = 0; i < out->nrel; i++)
+		memcpy(out->rel[i], l->rel[i], TF_NATION_LEN - 1);
+}
+
+/*
+ * The interned twin of key (whose unused bytes are zero), counted once
+ * more; a new one comes off the free list (corr_reserve keeps
+ * CORR_PRESERVE there).
+ */
+static struct corr_prof *
+corr_prof_intern(struct corr *c, const struct corr_prof *key)
+{
+	struct corr_prof	*p, **bp;
+	const unsigned char	*k = (const unsigned char *)key;
+	size_t			 off, end, i;
+	uint32_t		 h = 2166136261U;
+
+	off = offsetof(struct corr_prof, sensor);
+	end = offsetof(struct corr_prof, kind) + 1;
+	for (i = off; i < end; i++)
+		h = (h ^ k[i]) * 16777619U;
+	bp = &c->pbuckets[h % CORR_PROFB];
+	for (p = *bp; p != NULL; p = p->hnext)
+		if (p->hash == h && memcmp((unsigned char *)p + off, k + off,
+		    end - off) == 0) {
+			p->refs++;
+			return p;
+		}
+	if ((p = c->pfree) != NULL) {
+		c->pfree = p->hnext;
+		c->pfree_n--;
+	} else
+		p = corr_arena_take(&c->parena, sizeof(*p));
+	*p = *key;
+	p->hash = h;
+	p->refs = 1;
+	p->hnext = *bp;
+	*bp = p;
+	return p;
+}
+
+/* The profile of sensor and label, counted once more. */
+static struct corr_prof *
+corr_prof_get(struct corr *c, const char *sensor, const struct tf_label *l)
+{
+	struct corr_prof	key;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(key.sensor, sensor, strnlen(sensor, TF_ID_LEN - 1));
+	corr_label_norm(l, &key.label);
+	return corr_prof_intern(c, &key);
+}
+
+/* Count a profile once less; the last goes back to the free list. */
+static void
+corr_prof_put(struct corr *c, struct corr_prof *p)
+{
+	struct corr_prof	**bp;
+
+	if (--p->refs > 0)
+		return;
+	for (bp = &c->pbuckets[p->hash % CORR_PROFB]; *bp != p;
+	    bp = &(*bp)->hnext)
+		;
+	*bp = p->hnext;
+	p->hnext = c->pfree;
+	c->pfree = p;
+	c->pfree_n++;
+}
+
 /* Take a source record off the free list and enter it in the hash. */
 static struct corr_src *
 corr_src_new(struct corr *c, const struct tf_report *r, uint32_t h)
@@ -1044,7 +1164,7 @@ corr_src_new(struct corr *c, const struct tf_report *r, uint32_t h)
 
 	c->sfree = s->fnext;
 	memset(s, 0, sizeof(*s));
-	memcpy(s->sensor, r->sensor, sizeof(s->sensor) - 1);
+	s->prof = corr_prof_get(c, r->sensor, &r->label);
 	s->local = r->local_track;
 	s->hash = h;
 	if (c->nsrc >= c->smask && c->smask + 1 < c->smax)
@@ -1062,6 +1182,7 @@ corr_src_free(struct corr *c, struct corr_src *s)
 {
 	LIST_REMOVE(s, hentry);
 	corr_age_remove(c, s);
+	corr_prof_put(c, s->prof);
 	s->fnext = c->sfree;
 	c->sfree = s;
 	c->nsrc--;
@@ -1674,7 +1795,7 @@ corr_credible(const struct corr_src *a, const struct corr_src *b)
 
 	if (a->quality != b->quality)
 		return a->quality > b->quality;
-	if ((r = strcmp(a->sensor, b->sensor)) != 0)
+	if ((r = strcmp(a->prof->sensor, b->prof->sensor)) != 0)
 		return r < 0;
 	return a->local < b->local;
 }
@@ -1821,6 +1942,8 @@ corr_sys_drop(struct corr *c, struct corr_sys *t)
 	if (t->status == TF_STATUS_COASTING)
 		TAILQ_REMOVE(&c->coast, t, qentry);
 	corr_unindex(c, t);
+	if (t->keep.kept != NULL)
+		corr_prof_put(c, t->keep.kept);
 	TAILQ_REMOVE(&c->tracks, t, entry);
 	t->fnext = c->tfree;
 	c->tfree = t;
@@ -1975,7 +2098,7 @@ corr_rel_has(const struct tf_label *l, const char *nation)
 static void
 corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 {
-	const struct tf_label	*first = &TAILQ_FIRST(&t->contribs)->label;
+	const struct tf_label	*first = &TAILQ_FIRST(&t->contribs)->prof->label;
 	struct corr_src		*s;
 	size_t			 i;
 	int			 all;
@@ -1983,7 +2106,7 @@ corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 	for (i = 0; i < first->nrel && i < TF_MAX_REL; i++) {
 		all = 1;
 		TAILQ_FOREACH(s, &t->contribs, centry)
-			if (!corr_rel_has(&s->label, first->rel[i]))
+			if (!corr_rel_has(&s->prof->label, first->rel[i]))
 				all = 0;
 		if (all)
 			corr_nation_add(pt->label.rel, &pt->label.nrel,
@@ -1992,13 +2115,13 @@ corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 	memcpy(pt->label.owner, first->owner, TF_NATION_LEN);
 	pt->label.owner[TF_NATION_LEN - 1] = '\0';
 	TAILQ_FOREACH(s, &t->contribs, centry) {
-		if (strncmp(s->label.owner, pt->label.owner,
+		if (strncmp(s->prof->label.owner, pt->label.owner,
 		    TF_NATION_LEN - 1) != 0)
 			memset(pt->label.owner, 0, TF_NATION_LEN);
-		if (s->label.cls > pt->label.cls)
-			pt->label.cls = s->label.cls;
+		if (s->prof->label.cls > pt->label.cls)
+			pt->label.cls = s->prof->label.cls;
 		corr_nation_add(pt->nations, &pt->nnations, TF_MAX_NATIONS,
-		    s->label.owner);
+		    s->prof->label.owner);
 	}
 }
 
@@ -2013,18 +2136,33 @@ corr_ident_side(enum tf_identity id)
 	return 0;
 }
 
-/* The picture fields a coasting track keeps showing. */
+/*
+ * The picture fields a coasting track keeps showing; the label and the
+ * nations, the bulk of them, interned (they seldom change).
+ */
 static void
-corr_keep_save(struct corr_sys *t, const struct tf_picture_track *pt)
+corr_keep_save(struct corr *c, struct corr_sys *t,
+    const struct tf_picture_track *pt)
 {
 	struct corr_keep	*k = &t->keep;
+	struct corr_prof	 key;
 
 	k->ident = pt->ident;
 	k->quality = pt->quality;
 	k->ident_conflict = pt->ident_conflict;
-	k->nnations = pt->nnations;
-	memcpy(k->nations, pt->nations, sizeof(k->nations));
-	k->label = pt->label;
+	memset(&key, 0, sizeof(key));
+	key.kind = 1;
+	corr_label_norm(&pt->label, &key.klabel);
+	key.nnations = pt->nnations > TF_MAX_NATIONS ? TF_MAX_NATIONS :
+	    pt->nnations;
+	memcpy(key.nations, pt->nations, key.nnations * TF_NATION_LEN);
+	if (k->kept != NULL && memcmp(&k->kept->klabel, &key.klabel,
+	    offsetof(struct corr_prof, kind) + 1 -
+	    offsetof(struct corr_prof, klabel)) == 0)
+		return;
+	if (k->kept != NULL)
+		corr_prof_put(c, k->kept);
+	k->kept = corr_prof_intern(c, &key);
 }
 
 /* The picture of a coasting track from what it kept. */
@@ -2037,9 +2175,11 @@ corr_keep_load(const struct corr_sys *t, struct tf_picture_track *pt)
 	pt->ident = k->ident;
 	pt->quality = k->quality;
 	pt->ident_conflict = k->ident_conflict;
-	pt->nnations = k->nnations;
-	memcpy(pt->nations, k->nations, sizeof(pt->nations));
-	pt->label = k->label;
+	if (k->kept == NULL)
+		return;
+	pt->nnations = k->kept->nnations;
+	memcpy(pt->nations, k->kept->nations, sizeof(pt->nations));
+	pt->label = k->kept->klabel;
 }
 
 /* Build the picture of system track t. */
@@ -2101,7 +2241,7 @@ corr_emit(struct corr *c, struct corr_sys *t, enum corr_change what)
 	}
 	corr_picture(t, &pt);
 	if (t->ncontrib > 0)
-		corr_keep_save(t, &pt);
+		corr_keep_save(c, t, &pt);
 	c->emit(c->arg, what, &pt);
 }
 
@@ -2437,7 +2577,7 @@ corr_same_sensor(const struct corr_src *k, const struct corr_obs *o)
 {
 	if (k->sidx >= 0 && o->sidx >= 0)
 		return k->sidx == o->sidx;
-	return strncmp(k->sensor, o->sensor, TF_ID_LEN - 1) == 0;
+	return strncmp(k->prof->sensor, o->sensor, TF_ID_LEN - 1) == 0;
 }
 
 /*
@@ -2517,7 +2657,7 @@ static int	corr_gate(struct corr *, const struct corr_obs *,
 static void
 corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 {
-	o->sensor = k->sensor;
+	o->sensor = k->prof->sensor;
 	o->sidx = k->sidx;
 	o->t = k->t;
 	o->cat = k->cat;
@@ -2730,10 +2870,11 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 
 /* Store a converted report in its source. */
 static void
-corr_src_set(struct corr_src *s, const struct tf_report *r,
+corr_src_set(struct corr *c, struct corr_src *s, const struct tf_report *r,
     const struct corr_obs *o)
 {
-	int	i;
+	struct corr_prof	*p;
+	struct tf_label		 nl;
 
 	s->t = r->t_ns;
 	memcpy(s->x, o->x, sizeof(s->x));
@@ -2741,12 +2882,12 @@ corr_src_set(struct corr_src *s, const struct tf_report *r,
 	s->cat = r->cat;
 	s->ident = r->ident;
 	s->quality = r->quality;
-	s->label = r->label;
-	s->label.owner[TF_NATION_LEN - 1] = '\0';
-	if (s->label.nrel > TF_MAX_REL)
-		s->label.nrel = TF_MAX_REL;
-	for (i = 0; i < TF_MAX_REL; i++)
-		s->label.rel[i][TF_NATION_LEN - 1] = '\0';
+	corr_label_norm(&r->label, &nl);
+	if (memcmp(&nl, &s->prof->label, sizeof(nl)) != 0) {
+		p = corr_prof_get(c, s->prof->sensor, &nl);
+		corr_prof_put(c, s->prof);
+		s->prof = p;
+	}
 }
 
 static int	corr_displace(struct corr *, struct corr_src *,
@@ -2950,7 +3091,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 			sidx = corr_sensor_index(c, r->sensor);
 	} else
 		corr_age_remove(c, s);
-	corr_src_set(s, r, &o);
+	corr_src_set(c, s, r, &o);
 	s->sidx = sidx;
 	memcpy(s->bapp, bapp, sizeof(bapp));
 	if (sidx >= 0) {
@@ -3070,6 +3211,8 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	corr_arena_init(&c->tarena, p->max_tracks + 1, sizeof(struct corr_sys));
 	corr_arena_init(&c->iarena, p->max_tracks + CORR_IRESERVE,
 	    sizeof(struct corr_iblk));
+	corr_arena_init(&c->parena, p->max_sources + p->max_tracks +
+	    CORR_PRESERVE, sizeof(struct corr_prof));
 	for (i = 0; i <= CORR_SENSORS; i++)
 		TAILQ_INIT(&c->age[i]);
 	TAILQ_INIT(&c->tracks);
@@ -3096,6 +3239,7 @@ corr_free(struct corr *c)
 	corr_arena_free(&c->sarena);
 	corr_arena_free(&c->tarena);
 	corr_arena_free(&c->iarena);
+	corr_arena_free(&c->parena);
 	corr_arena_free(&c->sbarena);
 	corr_arena_free(&c->cbarena);
 	free(c);
