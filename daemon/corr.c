@@ -94,6 +94,20 @@
 struct corr_sys;
 
 /*
+ * Stored covariances (a source's, a system track's) are float: they are
+ * more than half of a record, and float holds their 7 digits of meaning
+ * (states stay double: ECEF metres need more). They are unpacked to
+ * double for all arithmetic; these overloads let geo_cov_pack and
+ * geo_cov_unpack take a stored one.
+ */
+static void	corr_cov_unpackf(const float *, double *);
+static void	corr_cov_packf(const double *, float *);
+#define geo_cov_unpack(a, b) _Generic((a), float *: corr_cov_unpackf, \
+	const float *: corr_cov_unpackf, default: geo_cov_unpack)((a), (b))
+#define geo_cov_pack(a, b) _Generic((b), float *: corr_cov_packf, \
+	default: geo_cov_pack)((a), (b))
+
+/*
  * A sensor id and a security label, shared by the sources that carry
  * both (all tracks of one sensor usually carry the same label, and a
  * source holding its own copies would spend 108 of its bytes on them);
@@ -121,26 +135,28 @@ struct corr_prof {
 
 /* One sensor's local track and its latest estimate. */
 struct corr_src {
-	LIST_ENTRY(corr_src)	 hentry;	/* source hash bucket */
+	union {
+		LIST_ENTRY(corr_src) hentry;	/* source hash bucket */
+		struct corr_src	*fnext;		/* free list */
+	};
 	TAILQ_ENTRY(corr_src)	 aentry;	/* age list, ascending t */
 	uint64_t		 aseq;		/* age order among equal t */
 	TAILQ_ENTRY(corr_src)	 centry;	/* contributions of sys */
-	struct corr_src		*fnext;		/* free list */
 	struct corr_sys		*sys;		/* NULL: not associated */
 	uint64_t		 from;		/* track it was displaced from */
-	int			 replaced;	/* took the place of ... */
-	uint32_t		 replaced_local;	/* ... this local track */
 	struct corr_prof	*prof;		/* sensor and label */
+	uint32_t		 replaced_local;	/* took the place of ... */
 	uint32_t		 local;
 	uint32_t		 hash;
-	int			 sidx;		/* sensor table index or -1 */
+	int8_t			 sidx;		/* sensor table index or -1 */
+	uint8_t			 replaced;	/* ... replaced_local */
+	uint8_t			 cat;		/* enum tf_category */
+	uint8_t			 ident;		/* enum tf_identity */
+	float			 quality;
 	double			 bapp[3];	/* ECEF bias taken off x */
 	int64_t			 t;
 	double			 x[6];
-	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
-	enum tf_category	 cat;
-	enum tf_identity	 ident;
-	float			 quality;
+	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
 };
 
 TAILQ_HEAD(corr_srcq, corr_src);
@@ -190,17 +206,19 @@ struct corr_sys {
 	LIST_ENTRY(corr_sys)	 ientry;	/* index wheel slot, global list */
 	uint64_t		 id;
 	TAILQ_ENTRY(corr_sys)	 entry;		/* all tracks, ascending id */
-	TAILQ_ENTRY(corr_sys)	 qentry;	/* coasting list, ascending t */
-	struct corr_sys		*fnext;		/* free list */
+	union {
+		TAILQ_ENTRY(corr_sys) qentry;	/* coasting list, ascending t */
+		struct corr_sys	*fnext;		/* free list */
+	};
 	struct corr_srcq	 contribs;
 	uint32_t		 nupd;		/* updates, saturating */
-	int			 multi;		/* ever held by two sensors */
-	int			 shown;		/* CORR_CREATED emitted */
-	enum tf_track_status	 status;
-	int64_t			 tend;		/* coasting: dropped after */
+	uint8_t			 multi;		/* ever held by two sensors */
+	uint8_t			 shown;		/* CORR_CREATED emitted */
+	uint8_t			 status;	/* enum tf_track_status */
 	int8_t			 ilevel;	/* index level, -1: global */
-	uint8_t			 islot;		/* ... and entry in it */
-	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
+	int64_t			 tend;		/* coasting: dropped after */
+	uint8_t			 islot;		/* index entry in iblk */
+	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	struct corr_keep	 keep;		/* valid while coasting */
 };
 
@@ -328,6 +346,33 @@ struct corr {
 };
 
 /* ---- 6x6 linear algebra ------------------------------------------------ */
+
+/* A stored (float) upper triangle as a full double 6x6. */
+static void
+corr_cov_unpackf(const float *t, double *P)
+{
+	int	i, j, k = 0;
+
+	for (i = 0; i < 6; i++)
+		for (j = i; j < 6; j++, k++)
+			P[i * 6 + j] = P[j * 6 + i] = t[k];
+}
+
+/*
+ * The upper triangle of a double 6x6, stored as float; absurd values
+ * (a sigma beyond 1e19 m) are clamped to the float range, so that what
+ * the core shows stays finite.
+ */
+static void
+corr_cov_packf(const double *P, float *t)
+{
+	int	i, j, k = 0;
+
+	for (i = 0; i < 6; i++)
+		for (j = i; j < 6; j++, k++)
+			t[k] = (float)fmax(-FLT_MAX, fmin(FLT_MAX,
+			    P[i * 6 + j]));
+}
 
 /*
  * Cholesky factor L (lower, row major) of a symmetric 6x6 A; -1 if not
