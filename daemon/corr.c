@@ -70,7 +70,7 @@
 #define CORR_IBITS	20		/* bits of a cell coordinate */
 #define CORR_ICOORD	524288.0	/* 2^(CORR_IBITS - 1) */
 #define CORR_IFILL	0.25		/* index reach per cell edge, at most */
-#define CORR_IBLK	6		/* entries per index block */
+#define CORR_IBLK	4		/* entries per index block */
 #define CORR_IRESERVE	4		/* spare index blocks for a report */
 #define CORR_WHEEL	64		/* index wheel slots ... */
 #define CORR_WSLOT	1000000000LL	/* ... of this many ns */
@@ -136,24 +136,23 @@ struct corr_prof {
 /* One sensor's local track and its latest estimate. */
 struct corr_src {
 	union {
-		LIST_ENTRY(corr_src) hentry;	/* source hash bucket */
+		struct corr_src	*hnext;		/* source hash bucket */
 		struct corr_src	*fnext;		/* free list */
 	};
 	TAILQ_ENTRY(corr_src)	 aentry;	/* age list, ascending t */
-	uint64_t		 aseq;		/* age order among equal t */
 	TAILQ_ENTRY(corr_src)	 centry;	/* contributions of sys */
 	struct corr_sys		*sys;		/* NULL: not associated */
 	uint64_t		 from;		/* track it was displaced from */
 	struct corr_prof	*prof;		/* sensor and label */
 	uint32_t		 replaced_local;	/* took the place of ... */
 	uint32_t		 local;
-	uint32_t		 hash;
+	uint32_t		 aseq;		/* age order among equal t */
 	int8_t			 sidx;		/* sensor table index or -1 */
 	uint8_t			 replaced;	/* ... replaced_local */
 	uint8_t			 cat;		/* enum tf_category */
 	uint8_t			 ident;		/* enum tf_identity */
 	float			 quality;
-	double			 bapp[3];	/* ECEF bias taken off x */
+	float			 bapp[3];	/* ECEF bias taken off x */
 	int64_t			 t;
 	double			 x[6];
 	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
@@ -166,10 +165,10 @@ TAILQ_HEAD(corr_srcq, corr_src);
  * the picture fields that come from the contributions.
  */
 struct corr_keep {
-	enum tf_identity	 ident;
-	float			 quality;
-	int			 ident_conflict;
 	struct corr_prof	*kept;		/* label, nations; or NULL */
+	float			 quality;
+	uint8_t			 ident;		/* enum tf_identity */
+	uint8_t			 ident_conflict;
 };
 
 /*
@@ -197,12 +196,16 @@ struct corr_iblk {
  * rejects most candidates on these alone (corr_near_next, corr_far_sys).
  */
 struct corr_sys {
-	struct corr_iblk	*iblk;		/* index cell block ... */
-	enum tf_category	 cat;
+	struct corr_iblk	*iblk;		/* index cell block */
+	uint8_t			 cat;		/* enum tf_category */
+	int8_t			 ilevel;	/* index level, -1: global */
+	uint8_t			 status;	/* enum tf_track_status */
+	uint8_t			 iclass:4;	/* index horizon */
+	uint8_t			 multi:1;	/* ever held by two sensors */
+	uint8_t			 shown:1;	/* CORR_CREATED emitted */
 	uint32_t		 ncontrib;
 	int64_t			 t;
 	double			 x[6];
-	int64_t			 iuntil;	/* its reach holds until then */
 	LIST_ENTRY(corr_sys)	 ientry;	/* index wheel slot, global list */
 	uint64_t		 id;
 	TAILQ_ENTRY(corr_sys)	 entry;		/* all tracks, ascending id */
@@ -211,14 +214,9 @@ struct corr_sys {
 		struct corr_sys	*fnext;		/* free list */
 	};
 	struct corr_srcq	 contribs;
-	uint32_t		 nupd;		/* updates, saturating */
-	uint8_t			 multi;		/* ever held by two sensors */
-	uint8_t			 shown;		/* CORR_CREATED emitted */
-	uint8_t			 status;	/* enum tf_track_status */
-	int8_t			 ilevel;	/* index level, -1: global */
 	int64_t			 tend;		/* coasting: dropped after */
-	uint8_t			 islot;		/* index entry in iblk */
 	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
+	uint32_t		 nupd;		/* updates, saturating */
 	struct corr_keep	 keep;		/* valid while coasting */
 };
 
@@ -271,7 +269,6 @@ struct corr_arena {
 	size_t			 used;		/* records handed out */
 };
 
-LIST_HEAD(corr_srcl, corr_src);
 LIST_HEAD(corr_sysl, corr_sys);
 
 /* A spatial index query in progress (corr_near_start). */
@@ -297,7 +294,7 @@ struct corr {
 	struct corr_params	 p;
 	corr_emit_fn		 emit;
 	void			*arg;
-	struct corr_srcl	*sbuckets;	/* in sbarena */
+	struct corr_src		**sbuckets;	/* in sbarena */
 	size_t			 smask;		/* grows, see corr_src_grow */
 	size_t			 smax;		/* buckets reserved */
 	struct corr_arena	 sbarena;
@@ -307,7 +304,7 @@ struct corr {
 	size_t			 iused;		/* index blocks in use */
 	struct corr_arena	 cbarena;
 	struct corr_srcq	 age[CORR_SENSORS + 1]; /* see corr_age_insert */
-	uint64_t		 aseq;		/* age insertions */
+	uint32_t		 aseq;		/* age insertions, wrapping */
 	TAILQ_HEAD(, corr_sys)	 tracks;
 	TAILQ_HEAD(corr_sysq, corr_sys) coast;
 	struct corr_sysl	 iglobal;	/* tracks of unbounded reach */
@@ -1089,8 +1086,8 @@ corr_src_find(struct corr *c, const char *sensor, uint32_t local,
 {
 	struct corr_src	*s;
 
-	LIST_FOREACH(s, &c->sbuckets[h & c->smask], hentry)
-		if (s->hash == h && s->local == local &&
+	for (s = c->sbuckets[h & c->smask]; s != NULL; s = s->hnext)
+		if (s->local == local &&
 		    strncmp(s->prof->sensor, sensor, TF_ID_LEN - 1) == 0)
 			return s;
 	return NULL;
@@ -1107,17 +1104,20 @@ corr_src_find(struct corr *c, const char *sensor, uint32_t local,
 static void
 corr_src_grow(struct corr *c)
 {
-	struct corr_src	*s, *next;
+	struct corr_src	**sp, *s;
 	size_t		 i, n = c->smask + 1;
 
 	c->smask = 2 * n - 1;
 	for (i = 0; i < n; i++)
-		for (s = LIST_FIRST(&c->sbuckets[i]); s != NULL; s = next) {
-			next = LIST_NEXT(s, hentry);
-			if ((s->hash & c->smask) == i)
+		for (sp = &c->sbuckets[i]; (s = *sp) != NULL;) {
+			if ((corr_src_hash(s->prof->sensor, s->local) &
+			    c->smask) == i) {
+				sp = &s->hnext;
 				continue;
-			LIST_REMOVE(s, hentry);
-			LIST_INSERT_HEAD(&c->sbuckets[i + n], s, hentry);
+			}
+			*sp = s->hnext;
+			s->hnext = c->sbuckets[i + n];
+			c->sbuckets[i + n] = s;
 		}
 }
 
@@ -1211,10 +1211,10 @@ corr_src_new(struct corr *c, const struct tf_report *r, uint32_t h)
 	memset(s, 0, sizeof(*s));
 	s->prof = corr_prof_get(c, r->sensor, &r->label);
 	s->local = r->local_track;
-	s->hash = h;
-	if (c->nsrc >= c->smask && c->smask + 1 < c->smax)
+	if (c->nsrc >= 2 * c->smask && c->smask + 1 < c->smax)
 		corr_src_grow(c);
-	LIST_INSERT_HEAD(&c->sbuckets[h & c->smask], s, hentry);
+	s->hnext = c->sbuckets[h & c->smask];
+	c->sbuckets[h & c->smask] = s;
 	c->nsrc++;
 	return s;
 }
@@ -1225,7 +1225,12 @@ static void	corr_age_remove(struct corr *, struct corr_src *);
 static void
 corr_src_free(struct corr *c, struct corr_src *s)
 {
-	LIST_REMOVE(s, hentry);
+	struct corr_src	**sp;
+
+	sp = &c->sbuckets[corr_src_hash(s->prof->sensor, s->local) & c->smask];
+	while (*sp != s)
+		sp = &(*sp)->hnext;
+	*sp = s->hnext;
 	corr_age_remove(c, s);
 	corr_prof_put(c, s->prof);
 	s->fnext = c->sfree;
@@ -1283,7 +1288,7 @@ corr_age_first(struct corr *c)
 	for (i = 0; i <= CORR_SENSORS; i++)
 		if ((s = TAILQ_FIRST(&c->age[i])) != NULL && (best == NULL ||
 		    s->t < best->t || (s->t == best->t &&
-		    s->aseq < best->aseq)))
+		    (int32_t)(s->aseq - best->aseq) < 0)))
 			best = s;
 	return best;
 }
@@ -1450,6 +1455,24 @@ corr_iblk_new(struct corr *c)
 	return b;
 }
 
+/* Until when the reach t is filed with holds (see corr_file). */
+static int64_t
+corr_until(const struct corr_sys *t)
+{
+	return t->t + (int64_t)(corr_horizon(t->iclass) / CORR_NS);
+}
+
+/* Where t is in its index block. */
+static int
+corr_cell_slot(const struct corr_sys *t)
+{
+	int	i;
+
+	for (i = 0; t->iblk->e[i].t != t; i++)
+		;
+	return i;
+}
+
 /* Enter t in cell key, at reach r. */
 static void
 corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
@@ -1479,7 +1502,7 @@ corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 	e->reach = nextafterf((float)(r + m), INFINITY);
 	e->t = t;
 	t->iblk = b;
-	t->islot = b->n++;
+	b->n++;
 }
 
 /* Take t out of its cell; an emptied block is freed. */
@@ -1488,10 +1511,7 @@ corr_cell_del(struct corr *c, struct corr_sys *t)
 {
 	struct corr_iblk	**bp, *b = t->iblk;
 
-	if (t->islot != b->n - 1) {
-		b->e[t->islot] = b->e[b->n - 1];
-		b->e[t->islot].t->islot = t->islot;
-	}
+	b->e[corr_cell_slot(t)] = b->e[b->n - 1];
 	if (--b->n > 0)
 		return;
 	for (bp = &c->cbuckets[corr_cell_bucket(c, b->key)]; *bp != b;
@@ -1545,12 +1565,12 @@ corr_file(struct corr *c, struct corr_sys *t)
 		LIST_INSERT_HEAD(&c->iglobal, t, ientry);
 		return;
 	}
-	t->iuntil = t->t + (int64_t)(corr_horizon(k) / CORR_NS);
+	t->iclass = k;
 	if (t->t > c->ihi)
 		c->ihi = t->t;
 	c->ilevel_n[l]++;
 	corr_cell_add(c, t, corr_cell_key(l, face, cell), r);
-	LIST_INSERT_HEAD(&c->iwheel[l][t->iuntil / CORR_WSLOT % CORR_WHEEL],
+	LIST_INSERT_HEAD(&c->iwheel[l][corr_until(t) / CORR_WSLOT % CORR_WHEEL],
 	    t, ientry);
 }
 
@@ -1587,7 +1607,7 @@ corr_index_age(struct corr *c)
 			t = LIST_FIRST(&c->iwheel[l][s % CORR_WHEEL]);
 			for (; t != NULL; t = next) {
 				next = LIST_NEXT(t, ientry);
-				if (t->iuntil >= end * CORR_WSLOT)
+				if (corr_until(t) >= end * CORR_WSLOT)
 					continue;
 				corr_unindex(c, t);
 				corr_file(c, t);
@@ -1814,7 +1834,7 @@ corr_near_next(struct corr_near *it)
 			it->t = LIST_NEXT(t, ientry);
 			if (it->level < 0)
 				return t;
-			e = &t->iblk->e[t->islot];
+			e = &t->iblk->e[corr_cell_slot(t)];
 			if (corr_near_in(it, e->x, e->reach))
 				return t;
 		}
@@ -3138,7 +3158,8 @@ corr_report(struct corr *c, const struct tf_report *r)
 		corr_age_remove(c, s);
 	corr_src_set(c, s, r, &o);
 	s->sidx = sidx;
-	memcpy(s->bapp, bapp, sizeof(bapp));
+	for (i = 0; i < 3; i++)
+		s->bapp[i] = (float)bapp[i];
 	if (sidx >= 0) {
 		c->sens[sidx].vsum += r->cov[tf_cov_idx(0, 0)] +
 		    r->cov[tf_cov_idx(1, 1)];
