@@ -62,6 +62,7 @@
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
 #define CORR_HASH0	1024		/* hash buckets used at first */
+#define CORR_BQ		0.25		/* m, step of a stored bias */
 #define CORR_PROFB	1024		/* profile hash buckets */
 #define CORR_PRESERVE	16		/* free profiles before a report */
 #define CORR_LEVELS	16		/* spatial index levels */
@@ -152,10 +153,11 @@ struct corr_src {
 	uint8_t			 cat;		/* enum tf_category */
 	uint8_t			 ident;		/* enum tf_identity */
 	float			 quality;
-	float			 bapp[3];	/* ECEF bias taken off x */
+	int16_t			 bapp[3];	/* ECEF bias taken off x, in
+					   CORR_BQ m (corr_bapp) */
+	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	int64_t			 t;
 	double			 x[6];
-	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
 };
 
 TAILQ_HEAD(corr_srcq, corr_src);
@@ -1220,6 +1222,29 @@ corr_src_new(struct corr *c, const struct tf_report *r, uint32_t h)
 }
 
 static void	corr_age_remove(struct corr *, struct corr_src *);
+
+/*
+ * The bias taken off a source's estimate is kept for the bias samples
+ * only (they compare raw positions): in steps of CORR_BQ m, half of
+ * which is nothing next to the tens of metres of a position, and within
+ * +-8 km, past which a difference is no bias sample anyway.
+ */
+static void
+corr_bapp_set(struct corr_src *s, const double b[3])
+{
+	int	i;
+
+	for (i = 0; i < 3; i++)
+		s->bapp[i] = (int16_t)lrint(fmax(-INT16_MAX,
+		    fmin(INT16_MAX, b[i] / CORR_BQ)));
+}
+
+/* Component i of the bias taken off a source's estimate, m. */
+static double
+corr_bapp(const struct corr_src *s, int i)
+{
+	return s->bapp[i] * CORR_BQ;
+}
 
 /* Forget a source (already detached from its system track). */
 static void
@@ -2459,8 +2484,8 @@ corr_bias_sample(struct corr *c, const struct corr_src *s,
 			continue;
 		dt = (s->t - k->t) * CORR_NS;
 		for (n2 = 0.0, i = 0; i < 3; i++) {
-			d[i] = (s->x[i] + s->bapp[i]) -
-			    (k->x[i] + k->bapp[i] + dt * k->x[3 + i]);
+			d[i] = (s->x[i] + corr_bapp(s, i)) -
+			    (k->x[i] + corr_bapp(k, i) + dt * k->x[3 + i]);
 			n2 += d[i] * d[i];
 		}
 		if (!(n2 < CORR_BIAS_MAXD * CORR_BIAS_MAXD) ||
@@ -3158,8 +3183,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 		corr_age_remove(c, s);
 	corr_src_set(c, s, r, &o);
 	s->sidx = sidx;
-	for (i = 0; i < 3; i++)
-		s->bapp[i] = (float)bapp[i];
+	corr_bapp_set(s, bapp);
 	if (sidx >= 0) {
 		c->sens[sidx].vsum += r->cov[tf_cov_idx(0, 0)] +
 		    r->cov[tf_cov_idx(1, 1)];
