@@ -13,7 +13,7 @@
  * agrees with its track (hysteresis, a loose gate). Otherwise, or when
  * the source is not its track's most accurate contribution, it is gated
  * (chi-square on position and velocity, compatible categories) against
- * the system tracks found in the 27 spatial index cells around it, and
+ * every system track the spatial index finds within reach of it, and
  * the choice is a global nearest neighbour over the report's cluster:
  * cost d^2 + log det S, and a track already holding a track of the same
  * sensor is a candidate only with that one moved to its own best
@@ -1139,8 +1139,8 @@ corr_label_norm(const struct tf_label *l, struct tf_label *out)
 
 /*
  * The interned twin of key (whose unused bytes are zero), counted once
- * more; a new one comes off the free list (corr_reserve keeps
- * CORR_PRESERVE there).
+ * more; a new one comes off the free list or the reserve (corr_reserve
+ * keeps CORR_PRESERVE there for a report); NULL when there is none.
  */
 static struct corr_prof *
 corr_prof_intern(struct corr *c, const struct corr_prof *key)
@@ -1148,12 +1148,19 @@ corr_prof_intern(struct corr *c, const struct corr_prof *key)
 	struct corr_prof	*p, **bp;
 	const unsigned char	*k = (const unsigned char *)key;
 	size_t			 off, end, i;
-	uint32_t		 h = 2166136261U;
+	uint64_t		 w, h64 = 0;
+	uint32_t		 h;
 
+	/* A multiplicative hash of the bytes, 8 at a time. */
 	off = offsetof(struct corr_prof, sensor);
 	end = offsetof(struct corr_prof, kind) + 1;
-	for (i = off; i < end; i++)
-		h = (h ^ k[i]) * 16777619U;
+	for (i = off; i < end; i += sizeof(w)) {
+		w = 0;
+		memcpy(&w, k + i, end - i < sizeof(w) ? end - i : sizeof(w));
+		h64 = (h64 ^ w) * 0x9e3779b97f4a7c15ULL;
+		h64 ^= h64 >> 29;
+	}
+	h = (uint32_t)h64;
 	bp = &c->pbuckets[h % CORR_PROFB];
 	for (p = *bp; p != NULL; p = p->hnext)
 		if (p->hash == h && memcmp((unsigned char *)p + off, k + off,
@@ -1164,8 +1171,8 @@ corr_prof_intern(struct corr *c, const struct corr_prof *key)
 	if ((p = c->pfree) != NULL) {
 		c->pfree = p->hnext;
 		c->pfree_n--;
-	} else
-		p = corr_arena_take(&c->parena, sizeof(*p));
+	} else if ((p = corr_arena_take(&c->parena, sizeof(*p))) == NULL)
+		return NULL;
 	*p = *key;
 	p->hash = h;
 	p->refs = 1;
@@ -1470,13 +1477,13 @@ corr_iblk_new(struct corr *c)
 
 	if (c->iused >= c->cmask && c->cmask + 1 < c->cmax)
 		corr_cell_grow(c);
-	c->iused++;
 	if ((b = c->ifree) != NULL)
 		c->ifree = b->next;
-	else {
-		b = corr_arena_take(&c->iarena, sizeof(*b));
+	else if ((b = corr_arena_take(&c->iarena, sizeof(*b))) != NULL)
 		c->iblocks++;
-	}
+	else
+		return NULL;
+	c->iused++;
 	return b;
 }
 
@@ -1498,8 +1505,11 @@ corr_cell_slot(const struct corr_sys *t)
 	return i;
 }
 
-/* Enter t in cell key, at reach r. */
-static void
+/*
+ * Enter t in cell key, at reach r; -1 without a free block (corr_reserve
+ * prevents that: the caller then files t on the global list).
+ */
+static int
 corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 {
 	struct corr_iblk	**bp, *b;
@@ -1511,7 +1521,8 @@ corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 		if (b->key == key && b->n < CORR_IBLK)
 			break;
 	if (b == NULL) {
-		b = corr_iblk_new(c);
+		if ((b = corr_iblk_new(c)) == NULL)
+			return -1;
 		bp = &c->cbuckets[corr_cell_bucket(c, key)];
 		b->key = key;
 		b->n = 0;
@@ -1528,6 +1539,7 @@ corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 	e->t = t;
 	t->iblk = b;
 	b->n++;
+	return 0;
 }
 
 /* Take t out of its cell; an emptied block is freed. */
@@ -1586,6 +1598,9 @@ corr_file(struct corr *c, struct corr_sys *t)
 			t->ilevel = l;
 		break;
 	}
+	if (t->ilevel >= 0 &&
+	    corr_cell_add(c, t, corr_cell_key(l, face, cell), r) == -1)
+		t->ilevel = -1;
 	if (t->ilevel < 0) {
 		LIST_INSERT_HEAD(&c->iglobal, t, ientry);
 		return;
@@ -1594,7 +1609,6 @@ corr_file(struct corr *c, struct corr_sys *t)
 	if (t->t > c->ihi)
 		c->ihi = t->t;
 	c->ilevel_n[l]++;
-	corr_cell_add(c, t, corr_cell_key(l, face, cell), r);
 	LIST_INSERT_HEAD(&c->iwheel[l][corr_until(t) / CORR_WSLOT % CORR_WHEEL],
 	    t, ientry);
 }
@@ -2794,7 +2808,7 @@ corr_swap_cost(struct corr *c, struct corr_sys *t, struct corr_src *k,
 }
 
 /*
- * The best place for estimate o among the system tracks in the 27 cells
+ * The best place for estimate o among the system tracks the index finds
  * around it, other than self's own track: in the gate (d^2), least cost
  * d^2 + log det S (ties: lowest id). With swap,
  * a track held by another track of o's sensor is a candidate at the cost
