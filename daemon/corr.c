@@ -192,10 +192,10 @@ struct corr_iblk {
 };
 
 /*
- * A system track: the fusion of its contributions. The fields the spatial
- * index scan reads for every candidate (index key and reach, category,
- * count, time, state) come first, in the first cache lines: the scan
- * rejects most candidates on these alone (corr_near_next, corr_far_sys).
+ * A system track: the fusion of its contributions. The fields a gate
+ * reads for every candidate the index finds (category, count, time,
+ * state) come first, in the first cache lines: corr_far_sys rejects most
+ * candidates on these alone.
  */
 struct corr_sys {
 	struct corr_iblk	*iblk;		/* index cell block */
@@ -301,7 +301,7 @@ struct corr {
 	size_t			 smax;		/* buckets reserved */
 	struct corr_arena	 sbarena;
 	struct corr_iblk	**cbuckets;
-	size_t			 cmask;		/* grows, see corr_src_grow */
+	size_t			 cmask;		/* grows, see corr_cell_grow */
 	size_t			 cmax;		/* buckets reserved */
 	size_t			 iused;		/* index blocks in use */
 	struct corr_arena	 cbarena;
@@ -314,10 +314,11 @@ struct corr {
 	struct corr_arena	 iarena;	/* index blocks, reserved */
 	size_t			 iblocks;	/* index blocks taken */
 	struct corr_sysl	 iwheel[CORR_LEVELS][CORR_WHEEL]; /* by
-					   iuntil: see corr_index_age */
+					   corr_until: see corr_index_age */
 	int64_t			 islot;		/* next wheel slot to pass */
-	int64_t			 ilo;		/* <= every track's iuntil */
+	int64_t			 ilo;		/* <= every track's corr_until */
 	size_t			 ilevel_n[CORR_LEVELS]; /* tracks per level */
+	double			 iedge[CORR_LEVELS]; /* cell edge per level */
 	int64_t			 ihi;		/* newest time filed */
 	struct corr_src		*sfree;
 	struct corr_prof	*pbuckets[CORR_PROFB];
@@ -367,10 +368,17 @@ corr_cov_packf(const double *P, float *t)
 {
 	int	i, j, k = 0;
 
+	double	v;
+
 	for (i = 0; i < 6; i++)
-		for (j = i; j < 6; j++, k++)
-			t[k] = (float)fmax(-FLT_MAX, fmin(FLT_MAX,
-			    P[i * 6 + j]));
+		for (j = i; j < 6; j++, k++) {
+			v = P[i * 6 + j];
+			if (v > FLT_MAX)
+				v = FLT_MAX;
+			else if (v < -FLT_MAX)
+				v = -FLT_MAX;
+			t[k] = (float)v;
+		}
 }
 
 /*
@@ -1310,7 +1318,10 @@ corr_age_remove(struct corr *c, struct corr_src *s)
 	TAILQ_REMOVE(corr_age_list(c, s), s, aentry);
 }
 
-/* The source updated longest ago (first of equal times), or NULL. */
+/*
+ * The source updated longest ago (of equal times, the first updated: the
+ * counter is compared wrapping), or NULL.
+ */
 static struct corr_src *
 corr_age_first(struct corr *c)
 {
@@ -1342,18 +1353,18 @@ corr_age_first(struct corr *c)
  *
  * A track is filed with its reach over a horizon H (CORR_HORIZON x
  * 2^class) around its time, at the finest level whose cells (edge cell_m
- * x 2^level) are at least twice that reach. Cells are squares on the six
- * faces of a cube around the Earth: a position belongs to the face of
- * its largest ECEF coordinate, and its cell is that of its other two
- * coordinates (a projection, which shortens no distance to more than
- * itself). The objects that matter live in a shell a few tens of
- * kilometres thick, so a face's square holds one column of the shell
- * and a query probes few empty cells. A query looks, at each level, at
- * the cells within r_o + the level's largest reach (half its edge) of o,
- * times (|dt| / H)^1.5 when o's time lies outside the horizon of some
- * track (corr_near_widen), on every face such a point may belong to, and
- * tests each track's own sphere; a level whose cells there outnumber its
- * tracks is scanned whole instead.
+ * x 2^level) are at least 1 / CORR_IFILL times that reach. Cells are
+ * squares on the six faces of a cube around the Earth: a position belongs
+ * to the face of its largest ECEF coordinate, and its cell is that of its
+ * other two coordinates (a projection, which lengthens no distance). The
+ * objects that matter live in a shell a few tens of kilometres thick, so
+ * a face's square holds one column of the shell and a query probes few
+ * empty cells. A query looks, at each level, at the cells within r_o +
+ * the level's largest reach (CORR_IFILL x its edge) of o, times
+ * (|dt| / H)^1.5 when o's time lies outside the horizon of some track
+ * (corr_near_widen), on every face such a point may belong to, and tests
+ * each track's own sphere; a level whose cells there outnumber its
+ * tracks (CORR_IPROBE) is scanned whole instead.
  *
  * As event time passes a track that is not updated leaves its horizon: a
  * timing wheel per level (slots of CORR_WSLOT ns by the time the reach
@@ -1382,7 +1393,7 @@ corr_cell(const struct corr *c, double x, int l, int64_t *cell)
 {
 	double	v;
 
-	v = floor(x / ldexp(c->p.cell_m, l));
+	v = floor(x / c->iedge[l]);
 	if (!(v >= -CORR_ICOORD && v < CORR_ICOORD))
 		return -1;
 	*cell = (int64_t)v;
@@ -1411,11 +1422,21 @@ corr_cell_bucket(const struct corr *c, uint64_t key)
 	return (size_t)h & c->cmask;
 }
 
+/* The cell edge of each level, from cell_m. */
+static void
+corr_index_edges(struct corr *c)
+{
+	int	l;
+
+	for (l = 0; l < CORR_LEVELS; l++)
+		c->iedge[l] = ldexp(c->p.cell_m, l);
+}
+
 /* Horizon of class k, s. */
 static double
 corr_horizon(int k)
 {
-	return ldexp(CORR_HORIZON * CORR_NS, k);
+	return (CORR_HORIZON << k) * CORR_NS;
 }
 
 /*
@@ -1491,7 +1512,7 @@ corr_iblk_new(struct corr *c)
 static int64_t
 corr_until(const struct corr_sys *t)
 {
-	return t->t + (int64_t)(corr_horizon(t->iclass) / CORR_NS);
+	return t->t + (CORR_HORIZON << t->iclass);
 }
 
 /* Where t is in its index block. */
@@ -1505,6 +1526,22 @@ corr_cell_slot(const struct corr_sys *t)
 	return i;
 }
 
+/* An index entry for t at reach r. */
+static void
+corr_ient_set(struct corr_ient *e, struct corr_sys *t, double r)
+{
+	double	m;
+	int	i;
+
+	/* The reach covers the rounding of the position to float. */
+	for (m = 1.0, i = 0; i < 3; i++) {
+		e->x[i] = (float)t->x[i];
+		m += 2.0 * fabs(t->x[i]) * FLT_EPSILON;
+	}
+	e->reach = nextafterf((float)(r + m), INFINITY);
+	e->t = t;
+}
+
 /*
  * Enter t in cell key, at reach r; -1 without a free block (corr_reserve
  * prevents that: the caller then files t on the global list).
@@ -1513,9 +1550,6 @@ static int
 corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 {
 	struct corr_iblk	**bp, *b;
-	struct corr_ient	*e;
-	double			 m;
-	int			 i;
 
 	for (b = c->cbuckets[corr_cell_bucket(c, key)]; b != NULL; b = b->next)
 		if (b->key == key && b->n < CORR_IBLK)
@@ -1529,16 +1563,8 @@ corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 		b->next = *bp;
 		*bp = b;
 	}
-	e = &b->e[b->n];
-	/* The reach covers the rounding of the position to float. */
-	for (m = 1.0, i = 0; i < 3; i++) {
-		e->x[i] = (float)t->x[i];
-		m += 2.0 * fabs(t->x[i]) * FLT_EPSILON;
-	}
-	e->reach = nextafterf((float)(r + m), INFINITY);
-	e->t = t;
+	corr_ient_set(&b->e[b->n++], t, r);
 	t->iblk = b;
-	b->n++;
 	return 0;
 }
 
@@ -1572,51 +1598,89 @@ corr_unindex(struct corr *c, struct corr_sys *t)
 }
 
 /*
- * File t in the index (after its state changed, or its horizon ran
- * short): the smallest horizon that lasts CORR_HORIZON / 2 past now, the
- * level of its reach over it.
+ * Where t goes in the index (after its state changed, or its horizon ran
+ * short): the smallest horizon (*k) that lasts CORR_HORIZON / 2 past now,
+ * its reach over it (*r), the level of that reach and the cell (*key).
+ * Returns the level, or -1 for the global list.
  */
-static void
-corr_file(struct corr *c, struct corr_sys *t)
+static int
+corr_where(const struct corr *c, const struct corr_sys *t, int *k,
+    double *r, uint64_t *key)
 {
 	int64_t	cell[2], until = c->now + CORR_HORIZON / 2;
-	double	r = HUGE_VAL;
-	int	k, l, face;
+	int	l, face;
 
-	t->ilevel = -1;
-	face = corr_face(t->x);
-	for (k = 0; k < CORR_CLASSES; k++)
-		if (t->t + (int64_t)(corr_horizon(k) / CORR_NS) >= until)
+	*r = HUGE_VAL;
+	for (*k = 0; *k < CORR_CLASSES; (*k)++)
+		if (t->t + (CORR_HORIZON << *k) >= until)
 			break;
-	if (k < CORR_CLASSES)
-		r = corr_reach(c, t, corr_horizon(k));
-	for (l = 0; l < CORR_LEVELS && r != HUGE_VAL; l++) {
-		if (r > ldexp(c->p.cell_m, l) * CORR_IFILL)
-			continue;
-		if (corr_cell(c, t->x[(face / 2 + 1) % 3], l, &cell[0]) == 0 &&
-		    corr_cell(c, t->x[(face / 2 + 2) % 3], l, &cell[1]) == 0)
-			t->ilevel = l;
-		break;
-	}
-	if (t->ilevel >= 0 &&
-	    corr_cell_add(c, t, corr_cell_key(l, face, cell), r) == -1)
-		t->ilevel = -1;
-	if (t->ilevel < 0) {
-		LIST_INSERT_HEAD(&c->iglobal, t, ientry);
-		return;
-	}
+	if (*k < CORR_CLASSES)
+		*r = corr_reach(c, t, corr_horizon(*k));
+	if (*r == HUGE_VAL)
+		return -1;
+	for (l = 0; l < CORR_LEVELS; l++)
+		if (*r <= c->iedge[l] * CORR_IFILL)
+			break;
+	face = corr_face(t->x);
+	if (l == CORR_LEVELS ||
+	    corr_cell(c, t->x[(face / 2 + 1) % 3], l, &cell[0]) == -1 ||
+	    corr_cell(c, t->x[(face / 2 + 2) % 3], l, &cell[1]) == -1)
+		return -1;
+	*key = corr_cell_key(l, face, cell);
+	return l;
+}
+
+/* Put t in its horizon's wheel slot. */
+static void
+corr_wheel(struct corr *c, struct corr_sys *t, int k)
+{
 	t->iclass = k;
 	if (t->t > c->ihi)
 		c->ihi = t->t;
-	c->ilevel_n[l]++;
-	LIST_INSERT_HEAD(&c->iwheel[l][corr_until(t) / CORR_WSLOT % CORR_WHEEL],
-	    t, ientry);
+	LIST_INSERT_HEAD(&c->iwheel[t->ilevel][corr_until(t) / CORR_WSLOT %
+	    CORR_WHEEL], t, ientry);
 }
 
-/* Enter (or move) a system track in the index after its state changed. */
+/* File t in the index (corr_where). */
+static void
+corr_file(struct corr *c, struct corr_sys *t)
+{
+	uint64_t	key;
+	double		r;
+	int		k, l;
+
+	l = corr_where(c, t, &k, &r, &key);
+	if (l >= 0 && corr_cell_add(c, t, key, r) == -1)
+		l = -1;
+	t->ilevel = l;
+	if (l < 0) {
+		LIST_INSERT_HEAD(&c->iglobal, t, ientry);
+		return;
+	}
+	c->ilevel_n[l]++;
+	corr_wheel(c, t, k);
+}
+
+/*
+ * Enter (or move) a system track in the index after its state changed.
+ * Most moves stay in their cell: the entry is updated in place.
+ */
 static void
 corr_index(struct corr *c, struct corr_sys *t, int moved)
 {
+	uint64_t	key;
+	double		r;
+	int		k, l;
+
+	if (moved && t->ilevel >= 0) {
+		l = corr_where(c, t, &k, &r, &key);
+		if (l == t->ilevel && key == t->iblk->key) {
+			corr_ient_set(&t->iblk->e[corr_cell_slot(t)], t, r);
+			LIST_REMOVE(t, ientry);
+			corr_wheel(c, t, k);
+			return;
+		}
+	}
 	if (moved)
 		corr_unindex(c, t);
 	corr_file(c, t);
@@ -1659,8 +1723,8 @@ corr_index_age(struct corr *c)
 
 /*
  * How far a query at time tq must widen the levels' reach: every filed
- * track's time lies in [its iuntil - H, ihi], with its H at least
- * CORR_HORIZON and its iuntil at least c->ilo, and R(|dt|) <= R(H)
+ * track's time lies in [corr_until - H, ihi], with its H at least
+ * CORR_HORIZON and its corr_until at least c->ilo, and R(|dt|) <= R(H)
  * (|dt| / H)^1.5 when |dt| > H.
  */
 static double
@@ -1722,7 +1786,7 @@ corr_near_level(const struct corr *c, struct corr_near *it, int l)
 	double	e, w, n = 0.0;
 	int	f, any = 0;
 
-	e = ldexp(c->p.cell_m, l);
+	e = c->iedge[l];
 	w = it->r + e * CORR_IFILL * it->f;
 	it->list = 0;
 	it->faces = 0;
@@ -3293,6 +3357,7 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->p = *p;
+	corr_index_edges(c);
 	c->emit = emit;
 	c->arg = arg;
 	ns = corr_pow2(p->max_sources);
@@ -3363,6 +3428,7 @@ corr_set_params(struct corr *c, const struct corr_params *p)
 	if (!corr_params_ok(p))
 		return;
 	c->p = *p;
+	corr_index_edges(c);
 	if (p->cell_m != old || p->gate_chi2 != gate)
 		TAILQ_FOREACH(t, &c->tracks, entry)
 			corr_index(c, t, 1);
