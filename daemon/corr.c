@@ -75,6 +75,7 @@
 #define CORR_IRESERVE	4		/* spare index blocks for a report */
 #define CORR_WHEEL	64		/* index wheel slots ... */
 #define CORR_WSLOT	1000000000LL	/* ... of this many ns */
+#define CORR_NEAR_AHEAD	8		/* tracks a query finds ahead */
 #define CORR_IPROBE	2		/* cells per track a query probes,
 					   else it scans the level's list */
 #define CORR_NS		1e-9
@@ -290,6 +291,8 @@ struct corr_near {
 	struct corr_sys		*t;		/* next in the chain */
 	struct corr_iblk	*b;		/* block of the cell scan */
 	uint32_t		 i;		/* next entry in it */
+	struct corr_sys		*buf[CORR_NEAR_AHEAD]; /* found ahead */
+	int			 ahead, nahead;	/* next in buf, in buf */
 };
 
 struct corr {
@@ -1836,6 +1839,19 @@ corr_near_start(struct corr *c, struct corr_near *it, const double x[3],
 	it->level = -1;
 }
 
+/* Ask for the lines of a system track that a gate reads first. */
+static void
+corr_prefetch(const struct corr_sys *t)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(t);
+	__builtin_prefetch(&t->contribs);
+	__builtin_prefetch(&t->Pt[TF_COV_N - 1]);
+#else
+	(void)t;
+#endif
+}
+
 /* Step a list scan to its next non-empty wheel slot; -1 at the end. */
 static int
 corr_near_slot(struct corr_near *it)
@@ -1897,6 +1913,31 @@ corr_near_cell(struct corr_near *it)
 	}
 }
 
+/*
+ * The next track that may gate the query's estimate, or NULL. They are
+ * found CORR_NEAR_AHEAD at a time and their records prefetched: each is
+ * a cache miss in a large picture, and the gate reads them one by one.
+ */
+static struct corr_sys *corr_near_scan(struct corr_near *);
+
+static struct corr_sys *
+corr_near_next(struct corr_near *it)
+{
+	struct corr_sys	*t;
+
+	if (it->ahead == it->nahead) {
+		it->ahead = it->nahead = 0;
+		while (it->nahead < CORR_NEAR_AHEAD &&
+		    (t = corr_near_scan(it)) != NULL) {
+			corr_prefetch(t);
+			it->buf[it->nahead++] = t;
+		}
+		if (it->nahead == 0)
+			return NULL;
+	}
+	return it->buf[it->ahead++];
+}
+
 /* Whether a track at x, of reach r, is within the query's reach. */
 static int
 corr_near_in(const struct corr_near *it, const float x[3], double r)
@@ -1918,7 +1959,7 @@ corr_near_in(const struct corr_near *it, const float x[3], double r)
  * own reach.
  */
 static struct corr_sys *
-corr_near_next(struct corr_near *it)
+corr_near_scan(struct corr_near *it)
 {
 	struct corr_sys		*t;
 	struct corr_ient	*e;
