@@ -75,6 +75,7 @@
 #define CORR_IRESERVE	4		/* spare index blocks for a report */
 #define CORR_WHEEL	64		/* index wheel slots ... */
 #define CORR_WSLOT	1000000000LL	/* ... of this many ns */
+#define CORR_ISMALL	64		/* tracks a query scans all of */
 #define CORR_NEAR_AHEAD	8		/* tracks a query finds ahead */
 #define CORR_IPROBE	2		/* cells per track a query probes,
 					   else it scans the level's list */
@@ -280,6 +281,7 @@ struct corr_near {
 	double			 p[3];		/* where */
 	double			 r;		/* m, reach of the estimate */
 	double			 f;		/* widening of track reaches */
+	int			 all;		/* scan all tracks */
 	int			 list;		/* scan the level's wheel */
 	int			 k;		/* ... this slot */
 	int			 level;		/* -1: the global list */
@@ -1148,6 +1150,21 @@ corr_label_norm(const struct tf_label *l, struct tf_label *out)
 		memcpy(out->rel[i], l->rel[i], TF_NATION_LEN - 1);
 }
 
+/* Whether a label (as corr_label_norm made it) is the same as l. */
+static int
+corr_label_same(const struct tf_label *n, const struct tf_label *l)
+{
+	uint8_t	i, nrel = l->nrel > TF_MAX_REL ? TF_MAX_REL : l->nrel;
+
+	if (n->cls != l->cls || n->nrel != nrel ||
+	    strncmp(n->owner, l->owner, TF_NATION_LEN - 1) != 0)
+		return 0;
+	for (i = 0; i < nrel; i++)
+		if (strncmp(n->rel[i], l->rel[i], TF_NATION_LEN - 1) != 0)
+			return 0;
+	return 1;
+}
+
 /*
  * The interned twin of key (whose unused bytes are zero), counted once
  * more; a new one comes off the free list or the reserve (corr_reserve
@@ -1460,9 +1477,11 @@ corr_reach(const struct corr *c, const struct corr_sys *t, double h)
 		V += t->Pt[tf_cov_idx(i + 3, i + 3)];
 		v2 += t->x[3 + i] * t->x[3 + i];
 	}
-	if (!(A > 0.0) || !(V >= 0.0))
+	if (!(A > 0.0) || !(V >= 0.0) || !(C >= 0.0))
 		return HUGE_VAL;
-	m = fmax(sqrt(V), C / sqrt(A));
+	m = sqrt(V);
+	if (C / sqrt(A) > m)
+		m = C / sqrt(A);
 	r = sqrt(v2) * h + sqrt(c->p.gate_chi2) * (sqrt(A) + m * h +
 	    sqrt(corr_q(t->cat)) * h * sqrt(h));
 	/* Margin for rounding in this bound and in the query's. */
@@ -1541,7 +1560,8 @@ corr_ient_set(struct corr_ient *e, struct corr_sys *t, double r)
 		e->x[i] = (float)t->x[i];
 		m += 2.0 * fabs(t->x[i]) * FLT_EPSILON;
 	}
-	e->reach = nextafterf((float)(r + m), INFINITY);
+	/* Up by more than a float's rounding. */
+	e->reach = (float)((r + m) * (1.0 + 1e-6));
 	e->t = t;
 }
 
@@ -1733,13 +1753,13 @@ corr_index_age(struct corr *c)
 static double
 corr_near_widen(const struct corr *c, int64_t tq)
 {
-	double	f = 1.0, h = CORR_HORIZON * CORR_NS;
+	double	f = 1.0, g, h = CORR_HORIZON * CORR_NS;
 
-	if (tq < c->ihi)
-		f = fmax(f, (c->ihi - tq) * CORR_NS / h);
-	if (tq > c->ilo)
-		f = fmax(f, 1.0 + (tq - c->ilo) * CORR_NS / h);
-	return f * sqrt(f);
+	if (tq < c->ihi && (g = (c->ihi - tq) * CORR_NS / h) > f)
+		f = g;
+	if (tq > c->ilo && (g = 1.0 + (tq - c->ilo) * CORR_NS / h) > f)
+		f = g;
+	return f == 1.0 ? 1.0 : f * sqrt(f);
 }
 
 /*
@@ -1758,8 +1778,8 @@ corr_near_range(struct corr_near *it, double e, double w)
 		hi = floor((it->p[a] + w) / e);
 		if (hi < -lim || lo >= lim)
 			return -1;
-		it->lo[i] = (int64_t)fmax(lo, -lim);
-		it->hi[i] = (int64_t)fmin(hi, lim - 1.0);
+		it->lo[i] = lo < -lim ? (int64_t)-lim : (int64_t)lo;
+		it->hi[i] = hi > lim - 1.0 ? (int64_t)(lim - 1.0) : (int64_t)hi;
 	}
 	return 0;
 }
@@ -1774,8 +1794,8 @@ corr_near_face(const struct corr_near *it, int f, double w)
 	int	m = f / 2;
 	double	v = f % 2 ? -it->p[m] : it->p[m];
 
-	return v + 2.0 * w >= fmax(fabs(it->p[(m + 1) % 3]),
-	    fabs(it->p[(m + 2) % 3]));
+	v += 2.0 * w;
+	return v >= fabs(it->p[(m + 1) % 3]) && v >= fabs(it->p[(m + 2) % 3]);
 }
 
 /*
@@ -1828,15 +1848,21 @@ static void
 corr_near_start(struct corr *c, struct corr_near *it, const double x[3],
     double tr, int64_t tq)
 {
-	memset(it, 0, sizeof(*it));
 	it->c = c;
 	memcpy(it->p, x, sizeof(it->p));
-	it->r = sqrt(c->p.gate_chi2 * fmax(tr, 0.0)) * (1.0 + 1e-9) + 1.0;
+	it->r = sqrt(c->p.gate_chi2 * (tr > 0.0 ? tr : 0.0)) * (1.0 + 1e-9) +
+	    1.0;
 	it->f = corr_near_widen(c, tq);
 	if (!isfinite(it->r) || !isfinite(it->f))
 		it->r = it->f = HUGE_VAL;
 	it->t = LIST_FIRST(&c->iglobal);
+	it->b = NULL;
 	it->level = -1;
+	/* A small picture is quicker to scan whole. */
+	if ((it->all = c->nsys <= CORR_ISMALL))
+		it->t = TAILQ_FIRST(&c->tracks);
+	it->list = 0;
+	it->ahead = it->nahead = 0;
 }
 
 /* Ask for the lines of a system track that a gate reads first. */
@@ -1963,6 +1989,17 @@ corr_near_scan(struct corr_near *it)
 {
 	struct corr_sys		*t;
 	struct corr_ient	*e;
+
+	while (it->all && (t = it->t) != NULL) {
+		it->t = TAILQ_NEXT(t, entry);
+		if (t->ilevel < 0)
+			return t;
+		e = &t->iblk->e[corr_cell_slot(t)];
+		if (corr_near_in(it, e->x, e->reach))
+			return t;
+	}
+	if (it->all)
+		return NULL;
 
 	for (;;) {
 		for (; it->b != NULL; it->b = it->b->next, it->i = 0) {
@@ -2359,6 +2396,11 @@ corr_keep_save(struct corr *c, struct corr_sys *t,
 	k->ident = pt->ident;
 	k->quality = pt->quality;
 	k->ident_conflict = pt->ident_conflict;
+	if (k->kept != NULL && k->kept->nnations == pt->nnations &&
+	    corr_label_same(&k->kept->klabel, &pt->label) &&
+	    memcmp(k->kept->nations, pt->nations,
+	    pt->nnations * TF_NATION_LEN) == 0)
+		return;
 	memset(&key, 0, sizeof(key));
 	key.kind = 1;
 	corr_label_norm(&pt->label, &key.klabel);
@@ -3083,7 +3125,6 @@ corr_src_set(struct corr *c, struct corr_src *s, const struct tf_report *r,
     const struct corr_obs *o)
 {
 	struct corr_prof	*p;
-	struct tf_label		 nl;
 
 	s->t = r->t_ns;
 	memcpy(s->x, o->x, sizeof(s->x));
@@ -3091,9 +3132,8 @@ corr_src_set(struct corr *c, struct corr_src *s, const struct tf_report *r,
 	s->cat = r->cat;
 	s->ident = r->ident;
 	s->quality = r->quality;
-	corr_label_norm(&r->label, &nl);
-	if (memcmp(&nl, &s->prof->label, sizeof(nl)) != 0) {
-		p = corr_prof_get(c, s->prof->sensor, &nl);
+	if (!corr_label_same(&s->prof->label, &r->label)) {
+		p = corr_prof_get(c, s->prof->sensor, &r->label);
 		corr_prof_put(c, s->prof);
 		s->prof = p;
 	}
