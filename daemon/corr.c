@@ -1939,13 +1939,13 @@ corr_near_cell(struct corr_near *it)
 	}
 }
 
+static struct corr_sys *corr_near_scan(struct corr_near *);
+
 /*
  * The next track that may gate the query's estimate, or NULL. They are
  * found CORR_NEAR_AHEAD at a time and their records prefetched: each is
  * a cache miss in a large picture, and the gate reads them one by one.
  */
-static struct corr_sys *corr_near_scan(struct corr_near *);
-
 static struct corr_sys *
 corr_near_next(struct corr_near *it)
 {
