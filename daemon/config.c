@@ -645,7 +645,7 @@ config_build_tuning(struct yamlerr *ctx, const struct config_raw *r,
 	}
 	if (config_double(ctx, "correlator.gate_chi2", 22.46,
 	    &cfg->correlator.gate_chi2) == -1 ||
-	    config_double(ctx, "correlator.cell_m", 50000,
+	    config_double(ctx, "correlator.cell_m", 2000,
 	    &cfg->correlator.cell_m) == -1)
 		return (-1);
 	if (!(cfg->correlator.gate_chi2 > 0 &&

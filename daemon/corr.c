@@ -13,7 +13,7 @@
  * agrees with its track (hysteresis, a loose gate). Otherwise, or when
  * the source is not its track's most accurate contribution, it is gated
  * (chi-square on position and velocity, compatible categories) against
- * the system tracks found in the 27 spatial index cells around it, and
+ * every system track the spatial index finds within reach of it, and
  * the choice is a global nearest neighbour over the report's cluster:
  * cost d^2 + log det S, and a track already holding a track of the same
  * sensor is a candidate only with that one moved; the sensor's tracks
@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/queue.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,24 @@
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
+#define CORR_HASH0	1024		/* hash buckets used at first */
+#define CORR_BQ		0.25		/* m, step of a stored bias */
+#define CORR_PROFB	1024		/* profile hash buckets */
+#define CORR_PRESERVE	16		/* free profiles before a report */
+#define CORR_LEVELS	16		/* spatial index levels */
+#define CORR_CLASSES	12		/* spatial index horizons */
+#define CORR_HORIZON	4000000000LL	/* ns, the shortest horizon */
+#define CORR_IBITS	20		/* bits of a cell coordinate */
+#define CORR_ICOORD	524288.0	/* 2^(CORR_IBITS - 1) */
+#define CORR_IFILL	0.25		/* index reach per cell edge, at most */
+#define CORR_IBLK	4		/* entries per index block */
+#define CORR_IRESERVE	4		/* spare index blocks for a report */
+#define CORR_WHEEL	64		/* index wheel slots ... */
+#define CORR_WSLOT	1000000000LL	/* ... of this many ns */
+#define CORR_ISMALL	64		/* tracks a query scans all of */
+#define CORR_NEAR_AHEAD	8		/* tracks a query finds ahead */
+#define CORR_IPROBE	2		/* cells per track a query probes,
+					   else it scans the level's list */
 #define CORR_NS		1e-9
 #define CORR_E2		(GEO_F * (2.0 - GEO_F))	/* WGS84 e^2 */
 #define CORR_SENSORS	32		/* sensors with a bias estimate */
@@ -91,30 +110,72 @@
 
 struct corr_sys;
 
+/*
+ * Stored covariances (a source's, a system track's) are float: they are
+ * more than half of a record, and float holds their 7 digits of meaning
+ * (states stay double: ECEF metres need more). They are unpacked to
+ * double for all arithmetic; these overloads let geo_cov_pack and
+ * geo_cov_unpack take a stored one.
+ */
+static void	corr_cov_unpackf(const float *, double *);
+static void	corr_cov_packf(const double *, float *);
+#define geo_cov_unpack(a, b) _Generic((a), float *: corr_cov_unpackf, \
+	const float *: corr_cov_unpackf, default: geo_cov_unpack)((a), (b))
+#define geo_cov_pack(a, b) _Generic((b), float *: corr_cov_packf, \
+	default: geo_cov_pack)((a), (b))
+
+/*
+ * A sensor id and a security label, shared by the sources that carry
+ * both (all tracks of one sensor usually carry the same label, and a
+ * source holding its own copies would spend 108 of its bytes on them);
+ * or the label and nations a coasting track keeps showing, shared by the
+ * tracks that showed the same. Interned in a hash, counted, freed with
+ * the last holder. Unused bytes are zero: entries compare as bytes.
+ */
+struct corr_prof {
+	struct corr_prof	*hnext;		/* hash chain, free list */
+	uint32_t		 refs;
+	uint32_t		 hash;
+	union {
+		struct {			/* a source's */
+			char		 sensor[TF_ID_LEN];
+			struct tf_label	 label;
+		};
+		struct {			/* a coasting track's */
+			struct tf_label	 klabel;
+			uint8_t		 nnations;
+			char		 nations[TF_MAX_NATIONS][TF_NATION_LEN];
+		};
+	};
+	uint8_t			 kind;		/* which of the two */
+};
+
 /* One sensor's local track and its latest estimate. */
 struct corr_src {
-	LIST_ENTRY(corr_src)	 hentry;	/* source hash bucket */
-	TAILQ_ENTRY(corr_src)	 aentry;	/* age list, ascending t */
+	union {
+		struct corr_src	*hnext;		/* source hash bucket */
+		struct corr_src	*fnext;		/* free list */
+	};
+	TAILQ_ENTRY(corr_src)	 aentry;	/* age list, by deadline */
 	TAILQ_ENTRY(corr_src)	 centry;	/* contributions of sys */
-	struct corr_src		*fnext;		/* free list */
 	struct corr_sys		*sys;		/* NULL: not associated */
 	uint64_t		 from;		/* track it was displaced from */
-	int			 replaced;	/* took the place of ... */
-	uint32_t		 replaced_local;	/* ... this local track */
-	char			 sensor[TF_ID_LEN];
+	struct corr_prof	*prof;		/* sensor and label */
+	uint32_t		 replaced_local;	/* took the place of ... */
 	uint32_t		 local;
-	uint32_t		 hash;
-	int			 sidx;		/* sensor table index or -1 */
-	double			 bapp[3];	/* ECEF bias taken off x */
+	uint32_t		 aseq;		/* age order among equal t */
+	int8_t			 sidx;		/* sensor table index or -1 */
+	uint8_t			 replaced;	/* ... replaced_local */
+	uint8_t			 cat;		/* enum tf_category */
+	uint8_t			 ident;		/* enum tf_identity */
+	float			 quality;
+	int16_t			 bapp[3];	/* ECEF bias taken off x, in
+					   CORR_BQ m (corr_bapp) */
+	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	int64_t			 t;
 	int64_t			 period;	/* shortest report gap, 0: none */
 	int64_t			 tdead;		/* stale after (see deadline) */
 	double			 x[6];
-	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
-	enum tf_category	 cat;
-	enum tf_identity	 ident;
-	float			 quality;
-	struct tf_label		 label;
 };
 
 TAILQ_HEAD(corr_srcq, corr_src);
@@ -124,42 +185,58 @@ TAILQ_HEAD(corr_srcq, corr_src);
  * the picture fields that come from the contributions.
  */
 struct corr_keep {
-	enum tf_identity	 ident;
+	struct corr_prof	*kept;		/* label, nations; or NULL */
 	float			 quality;
-	int			 ident_conflict;
-	uint8_t			 nnations;
-	char			 nations[TF_MAX_NATIONS][TF_NATION_LEN];
-	struct tf_label		 label;
+	uint8_t			 ident;		/* enum tf_identity */
+	uint8_t			 ident_conflict;
 };
 
 /*
- * A system track: the fusion of its contributions. The fields the spatial
- * index scan reads for every candidate (cell, category, count, time,
- * state and the gate summary) come first, in the first cache lines: dense
- * cells hold hundreds of tracks, and the scan rejects most of them on
- * these alone (corr_far_sys).
+ * The spatial index's cells hold their tracks in blocks of compact
+ * entries (position rounded to float, reach rounded up to cover that),
+ * so that a query tests a cell's tracks without touching their records.
+ */
+struct corr_ient {
+	float			 x[3];
+	float			 reach;		/* m, see corr_reach */
+	struct corr_sys		*t;
+};
+
+struct corr_iblk {
+	struct corr_iblk	*next;		/* bucket chain, free list */
+	uint64_t		 key;		/* level, face, cell */
+	uint32_t		 n;		/* entries used */
+	struct corr_ient	 e[CORR_IBLK];
+};
+
+/*
+ * A system track: the fusion of its contributions. The fields a gate
+ * reads for every candidate the index finds (category, count, time,
+ * state) come first, in the first cache lines: corr_far_sys rejects most
+ * candidates on these alone.
  */
 struct corr_sys {
-	LIST_ENTRY(corr_sys)	 centry;	/* spatial index bucket */
-	int64_t			 cell[3];
-	enum tf_category	 cat;
+	struct corr_iblk	*iblk;		/* index cell block */
+	uint8_t			 cat;		/* enum tf_category */
+	int8_t			 ilevel;	/* index level, -1: global */
+	uint8_t			 status;	/* enum tf_track_status */
+	uint8_t			 iclass:4;	/* index horizon */
+	uint8_t			 multi:1;	/* ever held by two sensors */
+	uint8_t			 shown:1;	/* CORR_CREATED emitted */
 	uint32_t		 ncontrib;
 	int64_t			 t;
 	double			 x[6];
-	double			 gp[3];		/* P diagonal, position */
-	double			 gc[3];		/* P position-velocity cross */
-	double			 gv[3];		/* P diagonal, velocity */
+	LIST_ENTRY(corr_sys)	 ientry;	/* index wheel slot, global list */
 	uint64_t		 id;
 	TAILQ_ENTRY(corr_sys)	 entry;		/* all tracks, ascending id */
-	TAILQ_ENTRY(corr_sys)	 qentry;	/* coasting list, ascending t */
-	struct corr_sys		*fnext;		/* free list */
+	union {
+		TAILQ_ENTRY(corr_sys) qentry;	/* coasting list, ascending t */
+		struct corr_sys	*fnext;		/* free list */
+	};
 	struct corr_srcq	 contribs;
-	uint32_t		 nupd;		/* updates, saturating */
-	int			 multi;		/* ever held by two sensors */
-	int			 shown;		/* CORR_CREATED emitted */
-	enum tf_track_status	 status;
 	int64_t			 tend;		/* coasting: dropped after */
-	double			 Pt[TF_COV_N];	/* covariance, upper triangle */
+	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
+	uint32_t		 nupd;		/* updates, saturating */
 	struct corr_keep	 keep;		/* valid while coasting */
 	/*
 	 * The CI weights (x 65535) of the last fusion and the signature of
@@ -245,21 +322,63 @@ struct corr_arena {
 	size_t			 used;		/* records handed out */
 };
 
-LIST_HEAD(corr_srcl, corr_src);
 LIST_HEAD(corr_sysl, corr_sys);
+
+/* A spatial index query in progress (corr_near_start). */
+struct corr_near {
+	const struct corr	*c;
+	double			 p[3];		/* where */
+	double			 r;		/* m, reach of the estimate */
+	double			 f;		/* widening of track reaches */
+	int			 all;		/* scan all tracks */
+	int			 list;		/* scan the level's wheel */
+	int			 k;		/* ... this slot */
+	int			 level;		/* -1: the global list */
+	int			 faces;		/* bit mask to look at */
+	int			 face;		/* this one */
+	double			 e, w;		/* cell edge, reach */
+	int64_t			 lo[2], hi[2], cur[2];
+	uint64_t		 key;		/* of cell cur */
+	struct corr_sys		*t;		/* next in the chain */
+	struct corr_iblk	*b;		/* block of the cell scan */
+	uint32_t		 i;		/* next entry in it */
+	struct corr_sys		*buf[CORR_NEAR_AHEAD]; /* found ahead */
+	int			 ahead, nahead;	/* next in buf, in buf */
+};
 
 struct corr {
 	struct corr_params	 p;
 	corr_emit_fn		 emit;
 	void			*arg;
-	struct corr_srcl	*sbuckets;
-	size_t			 smask;
-	struct corr_sysl	*cbuckets;
-	size_t			 cmask;
-	struct corr_srcq	 age;
+	struct corr_src		**sbuckets;	/* in sbarena */
+	size_t			 smask;		/* grows, see corr_src_grow */
+	size_t			 smax;		/* buckets reserved */
+	struct corr_arena	 sbarena;
+	struct corr_iblk	**cbuckets;
+	size_t			 cmask;		/* grows, see corr_cell_grow */
+	size_t			 cmax;		/* buckets reserved */
+	size_t			 iused;		/* index blocks in use */
+	struct corr_arena	 cbarena;
+	struct corr_srcq	 age[CORR_SENSORS + 1]; /* see corr_age_insert */
+	uint32_t		 aseq;		/* age insertions, wrapping */
 	TAILQ_HEAD(, corr_sys)	 tracks;
 	TAILQ_HEAD(corr_sysq, corr_sys) coast;
+	struct corr_sysl	 iglobal;	/* tracks of unbounded reach */
+	struct corr_iblk	*ifree;		/* free index blocks */
+	struct corr_arena	 iarena;	/* index blocks, reserved */
+	size_t			 iblocks;	/* index blocks taken */
+	struct corr_sysl	 iwheel[CORR_LEVELS][CORR_WHEEL]; /* by
+					   corr_until: see corr_index_age */
+	int64_t			 islot;		/* next wheel slot to pass */
+	int64_t			 ilo;		/* <= every track's corr_until */
+	size_t			 ilevel_n[CORR_LEVELS]; /* tracks per level */
+	double			 iedge[CORR_LEVELS]; /* cell edge per level */
+	int64_t			 ihi;		/* newest time filed */
 	struct corr_src		*sfree;
+	struct corr_prof	*pbuckets[CORR_PROFB];
+	struct corr_prof	*pfree;
+	size_t			 pfree_n;
+	struct corr_arena	 parena;	/* profiles, reserved */
 	struct corr_sys		*tfree;
 	struct corr_slab	*slabs;
 	struct corr_arena	 sarena;	/* source records, reserved */
@@ -285,6 +404,40 @@ struct corr {
 };
 
 /* ---- 6x6 linear algebra ------------------------------------------------ */
+
+/* A stored (float) upper triangle as a full double 6x6. */
+static void
+corr_cov_unpackf(const float *t, double *P)
+{
+	int	i, j, k = 0;
+
+	for (i = 0; i < 6; i++)
+		for (j = i; j < 6; j++, k++)
+			P[i * 6 + j] = P[j * 6 + i] = t[k];
+}
+
+/*
+ * The upper triangle of a double 6x6, stored as float; absurd values
+ * (a sigma beyond 1e19 m) are clamped to the float range, so that what
+ * the core shows stays finite.
+ */
+static void
+corr_cov_packf(const double *P, float *t)
+{
+	int	i, j, k = 0;
+
+	double	v;
+
+	for (i = 0; i < 6; i++)
+		for (j = i; j < 6; j++, k++) {
+			v = P[i * 6 + j];
+			if (v > FLT_MAX)
+				v = FLT_MAX;
+			else if (v < -FLT_MAX)
+				v = -FLT_MAX;
+			t[k] = (float)v;
+		}
+}
 
 /*
  * Cholesky factor L (lower, row major) of a symmetric 6x6 A; -1 if not
@@ -1286,9 +1439,11 @@ corr_slab(struct corr *c, size_t n, size_t sz)
 static int
 corr_reserve(struct corr *c)
 {
-	struct corr_src	*s;
-	struct corr_sys	*t;
-	size_t		 i;
+	struct corr_src		*s;
+	struct corr_sys		*t;
+	struct corr_iblk	*b;
+	struct corr_prof	*pr;
+	size_t			 i;
 
 	if (c->sfree == NULL && (s = corr_arena_take(&c->sarena,
 	    sizeof(*s))) != NULL) {
@@ -1315,6 +1470,27 @@ corr_reserve(struct corr *c)
 			t[i].fnext = c->tfree;
 			c->tfree = &t[i];
 		}
+	}
+	/* A report changes a few profiles and kept pictures at most. */
+	if (c->pfree_n + c->parena.n - c->parena.used < CORR_PRESERVE) {
+		if ((pr = corr_slab(c, CORR_SLAB, sizeof(*pr))) == NULL)
+			return -1;
+		for (i = 0; i < CORR_SLAB; i++) {
+			pr[i].hnext = c->pfree;
+			c->pfree = &pr[i];
+		}
+		c->pfree_n += CORR_SLAB;
+	}
+	/* Index blocks: one per track at most is in use. */
+	if (c->iblocks + c->iarena.n - c->iarena.used <
+	    c->nsys + CORR_IRESERVE) {
+		if ((b = corr_slab(c, CORR_SLAB, sizeof(*b))) == NULL)
+			return -1;
+		for (i = 0; i < CORR_SLAB; i++) {
+			b[i].next = c->ifree;
+			c->ifree = &b[i];
+		}
+		c->iblocks += CORR_SLAB;
 	}
 	return 0;
 }
@@ -1343,11 +1519,141 @@ corr_src_find(struct corr *c, const char *sensor, uint32_t local,
 {
 	struct corr_src	*s;
 
-	LIST_FOREACH(s, &c->sbuckets[h & c->smask], hentry)
-		if (s->hash == h && s->local == local &&
-		    strncmp(s->sensor, sensor, TF_ID_LEN - 1) == 0)
+	for (s = c->sbuckets[h & c->smask]; s != NULL; s = s->hnext)
+		if (s->local == local &&
+		    strncmp(s->prof->sensor, sensor, TF_ID_LEN - 1) == 0)
 			return s;
 	return NULL;
+}
+
+/*
+ * The hash tables' buckets are reserved for the limits (address space
+ * only) and used from CORR_HASH0 on, doubling as the entries outnumber
+ * them: a bucket array sized for the limits from the start would hold a
+ * page of memory for every few entries. Doubling splits each bucket i
+ * into i and i + n; lookups compare whole keys, so the order in a bucket
+ * is moot.
+ */
+static void
+corr_src_grow(struct corr *c)
+{
+	struct corr_src	**sp, *s;
+	size_t		 i, n = c->smask + 1;
+
+	c->smask = 2 * n - 1;
+	for (i = 0; i < n; i++)
+		for (sp = &c->sbuckets[i]; (s = *sp) != NULL;) {
+			if ((corr_src_hash(s->prof->sensor, s->local) &
+			    c->smask) == i) {
+				sp = &s->hnext;
+				continue;
+			}
+			*sp = s->hnext;
+			s->hnext = c->sbuckets[i + n];
+			c->sbuckets[i + n] = s;
+		}
+}
+
+/* A label with its strings ended and its unused bytes zero. */
+static void
+corr_label_norm(const struct tf_label *l, struct tf_label *out)
+{
+	uint8_t	i;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->owner, l->owner, TF_NATION_LEN - 1);
+	out->cls = l->cls;
+	out->nrel = l->nrel > TF_MAX_REL ? TF_MAX_REL : l->nrel;
+	for (i = 0; i < out->nrel; i++)
+		memcpy(out->rel[i], l->rel[i], TF_NATION_LEN - 1);
+}
+
+/* Whether a label (as corr_label_norm made it) is the same as l. */
+static int
+corr_label_same(const struct tf_label *n, const struct tf_label *l)
+{
+	uint8_t	i, nrel = l->nrel > TF_MAX_REL ? TF_MAX_REL : l->nrel;
+
+	if (n->cls != l->cls || n->nrel != nrel ||
+	    strncmp(n->owner, l->owner, TF_NATION_LEN - 1) != 0)
+		return 0;
+	for (i = 0; i < nrel; i++)
+		if (strncmp(n->rel[i], l->rel[i], TF_NATION_LEN - 1) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * The interned twin of key (whose unused bytes are zero), counted once
+ * more; a new one comes off the free list or the reserve (corr_reserve
+ * keeps CORR_PRESERVE there for a report); NULL when there is none.
+ */
+static struct corr_prof *
+corr_prof_intern(struct corr *c, const struct corr_prof *key)
+{
+	struct corr_prof	*p, **bp;
+	const unsigned char	*k = (const unsigned char *)key;
+	size_t			 off, end, i;
+	uint64_t		 w, h64 = 0;
+	uint32_t		 h;
+
+	/* A multiplicative hash of the bytes, 8 at a time. */
+	off = offsetof(struct corr_prof, sensor);
+	end = offsetof(struct corr_prof, kind) + 1;
+	for (i = off; i < end; i += sizeof(w)) {
+		w = 0;
+		memcpy(&w, k + i, end - i < sizeof(w) ? end - i : sizeof(w));
+		h64 = (h64 ^ w) * 0x9e3779b97f4a7c15ULL;
+		h64 ^= h64 >> 29;
+	}
+	h = (uint32_t)h64;
+	bp = &c->pbuckets[h % CORR_PROFB];
+	for (p = *bp; p != NULL; p = p->hnext)
+		if (p->hash == h && memcmp((unsigned char *)p + off, k + off,
+		    end - off) == 0) {
+			p->refs++;
+			return p;
+		}
+	if ((p = c->pfree) != NULL) {
+		c->pfree = p->hnext;
+		c->pfree_n--;
+	} else if ((p = corr_arena_take(&c->parena, sizeof(*p))) == NULL)
+		return NULL;
+	*p = *key;
+	p->hash = h;
+	p->refs = 1;
+	p->hnext = *bp;
+	*bp = p;
+	return p;
+}
+
+/* The profile of sensor and label, counted once more. */
+static struct corr_prof *
+corr_prof_get(struct corr *c, const char *sensor, const struct tf_label *l)
+{
+	struct corr_prof	key;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(key.sensor, sensor, strnlen(sensor, TF_ID_LEN - 1));
+	corr_label_norm(l, &key.label);
+	return corr_prof_intern(c, &key);
+}
+
+/* Count a profile once less; the last goes back to the free list. */
+static void
+corr_prof_put(struct corr *c, struct corr_prof *p)
+{
+	struct corr_prof	**bp;
+
+	if (--p->refs > 0)
+		return;
+	for (bp = &c->pbuckets[p->hash % CORR_PROFB]; *bp != p;
+	    bp = &(*bp)->hnext)
+		;
+	*bp = p->hnext;
+	p->hnext = c->pfree;
+	c->pfree = p;
+	c->pfree_n++;
 }
 
 /* Take a source record off the free list and enter it in the hash. */
@@ -1358,20 +1664,53 @@ corr_src_new(struct corr *c, const struct tf_report *r, uint32_t h)
 
 	c->sfree = s->fnext;
 	memset(s, 0, sizeof(*s));
-	memcpy(s->sensor, r->sensor, sizeof(s->sensor) - 1);
+	s->prof = corr_prof_get(c, r->sensor, &r->label);
 	s->local = r->local_track;
-	s->hash = h;
-	LIST_INSERT_HEAD(&c->sbuckets[h & c->smask], s, hentry);
+	if (c->nsrc >= 2 * c->smask && c->smask + 1 < c->smax)
+		corr_src_grow(c);
+	s->hnext = c->sbuckets[h & c->smask];
+	c->sbuckets[h & c->smask] = s;
 	c->nsrc++;
 	return s;
+}
+
+static void	corr_age_remove(struct corr *, struct corr_src *);
+
+/*
+ * The bias taken off a source's estimate is kept for the bias samples
+ * only (they compare raw positions): in steps of CORR_BQ m, half of
+ * which is nothing next to the tens of metres of a position, and within
+ * +-8 km, past which a difference is no bias sample anyway.
+ */
+static void
+corr_bapp_set(struct corr_src *s, const double b[3])
+{
+	int	i;
+
+	for (i = 0; i < 3; i++)
+		s->bapp[i] = (int16_t)lrint(fmax(-INT16_MAX,
+		    fmin(INT16_MAX, b[i] / CORR_BQ)));
+}
+
+/* Component i of the bias taken off a source's estimate, m. */
+static double
+corr_bapp(const struct corr_src *s, int i)
+{
+	return s->bapp[i] * CORR_BQ;
 }
 
 /* Forget a source (already detached from its system track). */
 static void
 corr_src_free(struct corr *c, struct corr_src *s)
 {
-	LIST_REMOVE(s, hentry);
-	TAILQ_REMOVE(&c->age, s, aentry);
+	struct corr_src	**sp;
+
+	sp = &c->sbuckets[corr_src_hash(s->prof->sensor, s->local) & c->smask];
+	while (*sp != s)
+		sp = &(*sp)->hnext;
+	*sp = s->hnext;
+	corr_age_remove(c, s);
+	corr_prof_put(c, s->prof);
 	s->fnext = c->sfree;
 	c->sfree = s;
 	c->nsrc--;
@@ -1399,80 +1738,731 @@ corr_src_deadline(const struct corr *c, const struct corr_src *s)
 }
 
 /*
- * Keep the age list sorted by deadline. Reports arrive nearly in time
- * order, so the walk back from the tail is short; expiry then pops from
- * the head only.
+ * The age lists: the sources in ascending order of their deadlines
+ * (corr_src_deadline), ties in the order of the updates, one list per
+ * sensor of the bias table and one for the rest. A sensor reports in
+ * time order, so an update goes to its list's tail, or a few places
+ * before it; one list for all would have it walk back past every report
+ * of the sensors with less latency since. Expiry takes the earliest of
+ * the heads (corr_age_first).
  */
+static struct corr_srcq *
+corr_age_list(struct corr *c, const struct corr_src *s)
+{
+	return &c->age[s->sidx >= 0 && s->sidx < CORR_SENSORS ? s->sidx :
+	    CORR_SENSORS];
+}
+
+/* Enter s, just updated, in its age list. */
 static void
 corr_age_insert(struct corr *c, struct corr_src *s)
 {
-	struct corr_src	*p;
+	struct corr_srcq	*q = corr_age_list(c, s);
+	struct corr_src		*p;
 
+	s->aseq = c->aseq++;
 	s->tdead = corr_src_deadline(c, s);
-	for (p = TAILQ_LAST(&c->age, corr_srcq); p != NULL;
+	for (p = TAILQ_LAST(q, corr_srcq); p != NULL;
 	    p = TAILQ_PREV(p, corr_srcq, aentry))
 		if (p->tdead <= s->tdead)
 			break;
 	if (p == NULL)
-		TAILQ_INSERT_HEAD(&c->age, s, aentry);
+		TAILQ_INSERT_HEAD(q, s, aentry);
 	else
-		TAILQ_INSERT_AFTER(&c->age, p, s, aentry);
+		TAILQ_INSERT_AFTER(q, p, s, aentry);
+}
+
+/* Take s out of its age list. */
+static void
+corr_age_remove(struct corr *c, struct corr_src *s)
+{
+	TAILQ_REMOVE(corr_age_list(c, s), s, aentry);
+}
+
+/*
+ * The source that goes stale first (of equal deadlines, the first
+ * updated: the counter is compared wrapping), or NULL.
+ */
+static struct corr_src *
+corr_age_first(struct corr *c)
+{
+	struct corr_src	*s, *best = NULL;
+	int		 i;
+
+	for (i = 0; i <= CORR_SENSORS; i++)
+		if ((s = TAILQ_FIRST(&c->age[i])) != NULL && (best == NULL ||
+		    s->tdead < best->tdead || (s->tdead == best->tdead &&
+		    (int32_t)(s->aseq - best->aseq) < 0)))
+			best = s;
+	return best;
 }
 
 /* ---- spatial index ----------------------------------------------------- */
 
 /*
- * System tracks are hashed by the ECEF cell (edge cell_m) of their fused
- * position. A source looks at the 27 cells around its own position, so it
- * finds every track within cell_m of it along each axis. cell_m must
- * therefore exceed the largest distance that can still gate: sqrt(gate_chi2)
- * (4.74) times the largest combined position sigma, plus the distance a
- * track moves between the fused time and the report time. The default
- * 50 km covers a combined sigma of 10 km, e.g. a 7 km satellite or long
- * range radar track against another of the same, or an aircraft's travel
- * in tens of seconds.
+ * The index must find every system track that may gate an estimate o,
+ * and few others. corr_far_sys rejects t unless
+ *
+ *	|p_o - p_t - v_t dt| <= sqrt(g (tr Po + tr Pt(dt))),
+ *	tr Pt(dt) = A + 2 dt C + dt^2 V + q |dt|^3
+ *
+ * (A, C, V: position, cross and velocity diagonal sums of t's covariance,
+ * dt = o's time - t's time), so every track that gates lies within
+ * r_o + R_t(|dt|) of o, with r_o = sqrt(g tr Po) and the track's reach
+ * R_t(h) = |v| h + sqrt(g) (sqrt(A) + m h + sqrt(q) h^1.5),
+ * m = max(sqrt(V), |C| / sqrt(A)) (corr_reach).
+ *
+ * A track is filed with its reach over a horizon H (CORR_HORIZON x
+ * 2^class) around its time, at the finest level whose cells (edge cell_m
+ * x 2^level) are at least 1 / CORR_IFILL times that reach. Cells are
+ * squares on the six faces of a cube around the Earth: a position belongs
+ * to the face of its largest ECEF coordinate, and its cell is that of its
+ * other two coordinates (a projection, which lengthens no distance). The
+ * objects that matter live in a shell a few tens of kilometres thick, so
+ * a face's square holds one column of the shell and a query probes few
+ * empty cells. A query looks, at each level, at the cells within r_o +
+ * the level's largest reach (CORR_IFILL x its edge) of o, times
+ * (|dt| / H)^1.5 when o's time lies outside the horizon of some track
+ * (corr_near_widen), on every face such a point may belong to, and tests
+ * each track's own sphere; a level whose cells there outnumber its
+ * tracks (CORR_IPROBE) is scanned whole instead.
+ *
+ * As event time passes a track that is not updated leaves its horizon: a
+ * timing wheel per level (slots of CORR_WSLOT ns by the time the reach
+ * holds until) moves it to the next class before that happens
+ * (corr_index_age). Tracks whose reach has no such bound (ballistic
+ * motion, whose prediction follows gravity, or absurd states) are on a
+ * global list that every query scans.
  */
-static void
-corr_cell(const struct corr *c, const double x[3], int64_t cell[3])
-{
-	int	i;
-	double	v;
 
-	for (i = 0; i < 3; i++) {
-		v = floor(x[i] / c->p.cell_m);
-		if (!(v > -1e15 && v < 1e15))
-			v = 0.0;
-		cell[i] = (int64_t)v;
-	}
+/* Cube face of a position: 0..5, the axis of |x| max, then its sign. */
+static int
+corr_face(const double x[3])
+{
+	int	m = 0;
+
+	if (fabs(x[1]) > fabs(x[m]))
+		m = 1;
+	if (fabs(x[2]) > fabs(x[m]))
+		m = 2;
+	return 2 * m + (x[m] < 0.0);
 }
 
-/* Bucket of a cell. */
+/* Cell coordinate of x at level l into *cell; -1 when out of range. */
+static int
+corr_cell(const struct corr *c, double x, int l, int64_t *cell)
+{
+	double	v;
+
+	v = floor(x / c->iedge[l]);
+	if (!(v >= -CORR_ICOORD && v < CORR_ICOORD))
+		return -1;
+	*cell = (int64_t)v;
+	return 0;
+}
+
+/* Index key of a level, face and cell. */
+static uint64_t
+corr_cell_key(int l, int face, const int64_t cell[2])
+{
+	uint64_t	m = ((uint64_t)1 << CORR_IBITS) - 1;
+
+	return (uint64_t)l << (2 * CORR_IBITS + 3) |
+	    (uint64_t)face << (2 * CORR_IBITS) |
+	    ((uint64_t)cell[0] & m) << CORR_IBITS | ((uint64_t)cell[1] & m);
+}
+
+/* Bucket of an index key. */
 static size_t
-corr_cell_bucket(const struct corr *c, const int64_t cell[3])
+corr_cell_bucket(const struct corr *c, uint64_t key)
 {
 	uint64_t	h;
 
-	h = (uint64_t)cell[0] * 0x9e3779b97f4a7c15ULL;
-	h ^= (uint64_t)cell[1] * 0xc2b2ae3d27d4eb4fULL;
-	h ^= (uint64_t)cell[2] * 0x165667b19e3779f9ULL;
+	h = key * 0x9e3779b97f4a7c15ULL;
 	h ^= h >> 29;
 	return (size_t)h & c->cmask;
 }
 
-/* Enter (or move) a system track in the index after its state changed. */
+/* The cell edge of each level, from cell_m. */
+static void
+corr_index_edges(struct corr *c)
+{
+	int	l;
+
+	for (l = 0; l < CORR_LEVELS; l++)
+		c->iedge[l] = ldexp(c->p.cell_m, l);
+}
+
+/* Horizon of class k, s. */
+static double
+corr_horizon(int k)
+{
+	return (CORR_HORIZON << k) * CORR_NS;
+}
+
+/*
+ * Reach of t over a horizon of h seconds (see above); HUGE_VAL when it
+ * has no bound: ballistic motion or a covariance that is not one.
+ */
+static double
+corr_reach(const struct corr *c, const struct corr_sys *t, double h)
+{
+	double	A = 0.0, C = 0.0, V = 0.0, v2 = 0.0, m, r;
+	int	i;
+
+	if (corr_ballistic(t->cat))
+		return HUGE_VAL;
+	for (i = 0; i < 3; i++) {
+		A += t->Pt[tf_cov_idx(i, i)];
+		C += fabs(t->Pt[tf_cov_idx(i, i + 3)]);
+		V += t->Pt[tf_cov_idx(i + 3, i + 3)];
+		v2 += t->x[3 + i] * t->x[3 + i];
+	}
+	if (!(A > 0.0) || !(V >= 0.0) || !(C >= 0.0))
+		return HUGE_VAL;
+	m = sqrt(V);
+	if (C / sqrt(A) > m)
+		m = C / sqrt(A);
+	r = sqrt(v2) * h + sqrt(c->p.gate_chi2) * (sqrt(A) + m * h +
+	    sqrt(corr_q(t->cat)) * h * sqrt(h));
+	/* Margin for rounding in this bound and in the query's. */
+	r = r * (1.0 + 1e-9) + 1.0;
+	return isfinite(r) ? r : HUGE_VAL;
+}
+
+/* Double the index's buckets (see corr_src_grow). */
+static void
+corr_cell_grow(struct corr *c)
+{
+	struct corr_iblk	**bp, *b;
+	size_t			 i, n = c->cmask + 1;
+
+	c->cmask = 2 * n - 1;
+	for (i = 0; i < n; i++)
+		for (bp = &c->cbuckets[i]; (b = *bp) != NULL;) {
+			if (corr_cell_bucket(c, b->key) == i) {
+				bp = &b->next;
+				continue;
+			}
+			*bp = b->next;
+			b->next = c->cbuckets[i + n];
+			c->cbuckets[i + n] = b;
+		}
+}
+
+/*
+ * A free index block (corr_reserve keeps enough: one per track at most is
+ * in use, and a report adds few tracks).
+ */
+static struct corr_iblk *
+corr_iblk_new(struct corr *c)
+{
+	struct corr_iblk	*b;
+
+	if (c->iused >= c->cmask && c->cmask + 1 < c->cmax)
+		corr_cell_grow(c);
+	if ((b = c->ifree) != NULL)
+		c->ifree = b->next;
+	else if ((b = corr_arena_take(&c->iarena, sizeof(*b))) != NULL)
+		c->iblocks++;
+	else
+		return NULL;
+	c->iused++;
+	return b;
+}
+
+/* Until when the reach t is filed with holds (see corr_file). */
+static int64_t
+corr_until(const struct corr_sys *t)
+{
+	return t->t + (CORR_HORIZON << t->iclass);
+}
+
+/* Where t is in its index block. */
+static int
+corr_cell_slot(const struct corr_sys *t)
+{
+	int	i;
+
+	for (i = 0; t->iblk->e[i].t != t; i++)
+		;
+	return i;
+}
+
+/* An index entry for t at reach r. */
+static void
+corr_ient_set(struct corr_ient *e, struct corr_sys *t, double r)
+{
+	double	m;
+	int	i;
+
+	/* The reach covers the rounding of the position to float. */
+	for (m = 1.0, i = 0; i < 3; i++) {
+		e->x[i] = (float)t->x[i];
+		m += 2.0 * fabs(t->x[i]) * FLT_EPSILON;
+	}
+	/* Up by more than a float's rounding. */
+	e->reach = (float)((r + m) * (1.0 + 1e-6));
+	e->t = t;
+}
+
+/*
+ * Enter t in cell key, at reach r; -1 without a free block (corr_reserve
+ * prevents that: the caller then files t on the global list).
+ */
+static int
+corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
+{
+	struct corr_iblk	**bp, *b;
+
+	for (b = c->cbuckets[corr_cell_bucket(c, key)]; b != NULL; b = b->next)
+		if (b->key == key && b->n < CORR_IBLK)
+			break;
+	if (b == NULL) {
+		if ((b = corr_iblk_new(c)) == NULL)
+			return -1;
+		bp = &c->cbuckets[corr_cell_bucket(c, key)];
+		b->key = key;
+		b->n = 0;
+		b->next = *bp;
+		*bp = b;
+	}
+	corr_ient_set(&b->e[b->n++], t, r);
+	t->iblk = b;
+	return 0;
+}
+
+/* Take t out of its cell; an emptied block is freed. */
+static void
+corr_cell_del(struct corr *c, struct corr_sys *t)
+{
+	struct corr_iblk	**bp, *b = t->iblk;
+
+	b->e[corr_cell_slot(t)] = b->e[b->n - 1];
+	if (--b->n > 0)
+		return;
+	for (bp = &c->cbuckets[corr_cell_bucket(c, b->key)]; *bp != b;
+	    bp = &(*bp)->next)
+		;
+	*bp = b->next;
+	b->next = c->ifree;
+	c->ifree = b;
+	c->iused--;
+}
+
+/* Take t out of the index. */
+static void
+corr_unindex(struct corr *c, struct corr_sys *t)
+{
+	LIST_REMOVE(t, ientry);
+	if (t->ilevel < 0)
+		return;
+	corr_cell_del(c, t);
+	c->ilevel_n[t->ilevel]--;
+}
+
+/*
+ * Where t goes in the index (after its state changed, or its horizon ran
+ * short): the smallest horizon (*k) that lasts CORR_HORIZON / 2 past now,
+ * its reach over it (*r), the level of that reach and the cell (*key).
+ * Returns the level, or -1 for the global list.
+ */
+static int
+corr_where(const struct corr *c, const struct corr_sys *t, int *k,
+    double *r, uint64_t *key)
+{
+	int64_t	cell[2], until = c->now + CORR_HORIZON / 2;
+	int	l, face;
+
+	*r = HUGE_VAL;
+	for (*k = 0; *k < CORR_CLASSES; (*k)++)
+		if (t->t + (CORR_HORIZON << *k) >= until)
+			break;
+	if (*k < CORR_CLASSES)
+		*r = corr_reach(c, t, corr_horizon(*k));
+	if (*r == HUGE_VAL)
+		return -1;
+	for (l = 0; l < CORR_LEVELS; l++)
+		if (*r <= c->iedge[l] * CORR_IFILL)
+			break;
+	face = corr_face(t->x);
+	if (l == CORR_LEVELS ||
+	    corr_cell(c, t->x[(face / 2 + 1) % 3], l, &cell[0]) == -1 ||
+	    corr_cell(c, t->x[(face / 2 + 2) % 3], l, &cell[1]) == -1)
+		return -1;
+	*key = corr_cell_key(l, face, cell);
+	return l;
+}
+
+/* Put t in its horizon's wheel slot. */
+static void
+corr_wheel(struct corr *c, struct corr_sys *t, int k)
+{
+	t->iclass = k;
+	if (t->t > c->ihi)
+		c->ihi = t->t;
+	LIST_INSERT_HEAD(&c->iwheel[t->ilevel][corr_until(t) / CORR_WSLOT %
+	    CORR_WHEEL], t, ientry);
+}
+
+/* File t in the index (corr_where). */
+static void
+corr_file(struct corr *c, struct corr_sys *t)
+{
+	uint64_t	key;
+	double		r;
+	int		k, l;
+
+	l = corr_where(c, t, &k, &r, &key);
+	if (l >= 0 && corr_cell_add(c, t, key, r) == -1)
+		l = -1;
+	t->ilevel = l;
+	if (l < 0) {
+		LIST_INSERT_HEAD(&c->iglobal, t, ientry);
+		return;
+	}
+	c->ilevel_n[l]++;
+	corr_wheel(c, t, k);
+}
+
+/*
+ * Enter (or move) a system track in the index after its state changed.
+ * Most moves stay in their cell: the entry is updated in place.
+ */
 static void
 corr_index(struct corr *c, struct corr_sys *t, int moved)
 {
-	int64_t	cell[3];
+	uint64_t	key;
+	double		r;
+	int		k, l;
 
-	corr_cell(c, t->x, cell);
-	if (moved) {
-		if (memcmp(cell, t->cell, sizeof(cell)) == 0)
+	if (moved && t->ilevel >= 0) {
+		l = corr_where(c, t, &k, &r, &key);
+		if (l == t->ilevel && key == t->iblk->key) {
+			corr_ient_set(&t->iblk->e[corr_cell_slot(t)], t, r);
+			LIST_REMOVE(t, ientry);
+			corr_wheel(c, t, k);
 			return;
-		LIST_REMOVE(t, centry);
+		}
 	}
-	memcpy(t->cell, cell, sizeof(cell));
-	LIST_INSERT_HEAD(&c->cbuckets[corr_cell_bucket(c, cell)], t, centry);
+	if (moved)
+		corr_unindex(c, t);
+	corr_file(c, t);
+}
+
+/*
+ * Event time moved on: refile the tracks whose reach would no longer hold
+ * within CORR_HORIZON / 2 (each moves to a longer horizon). The wheel's
+ * slots up to that time are passed (each once, a jump of more than a turn
+ * passes all): after it every track's reach holds until c->ilo at least,
+ * as a track filed later holds until CORR_HORIZON / 2 past now.
+ */
+static void
+corr_index_age(struct corr *c)
+{
+	struct corr_sys	*t, *next;
+	int64_t		 end, s, n;
+	int		 l;
+
+	end = (c->now + CORR_HORIZON / 2) / CORR_WSLOT;
+	if (end <= c->islot)
+		return;
+	n = end - c->islot < CORR_WHEEL ? end - c->islot : CORR_WHEEL;
+	for (l = 0; l < CORR_LEVELS; l++) {
+		for (s = c->islot; c->ilevel_n[l] > 0 && s < c->islot + n;
+		    s++) {
+			t = LIST_FIRST(&c->iwheel[l][s % CORR_WHEEL]);
+			for (; t != NULL; t = next) {
+				next = LIST_NEXT(t, ientry);
+				if (corr_until(t) >= end * CORR_WSLOT)
+					continue;
+				corr_unindex(c, t);
+				corr_file(c, t);
+			}
+		}
+	}
+	c->islot = end;
+	c->ilo = end * CORR_WSLOT;
+}
+
+/*
+ * How far a query at time tq must widen the levels' reach: every filed
+ * track's time lies in [corr_until - H, ihi], with its H at least
+ * CORR_HORIZON and its corr_until at least c->ilo, and R(|dt|) <= R(H)
+ * (|dt| / H)^1.5 when |dt| > H.
+ */
+static double
+corr_near_widen(const struct corr *c, int64_t tq)
+{
+	double	f = 1.0, g, h = CORR_HORIZON * CORR_NS;
+
+	if (tq < c->ihi && (g = (c->ihi - tq) * CORR_NS / h) > f)
+		f = g;
+	if (tq > c->ilo && (g = 1.0 + (tq - c->ilo) * CORR_NS / h) > f)
+		f = g;
+	return f == 1.0 ? 1.0 : f * sqrt(f);
+}
+
+/*
+ * Cell range of level l, face it->face, within reach w of the query into
+ * it: 0, or -1 if there is none.
+ */
+static int
+corr_near_range(struct corr_near *it, double e, double w)
+{
+	double	lo, hi, lim = CORR_ICOORD;
+	int	i, a;
+
+	for (i = 0; i < 2; i++) {
+		a = (it->face / 2 + 1 + i) % 3;
+		lo = floor((it->p[a] - w) / e);
+		hi = floor((it->p[a] + w) / e);
+		if (hi < -lim || lo >= lim)
+			return -1;
+		it->lo[i] = lo < -lim ? (int64_t)-lim : (int64_t)lo;
+		it->hi[i] = hi > lim - 1.0 ? (int64_t)(lim - 1.0) : (int64_t)hi;
+	}
+	return 0;
+}
+
+/*
+ * Whether a point within w of the query may belong to face f: its axis
+ * coordinate then exceeds the others' moduli.
+ */
+static int
+corr_near_face(const struct corr_near *it, int f, double w)
+{
+	int	m = f / 2;
+	double	v = f % 2 ? -it->p[m] : it->p[m];
+
+	v += 2.0 * w;
+	return v >= fabs(it->p[(m + 1) % 3]) && v >= fabs(it->p[(m + 2) % 3]);
+}
+
+/*
+ * Set the query up for level l: the cells of each face within reach, or
+ * (it->list) the whole level when those outnumber its tracks or the
+ * query is not finite. 0, or -1 when nothing there can be in reach.
+ */
+static int
+corr_near_level(const struct corr *c, struct corr_near *it, int l)
+{
+	double	e, w, n = 0.0;
+	int	f, any = 0;
+
+	e = c->iedge[l];
+	w = it->r + e * CORR_IFILL * it->f;
+	it->list = 0;
+	it->faces = 0;
+	if (!isfinite(w + it->p[0] + it->p[1] + it->p[2])) {
+		it->list = 1;
+		return 0;
+	}
+	for (f = 0; f < 6; f++) {
+		if (!corr_near_face(it, f, w))
+			continue;
+		it->face = f;
+		if (corr_near_range(it, e, w) == -1)
+			continue;
+		n += (double)(it->hi[0] - it->lo[0] + 1) *
+		    (double)(it->hi[1] - it->lo[1] + 1);
+		it->faces |= 1 << f;
+		any = 1;
+	}
+	if (n > CORR_IPROBE * (double)c->ilevel_n[l]) {
+		it->list = 1;
+		return 0;
+	}
+	if (!any)
+		return -1;
+	it->face = -1;
+	it->w = w;
+	it->e = e;
+	return 0;
+}
+
+/*
+ * Start a query for the tracks that may gate an estimate at x[0..2], of
+ * position covariance trace tr, at time tq.
+ */
+static void
+corr_near_start(struct corr *c, struct corr_near *it, const double x[3],
+    double tr, int64_t tq)
+{
+	it->c = c;
+	memcpy(it->p, x, sizeof(it->p));
+	it->r = sqrt(c->p.gate_chi2 * (tr > 0.0 ? tr : 0.0)) * (1.0 + 1e-9) +
+	    1.0;
+	it->f = corr_near_widen(c, tq);
+	if (!isfinite(it->r) || !isfinite(it->f))
+		it->r = it->f = HUGE_VAL;
+	it->t = LIST_FIRST(&c->iglobal);
+	it->b = NULL;
+	it->level = -1;
+	/* A small picture is quicker to scan whole. */
+	if ((it->all = c->nsys <= CORR_ISMALL))
+		it->t = TAILQ_FIRST(&c->tracks);
+	it->list = 0;
+	it->ahead = it->nahead = 0;
+}
+
+/* Ask for the lines of a system track that a gate reads first. */
+static void
+corr_prefetch(const struct corr_sys *t)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(t);
+	__builtin_prefetch(&t->contribs);
+	__builtin_prefetch(&t->Pt[TF_COV_N - 1]);
+#else
+	(void)t;
+#endif
+}
+
+/* Step a list scan to its next non-empty wheel slot; -1 at the end. */
+static int
+corr_near_slot(struct corr_near *it)
+{
+	const struct corr	*c = it->c;
+
+	while (++it->k < CORR_WHEEL)
+		if ((it->t = LIST_FIRST(&c->iwheel[it->level][it->k])) !=
+		    NULL)
+			return 0;
+	return -1;
+}
+
+/* Step a cell scan to its next cell: -1 past the level's last face. */
+static int
+corr_near_step(struct corr_near *it)
+{
+	if (it->face >= 0) {
+		if (++it->cur[1] <= it->hi[1])
+			return 0;
+		it->cur[1] = it->lo[1];
+		if (++it->cur[0] <= it->hi[0])
+			return 0;
+	}
+	while (++it->face < 6) {
+		if (!(it->faces & 1 << it->face))
+			continue;
+		corr_near_range(it, it->e, it->w);
+		it->cur[0] = it->lo[0];
+		it->cur[1] = it->lo[1];
+		return 0;
+	}
+	return -1;
+}
+
+/* Step the query to its next cell or slot; -1 when there is none. */
+static int
+corr_near_cell(struct corr_near *it)
+{
+	const struct corr	*c = it->c;
+
+	for (;;) {
+		if (it->level >= CORR_LEVELS)
+			return -1;
+		if (it->level >= 0 && it->list) {
+			if (corr_near_slot(it) == 0)
+				return 0;
+		} else if (it->level >= 0 && corr_near_step(it) == 0) {
+			it->key = corr_cell_key(it->level, it->face, it->cur);
+			it->b = c->cbuckets[corr_cell_bucket(c, it->key)];
+			it->i = 0;
+			return 0;
+		}
+		do
+			it->level++;
+		while (it->level < CORR_LEVELS && (c->ilevel_n[it->level] ==
+		    0 || corr_near_level(c, it, it->level) == -1));
+		it->k = -1;
+	}
+}
+
+static struct corr_sys *corr_near_scan(struct corr_near *);
+
+/*
+ * The next track that may gate the query's estimate, or NULL. They are
+ * found CORR_NEAR_AHEAD at a time and their records prefetched: each is
+ * a cache miss in a large picture, and the gate reads them one by one.
+ */
+static struct corr_sys *
+corr_near_next(struct corr_near *it)
+{
+	struct corr_sys	*t;
+
+	if (it->ahead == it->nahead) {
+		it->ahead = it->nahead = 0;
+		while (it->nahead < CORR_NEAR_AHEAD &&
+		    (t = corr_near_scan(it)) != NULL) {
+			corr_prefetch(t);
+			it->buf[it->nahead++] = t;
+		}
+		if (it->nahead == 0)
+			return NULL;
+	}
+	return it->buf[it->ahead++];
+}
+
+/* Whether a track at x, of reach r, is within the query's reach. */
+static int
+corr_near_in(const struct corr_near *it, const float x[3], double r)
+{
+	double	d, n2 = 0.0, w;
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		d = it->p[i] - x[i];
+		n2 += d * d;
+	}
+	w = it->r + r * it->f;
+	return n2 <= w * w || !(n2 == n2);
+}
+
+/*
+ * The next track that may gate the query's estimate, or NULL: the global
+ * list, then each level's cells (or its wheel), each track within its
+ * own reach.
+ */
+static struct corr_sys *
+corr_near_scan(struct corr_near *it)
+{
+	struct corr_sys		*t;
+	struct corr_ient	*e;
+
+	while (it->all && (t = it->t) != NULL) {
+		it->t = TAILQ_NEXT(t, entry);
+		if (t->ilevel < 0)
+			return t;
+		e = &t->iblk->e[corr_cell_slot(t)];
+		if (corr_near_in(it, e->x, e->reach))
+			return t;
+	}
+	if (it->all)
+		return NULL;
+
+	for (;;) {
+		for (; it->b != NULL; it->b = it->b->next, it->i = 0) {
+			if (it->b->key != it->key)
+				continue;
+			while (it->i < it->b->n) {
+				e = &it->b->e[it->i++];
+				if (corr_near_in(it, e->x, e->reach))
+					return e->t;
+			}
+		}
+		while ((t = it->t) != NULL) {
+			it->t = LIST_NEXT(t, ientry);
+			if (it->level < 0)
+				return t;
+			e = &t->iblk->e[corr_cell_slot(t)];
+			if (corr_near_in(it, e->x, e->reach))
+				return t;
+		}
+		if (corr_near_cell(it) == -1)
+			return NULL;
+	}
 }
 
 /* ---- system tracks ----------------------------------------------------- */
@@ -1492,7 +2482,7 @@ corr_credible(const struct corr_src *a, const struct corr_src *b)
 
 	if (a->quality != b->quality)
 		return a->quality > b->quality;
-	if ((r = strcmp(a->sensor, b->sensor)) != 0)
+	if ((r = strcmp(a->prof->sensor, b->prof->sensor)) != 0)
 		return r < 0;
 	return a->local < b->local;
 }
@@ -1529,7 +2519,8 @@ corr_gather(struct corr *c, const struct corr_sys *t,
 		geo_cov_unpack(s->Pt, P);
 		corr_predict(s->cat, (tt - s->t) * CORR_NS, s->x, P,
 		    c->fx[n], c->fP[n]);
-		h = (h ^ s->hash) * 16777619U;
+		h = (h ^ (s->sidx >= 0 ? (uint32_t)s->sidx :
+		    corr_src_hash(s->prof->sensor, 0))) * 16777619U;
 		h = (h ^ s->local) * 16777619U;
 		n++;
 	}
@@ -1553,7 +2544,7 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 	double		 P[36], Pb[36], w[CORR_FUSE_MAX];
 	uint32_t	 sig;
 	size_t		 n, j;
-	int		 i, how = 0;
+	int		 how = 0;
 
 	t->t = TAILQ_FIRST(&t->contribs)->t;
 	TAILQ_FOREACH(s, &t->contribs, centry)
@@ -1579,11 +2570,6 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 		t->csig = sig;
 	}
 	geo_cov_pack(P, t->Pt);
-	for (i = 0; i < 3; i++) {
-		t->gp[i] = P[i * 7];
-		t->gc[i] = P[i * 6 + i + 3];
-		t->gv[i] = P[(i + 3) * 7];
-	}
 	corr_index(c, t, moved);
 }
 
@@ -1664,7 +2650,9 @@ corr_sys_drop(struct corr *c, struct corr_sys *t)
 	pt.t_ns = c->now;
 	if (t->status == TF_STATUS_COASTING)
 		TAILQ_REMOVE(&c->coast, t, qentry);
-	LIST_REMOVE(t, centry);
+	corr_unindex(c, t);
+	if (t->keep.kept != NULL)
+		corr_prof_put(c, t->keep.kept);
 	TAILQ_REMOVE(&c->tracks, t, entry);
 	t->fnext = c->tfree;
 	c->tfree = t;
@@ -1687,28 +2675,21 @@ static int	corr_compatible(enum tf_category, enum tf_category);
 static int
 corr_redundant(struct corr *c, const struct corr_sys *t)
 {
-	struct corr_sys	*u;
-	int64_t		 nb[3];
-	double		 x[6], P[36], Pu[36], Ptt[36], d2;
-	int		 i;
+	struct corr_sys		*u;
+	struct corr_near	 it;
+	double			 x[6], P[36], Pu[36], Ptt[36], d2;
 
 	geo_cov_unpack(t->Pt, Ptt);
-	for (i = 0; i < 27; i++) {
-		nb[0] = t->cell[0] + i % 3 - 1;
-		nb[1] = t->cell[1] + i / 3 % 3 - 1;
-		nb[2] = t->cell[2] + i / 9 - 1;
-		LIST_FOREACH(u, &c->cbuckets[corr_cell_bucket(c, nb)], centry) {
-			if (u == t || u->ncontrib == 0 ||
-			    memcmp(u->cell, nb, sizeof(nb)) != 0 ||
-			    !corr_compatible(u->cat, t->cat))
-				continue;
-			geo_cov_unpack(u->Pt, Pu);
-			corr_predict(u->cat, (t->t - u->t) * CORR_NS, u->x,
-			    Pu, x, P);
-			if (corr_distance(t->x, Ptt, x, P, &d2) == 0 &&
-			    d2 < c->p.gate_chi2)
-				return 1;
-		}
+	corr_near_start(c, &it, t->x, Ptt[0] + Ptt[7] + Ptt[14], t->t);
+	while ((u = corr_near_next(&it)) != NULL) {
+		if (u == t || u->ncontrib == 0 ||
+		    !corr_compatible(u->cat, t->cat))
+			continue;
+		geo_cov_unpack(u->Pt, Pu);
+		corr_predict(u->cat, (t->t - u->t) * CORR_NS, u->x, Pu, x, P);
+		if (corr_distance(t->x, Ptt, x, P, &d2) == 0 &&
+		    d2 < c->p.gate_chi2)
+			return 1;
 	}
 	return 0;
 }
@@ -1826,7 +2807,7 @@ corr_rel_has(const struct tf_label *l, const char *nation)
 static void
 corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 {
-	const struct tf_label	*first = &TAILQ_FIRST(&t->contribs)->label;
+	const struct tf_label	*first = &TAILQ_FIRST(&t->contribs)->prof->label;
 	struct corr_src		*s;
 	size_t			 i;
 	int			 all;
@@ -1834,7 +2815,7 @@ corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 	for (i = 0; i < first->nrel && i < TF_MAX_REL; i++) {
 		all = 1;
 		TAILQ_FOREACH(s, &t->contribs, centry)
-			if (!corr_rel_has(&s->label, first->rel[i]))
+			if (!corr_rel_has(&s->prof->label, first->rel[i]))
 				all = 0;
 		if (all)
 			corr_nation_add(pt->label.rel, &pt->label.nrel,
@@ -1843,13 +2824,13 @@ corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 	memcpy(pt->label.owner, first->owner, TF_NATION_LEN);
 	pt->label.owner[TF_NATION_LEN - 1] = '\0';
 	TAILQ_FOREACH(s, &t->contribs, centry) {
-		if (strncmp(s->label.owner, pt->label.owner,
+		if (strncmp(s->prof->label.owner, pt->label.owner,
 		    TF_NATION_LEN - 1) != 0)
 			memset(pt->label.owner, 0, TF_NATION_LEN);
-		if (s->label.cls > pt->label.cls)
-			pt->label.cls = s->label.cls;
+		if (s->prof->label.cls > pt->label.cls)
+			pt->label.cls = s->prof->label.cls;
 		corr_nation_add(pt->nations, &pt->nnations, TF_MAX_NATIONS,
-		    s->label.owner);
+		    s->prof->label.owner);
 	}
 }
 
@@ -1864,18 +2845,38 @@ corr_ident_side(enum tf_identity id)
 	return 0;
 }
 
-/* The picture fields a coasting track keeps showing. */
+/*
+ * The picture fields a coasting track keeps showing; the label and the
+ * nations, the bulk of them, interned (they seldom change).
+ */
 static void
-corr_keep_save(struct corr_sys *t, const struct tf_picture_track *pt)
+corr_keep_save(struct corr *c, struct corr_sys *t,
+    const struct tf_picture_track *pt)
 {
 	struct corr_keep	*k = &t->keep;
+	struct corr_prof	 key;
 
 	k->ident = pt->ident;
 	k->quality = pt->quality;
 	k->ident_conflict = pt->ident_conflict;
-	k->nnations = pt->nnations;
-	memcpy(k->nations, pt->nations, sizeof(k->nations));
-	k->label = pt->label;
+	if (k->kept != NULL && k->kept->nnations == pt->nnations &&
+	    corr_label_same(&k->kept->klabel, &pt->label) &&
+	    memcmp(k->kept->nations, pt->nations,
+	    pt->nnations * TF_NATION_LEN) == 0)
+		return;
+	memset(&key, 0, sizeof(key));
+	key.kind = 1;
+	corr_label_norm(&pt->label, &key.klabel);
+	key.nnations = pt->nnations > TF_MAX_NATIONS ? TF_MAX_NATIONS :
+	    pt->nnations;
+	memcpy(key.nations, pt->nations, key.nnations * TF_NATION_LEN);
+	if (k->kept != NULL && memcmp(&k->kept->klabel, &key.klabel,
+	    offsetof(struct corr_prof, kind) + 1 -
+	    offsetof(struct corr_prof, klabel)) == 0)
+		return;
+	if (k->kept != NULL)
+		corr_prof_put(c, k->kept);
+	k->kept = corr_prof_intern(c, &key);
 }
 
 /* The picture of a coasting track from what it kept. */
@@ -1888,9 +2889,11 @@ corr_keep_load(const struct corr_sys *t, struct tf_picture_track *pt)
 	pt->ident = k->ident;
 	pt->quality = k->quality;
 	pt->ident_conflict = k->ident_conflict;
-	pt->nnations = k->nnations;
-	memcpy(pt->nations, k->nations, sizeof(pt->nations));
-	pt->label = k->label;
+	if (k->kept == NULL)
+		return;
+	pt->nnations = k->kept->nnations;
+	memcpy(pt->nations, k->kept->nations, sizeof(pt->nations));
+	pt->label = k->kept->klabel;
 }
 
 /* Build the picture of system track t. */
@@ -1951,7 +2954,7 @@ corr_emit(struct corr *c, struct corr_sys *t, enum corr_change what)
 	}
 	corr_picture(t, &pt);
 	if (t->ncontrib > 0)
-		corr_keep_save(t, &pt);
+		corr_keep_save(c, t, &pt);
 	c->emit(c->arg, what, &pt);
 }
 
@@ -2103,8 +3106,8 @@ corr_bias_sample(struct corr *c, const struct corr_src *s,
 			continue;
 		dt = (s->t - k->t) * CORR_NS;
 		for (n2 = 0.0, i = 0; i < 3; i++) {
-			d[i] = (s->x[i] + s->bapp[i]) -
-			    (k->x[i] + k->bapp[i] + dt * k->x[3 + i]);
+			d[i] = (s->x[i] + corr_bapp(s, i)) -
+			    (k->x[i] + corr_bapp(k, i) + dt * k->x[3 + i]);
 			n2 += d[i] * d[i];
 		}
 		if (!(n2 < CORR_BIAS_MAXD * CORR_BIAS_MAXD) ||
@@ -2331,7 +3334,7 @@ corr_same_sensor(const struct corr_src *k, const struct corr_obs *o)
 {
 	if (k->sidx >= 0 && o->sidx >= 0)
 		return k->sidx == o->sidx;
-	return strncmp(k->sensor, o->sensor, TF_ID_LEN - 1) == 0;
+	return strncmp(k->prof->sensor, o->sensor, TF_ID_LEN - 1) == 0;
 }
 
 /*
@@ -2353,8 +3356,9 @@ corr_far_sys(const struct corr *c, const struct corr_sys *t,
 	for (i = 0; i < 3; i++) {
 		d = o->x[i] - t->x[i] - dt * t->x[3 + i];
 		n2 += d * d;
-		tr += o->P[i * 7] + t->gp[i] + 2.0 * dt * t->gc[i] +
-		    dt * dt * t->gv[i];
+		tr += o->P[i * 7] + t->Pt[tf_cov_idx(i, i)] +
+		    2.0 * dt * t->Pt[tf_cov_idx(i, i + 3)] +
+		    dt * dt * t->Pt[tf_cov_idx(i + 3, i + 3)];
 	}
 	return n2 > c->p.gate_chi2 * tr;
 }
@@ -2412,7 +3416,7 @@ struct corr_choice {
 static void
 corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 {
-	o->sensor = k->sensor;
+	o->sensor = k->prof->sensor;
 	o->sidx = k->sidx;
 	o->t = k->t;
 	o->cat = k->cat;
@@ -2421,7 +3425,7 @@ corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 }
 
 /*
- * The best place for estimate o among the system tracks in the 27 cells
+ * The best place for estimate o among the system tracks the index finds
  * around it, other than self's own track: in the gate (d^2), least cost
  * d^2 + log det S (ties: lowest id), leaving out the tracks that hold
  * another track of o's sensor (corr_cluster weighs those). Returns 0
@@ -2431,33 +3435,26 @@ static int
 corr_gate(struct corr *c, const struct corr_obs *o,
     const struct corr_src *self, struct corr_choice *ch)
 {
-	struct corr_sys	*t;
-	struct corr_src	*r, *blk;
-	int64_t		 cell[3], nb[3];
-	double		 d2, ld;
-	int		 i;
+	struct corr_sys		*t;
+	struct corr_src		*r, *blk;
+	struct corr_near	 it;
+	double			 d2, ld;
 
 	memset(ch, 0, sizeof(*ch));
-	corr_cell(c, o->x, cell);
-	for (i = 0; i < 27; i++) {
-		nb[0] = cell[0] + i % 3 - 1;
-		nb[1] = cell[1] + i / 3 % 3 - 1;
-		nb[2] = cell[2] + i / 9 - 1;
-		LIST_FOREACH(t, &c->cbuckets[corr_cell_bucket(c, nb)], centry) {
-			if (memcmp(t->cell, nb, sizeof(nb)) != 0 ||
-			    (self != NULL && t == self->sys))
-				continue;
-			c->st.candidates++;
-			if (!corr_gate_one(c, t, o, self, &d2, &ld, &r, &blk) ||
-			    blk != NULL)
-				continue;
-			d2 += ld;
-			if (ch->t == NULL || d2 < ch->cost ||
-			    (d2 == ch->cost && t->id < ch->t->id)) {
-				ch->t = t;
-				ch->cost = d2;
-				ch->rep = r;
-			}
+	corr_near_start(c, &it, o->x, o->P[0] + o->P[7] + o->P[14], o->t);
+	while ((t = corr_near_next(&it)) != NULL) {
+		if (self != NULL && t == self->sys)
+			continue;
+		c->st.candidates++;
+		if (!corr_gate_one(c, t, o, self, &d2, &ld, &r, &blk) ||
+		    blk != NULL)
+			continue;
+		d2 += ld;
+		if (ch->t == NULL || d2 < ch->cost ||
+		    (d2 == ch->cost && t->id < ch->t->id)) {
+			ch->t = t;
+			ch->cost = d2;
+			ch->rep = r;
 		}
 	}
 	return ch->t != NULL;
@@ -2565,34 +3562,28 @@ corr_cl_scan(struct corr *c, struct corr_cl *cl, size_t r)
 	const struct corr_src	*me = r == 0 ? cl->self : cl->src[r];
 	struct corr_sys		*t;
 	struct corr_src		*rep, *r1, *b1;
-	int64_t			 cell[3], nb[3];
+	struct corr_near	 it;
 	double			 d2, ld;
-	int			 i, j, h;
+	int			 j, h;
 
-	corr_cell(c, o->x, cell);
-	for (i = 0; i < 27; i++) {
-		nb[0] = cell[0] + i % 3 - 1;
-		nb[1] = cell[1] + i / 3 % 3 - 1;
-		nb[2] = cell[2] + i / 9 - 1;
-		LIST_FOREACH(t, &c->cbuckets[corr_cell_bucket(c, nb)], centry) {
-			if (memcmp(t->cell, nb, sizeof(nb)) != 0 ||
-			    (me != NULL && t == me->sys))
-				continue;
-			c->st.candidates++;
-			if (!corr_gate_one(c, t, o, me, &d2, &ld, &r1, &b1) ||
-			    !corr_cl_open(c, cl, r, t, &h, &rep) ||
-			    (j = corr_cl_col(cl, t)) == -1 ||
-			    (r > 0 && cl->crep[j] != NULL))
-				continue;
-			if (h != -1)
-				cl->holder[j] = h;
-			if (r == 0) {
-				cl->crep[j] = rep;
-				if (ld > cl->ldmax)
-					cl->ldmax = ld;
-			}
-			cl->cost[r][j] = d2 + ld;
+	corr_near_start(c, &it, o->x, o->P[0] + o->P[7] + o->P[14], o->t);
+	while ((t = corr_near_next(&it)) != NULL) {
+		if (me != NULL && t == me->sys)
+			continue;
+		c->st.candidates++;
+		if (!corr_gate_one(c, t, o, me, &d2, &ld, &r1, &b1) ||
+		    !corr_cl_open(c, cl, r, t, &h, &rep) ||
+		    (j = corr_cl_col(cl, t)) == -1 ||
+		    (r > 0 && cl->crep[j] != NULL))
+			continue;
+		if (h != -1)
+			cl->holder[j] = h;
+		if (r == 0) {
+			cl->crep[j] = rep;
+			if (ld > cl->ldmax)
+				cl->ldmax = ld;
 		}
+		cl->cost[r][j] = d2 + ld;
 	}
 }
 
@@ -2780,8 +3771,7 @@ corr_expire(struct corr *c)
 	struct corr_src	*s;
 	struct corr_sys	*t;
 
-	while ((s = TAILQ_FIRST(&c->age)) != NULL &&
-	    s->tdead < c->now) {
+	while ((s = corr_age_first(c)) != NULL && s->tdead < c->now) {
 		c->st.expired++;
 		corr_src_remove(c, s);
 	}
@@ -2799,6 +3789,7 @@ corr_watermark(struct corr *c, int64_t t)
 	if (!c->have_now || t > c->now) {
 		c->now = t;
 		c->have_now = 1;
+		corr_index_age(c);
 	}
 }
 
@@ -2874,10 +3865,10 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 
 /* Store a converted report in its source. */
 static void
-corr_src_set(struct corr_src *s, const struct tf_report *r,
+corr_src_set(struct corr *c, struct corr_src *s, const struct tf_report *r,
     const struct corr_obs *o)
 {
-	int	i;
+	struct corr_prof	*p;
 
 	if (s->t > 0 && r->t_ns > s->t &&
 	    (s->period == 0 || r->t_ns - s->t < s->period))
@@ -2888,12 +3879,11 @@ corr_src_set(struct corr_src *s, const struct tf_report *r,
 	s->cat = r->cat;
 	s->ident = r->ident;
 	s->quality = r->quality;
-	s->label = r->label;
-	s->label.owner[TF_NATION_LEN - 1] = '\0';
-	if (s->label.nrel > TF_MAX_REL)
-		s->label.nrel = TF_MAX_REL;
-	for (i = 0; i < TF_MAX_REL; i++)
-		s->label.rel[i][TF_NATION_LEN - 1] = '\0';
+	if (!corr_label_same(&s->prof->label, &r->label)) {
+		p = corr_prof_get(c, s->prof->sensor, &r->label);
+		corr_prof_put(c, s->prof);
+		s->prof = p;
+	}
 }
 
 static int	corr_displace(struct corr *, struct corr_src *,
@@ -3096,10 +4086,10 @@ corr_report(struct corr *c, const struct tf_report *r)
 		if (sidx < 0)
 			sidx = corr_sensor_index(c, r->sensor);
 	} else
-		TAILQ_REMOVE(&c->age, s, aentry);
-	corr_src_set(s, r, &o);
+		corr_age_remove(c, s);
+	corr_src_set(c, s, r, &o);
 	s->sidx = sidx;
-	memcpy(s->bapp, bapp, sizeof(bapp));
+	corr_bapp_set(s, bapp);
 	if (sidx >= 0) {
 		c->sens[sidx].vsum += r->cov[tf_cov_idx(0, 0)] +
 		    r->cov[tf_cov_idx(1, 1)];
@@ -3147,7 +4137,7 @@ corr_advance(struct corr *c, int64_t t)
 
 /* ---- life cycle and queries -------------------------------------------- */
 
-/* The defaults: 6-dof gate at p = 0.999, 15 s stale, 50 km cells. */
+/* The defaults: 6-dof gate at p = 0.999, 15 s stale, 2 km finest cells. */
 void
 corr_params_default(struct corr_params *p)
 {
@@ -3157,7 +4147,7 @@ corr_params_default(struct corr_params *p)
 	p->coast_ns = 30LL * 1000000000LL;
 	p->max_tracks = 100000;
 	p->max_sources = 200000;
-	p->cell_m = 50000.0;
+	p->cell_m = 2000.0;
 }
 
 /* Whether params can run a core. */
@@ -3188,31 +4178,45 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 {
 	struct corr	*c;
 	size_t		 ns, nc;
+	int		 i;
 
 	if (emit == NULL || !corr_params_ok(p))
 		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->p = *p;
+	corr_index_edges(c);
 	c->emit = emit;
 	c->arg = arg;
 	ns = corr_pow2(p->max_sources);
 	nc = corr_pow2(p->max_tracks);
-	c->sbuckets = calloc(ns, sizeof(*c->sbuckets));
-	c->cbuckets = calloc(nc, sizeof(*c->cbuckets));
-	if (c->sbuckets == NULL || c->cbuckets == NULL) {
+	corr_arena_init(&c->sbarena, ns, sizeof(*c->sbuckets));
+	corr_arena_init(&c->cbarena, nc, sizeof(*c->cbuckets));
+	if (c->sbarena.base == NULL || c->cbarena.base == NULL) {
 		corr_free(c);
 		return NULL;
 	}
-	c->smask = ns - 1;
-	c->cmask = nc - 1;
+	c->sbuckets = c->sbarena.base;
+	c->cbuckets = c->cbarena.base;
+	c->smax = c->sbarena.n;
+	c->cmax = c->cbarena.n;
+	c->smask = (c->smax < CORR_HASH0 ? c->smax : CORR_HASH0) - 1;
+	c->cmask = (c->cmax < CORR_HASH0 ? c->cmax : CORR_HASH0) - 1;
 	/* One more than the limits: a report may need a record to refuse. */
 	corr_arena_init(&c->sarena, p->max_sources + 1,
 	    sizeof(struct corr_src));
 	corr_arena_init(&c->tarena, p->max_tracks + 1, sizeof(struct corr_sys));
-	TAILQ_INIT(&c->age);
+	corr_arena_init(&c->iarena, p->max_tracks + CORR_IRESERVE,
+	    sizeof(struct corr_iblk));
+	corr_arena_init(&c->parena, p->max_sources + p->max_tracks +
+	    CORR_PRESERVE, sizeof(struct corr_prof));
+	for (i = 0; i <= CORR_SENSORS; i++)
+		TAILQ_INIT(&c->age[i]);
 	TAILQ_INIT(&c->tracks);
 	TAILQ_INIT(&c->coast);
+	LIST_INIT(&c->iglobal);
+	for (i = 0; i < CORR_LEVELS * CORR_WHEEL; i++)
+		LIST_INIT(&c->iwheel[i / CORR_WHEEL][i % CORR_WHEEL]);
 	c->next_id = 1;
 	return c;
 }
@@ -3231,8 +4235,10 @@ corr_free(struct corr *c)
 	}
 	corr_arena_free(&c->sarena);
 	corr_arena_free(&c->tarena);
-	free(c->sbuckets);
-	free(c->cbuckets);
+	corr_arena_free(&c->iarena);
+	corr_arena_free(&c->parena);
+	corr_arena_free(&c->sbarena);
+	corr_arena_free(&c->cbarena);
 	free(c);
 }
 
@@ -3245,16 +4251,15 @@ void
 corr_set_params(struct corr *c, const struct corr_params *p)
 {
 	struct corr_sys	*t;
-	double		 old = c->p.cell_m;
+	double		 old = c->p.cell_m, gate = c->p.gate_chi2;
 
 	if (!corr_params_ok(p))
 		return;
 	c->p = *p;
-	if (p->cell_m != old)
-		TAILQ_FOREACH(t, &c->tracks, entry) {
-			LIST_REMOVE(t, centry);
-			corr_index(c, t, 0);
-		}
+	corr_index_edges(c);
+	if (p->cell_m != old || p->gate_chi2 != gate)
+		TAILQ_FOREACH(t, &c->tracks, entry)
+			corr_index(c, t, 1);
 	corr_expire(c);
 }
 

@@ -282,7 +282,7 @@ test_defaults(void **state)
 	assert_true(cfg->correlator.gate_chi2 == 22.46);
 	assert_int_equal(cfg->correlator.stale_ms, 15000);
 	assert_int_equal(cfg->correlator.coast_ms, 30000);
-	assert_true(cfg->correlator.cell_m == 50000);
+	assert_true(cfg->correlator.cell_m == 2000);
 	assert_int_equal(cfg->nidentities, 1);
 	config_free(cfg);
 }

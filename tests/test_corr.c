@@ -1157,6 +1157,152 @@ test_index(void **state)
 	test_rec_clear(&rec);
 }
 
+/* Contributors of the last picture of track id (0 if none). */
+static uint32_t
+test_contributors(const struct rec *r, uint64_t id)
+{
+	size_t	i;
+
+	for (i = r->n; i-- > 0;)
+		if (r->pt[i].track_id == id)
+			return r->pt[i].contributors;
+	return 0;
+}
+
+/*
+ * The index finds every track that may gate, however far: a track of
+ * 60 km sigma gates a report 120 km away (d^2 about 4; with 50 km cells
+ * and their 27 neighbours it was never looked at), and so does a precise
+ * track a report of 60 km sigma at the edge of the gate. Tracks not updated
+ * for longer than the index's horizon (4 s) are still found where they
+ * have moved to, both when event time moved on in between (the index
+ * refiled them) and when the report itself is the first to move it.
+ */
+static void
+test_index_far(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	int			 i, k;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	r = test_report("USA-E2D-1", 1, T0, 20.0, 130.0, 10000.0, 0.0, 0.0,
+	    60000.0, 50.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	r = test_report("JPN-AEGIS-1", 1, T0, 20.0, 130.0, 10000.0, 120000.0,
+	    0.0, 100.0, 50.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(corr_count(c), 1);
+	assert_int_equal(test_contributors(&rec, 1), 2);
+	/* Tracks 2 and 3: seven updates, 1 s apart, 250 m/s east. */
+	for (i = 0; i < 7; i++)
+		for (k = 0; k < 2; k++) {
+			r = test_report("USA-E2D-1", 2 + k, T0 + (i + 1) * SEC,
+			    30.0 + k * 10.0, 130.0, 10000.0, 250.0 * i, 250.0,
+			    100.0, 5.0, TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+		}
+	assert_int_equal(corr_count(c), 3);
+	/* 8 s on, the watermark still at the last update. */
+	r = test_report("JPN-AEGIS-1", 2, T0 + 15 * SEC, 30.0, 130.0, 10000.0,
+	    250.0 * 14, 250.0, 100.0, 5.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(test_contributors(&rec, 2), 2);
+	/* 9 s on, the watermark moved on first. */
+	corr_advance(c, T0 + 15 * SEC + SEC / 2);
+	r = test_report("JPN-AEGIS-1", 3, T0 + 16 * SEC, 40.0, 130.0, 10000.0,
+	    250.0 * 15, 250.0, 100.0, 5.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(test_contributors(&rec, 3), 2);
+	assert_int_equal(corr_count(c), 3);
+	/* A report of 60 km sigma at the gate's edge of a precise track. */
+	r = test_report("USA-E2D-1", 4, T0 + 16 * SEC, -40.0, 130.0, 10000.0,
+	    0.0, 0.0, 100.0, 50.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	r = test_report("JPN-AEGIS-1", 4, T0 + 16 * SEC, -40.0, 130.0,
+	    10000.0, sqrt(0.95 * 22.46 * (60000.0 * 60000.0 + 100.0 * 100.0)),
+	    0.0, 60000.0, 50.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(test_contributors(&rec, 4), 2);
+	assert_int_equal(corr_count(c), 4);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
+ * Tracks all over the globe (cube face edges and poles included), of
+ * sigmas from 10 m to 50 km, each far from the others for its sigma; a
+ * second sensor reports each object once, up to 3 s later, where it has
+ * flown but off by 0.9 x the gate (the far end of where it may be). Every
+ * report must find its track: the index may look at more tracks, never
+ * fewer.
+ */
+static void
+test_index_all(void **state)
+{
+	enum { N = 150 };
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	uint64_t		 seed = 0x1dec0de5ULL;
+	double			 lat[N], lon[N], sig[N], ve[N], xa[3], xb[3];
+	double			 d2, dt, m, q, spp, spv, svv;
+	enum tf_category	 cat[N];
+	int			 i, j, ok;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < N; i++) {
+		do {
+			lat[i] = -89.0 + 178.0 * test_unif(&seed);
+			lon[i] = -180.0 + 360.0 * test_unif(&seed);
+			sig[i] = 10.0 * pow(5000.0, test_unif(&seed));
+			geo_lla_to_ecef(lat[i], lon[i], 0.0, xa);
+			for (ok = 1, j = 0; j < i && ok; j++) {
+				geo_lla_to_ecef(lat[j], lon[j], 0.0, xb);
+				d2 = (xa[0] - xb[0]) * (xa[0] - xb[0]) +
+				    (xa[1] - xb[1]) * (xa[1] - xb[1]) +
+				    (xa[2] - xb[2]) * (xa[2] - xb[2]);
+				m = 30.0 * (sig[i] + sig[j]) + 20000.0;
+				ok = d2 > m * m;
+			}
+		} while (!ok);
+		cat[i] = i % 10 == 0 ? TF_CAT_SPACE : i % 3 == 0 ?
+		    TF_CAT_SURFACE : TF_CAT_AIR;
+		ve[i] = cat[i] == TF_CAT_AIR ? 300.0 * (test_unif(&seed) -
+		    0.5) : 0.0;
+		r = test_report("USA-E2D-1", i + 1, T0 + i * (SEC / 100),
+		    lat[i], lon[i], 10000.0, 0.0, ve[i], sig[i], 20.0, cat[i]);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	assert_int_equal(corr_count(c), N);
+	for (i = 0; i < N; i++) {
+		dt = cat[i] == TF_CAT_SPACE ? 0.0 : 3.0 * test_unif(&seed);
+		/*
+		 * Isotropic sigmas, equal velocities: d^2 = 0.9 x the gate
+		 * with S_pp - S_pv^2 / S_vv per axis (the track predicted
+		 * over dt, q of its category).
+		 */
+		q = cat[i] == TF_CAT_AIR ? Q_AIR : 0.05;
+		spp = sig[i] * sig[i] + 100.0 * 100.0 + dt * dt * 400.0 +
+		    q * dt * dt * dt / 3.0;
+		spv = dt * 400.0 + q * dt * dt / 2.0;
+		svv = 800.0 + q * dt;
+		m = (test_rand(&seed) % 2 ? 1.0 : -1.0) * sqrt(0.9 * 22.46 *
+		    (spp - spv * spv / svv));
+		r = test_report("JPN-AEGIS-1", i + 1, T0 + i * (SEC / 100) +
+		    (int64_t)(dt * SEC), lat[i], lon[i], 10000.0,
+		    ve[i] * dt + m, ve[i], 100.0, 20.0, cat[i]);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+		assert_int_equal(test_contributors(&rec, i + 1), 2);
+	}
+	assert_int_equal(corr_count(c), N);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
 /* Bad parameters make no core; foreach visits in ascending id. */
 static void
 test_params(void **state)
@@ -1174,7 +1320,7 @@ test_params(void **state)
 	assert_int_equal(p.coast_ns, 30 * SEC);
 	assert_int_equal(p.max_tracks, 100000);
 	assert_int_equal(p.max_sources, 200000);
-	test_near(p.cell_m, 50000.0, 0.0, "cell");
+	test_near(p.cell_m, 2000.0, 0.0, "cell");
 	assert_int_equal(p.publish_tentative, 0);
 	p.cell_m = 0.0;
 	assert_null(corr_new(&p, test_emit, &rec));
@@ -2002,6 +2148,8 @@ main(void)
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_wild_input),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_index_far),
+		cmocka_unit_test(test_index_all),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_gnn),
 		cmocka_unit_test(test_chain),

@@ -101,7 +101,7 @@ struct config_correlator {
 	double		gate_chi2;	/* default 22.46 (6 dof, p = 0.999) */
 	uint32_t	stale_ms;	/* default 15000 */
 	uint32_t	coast_ms;	/* default 30000 */
-	double		cell_m;		/* default 50000 */
+	double		cell_m;		/* default 2000 */
 };
 
 struct config {

@@ -51,7 +51,7 @@ struct corr_params {
 					   its last update (0: no coasting) */
 	size_t		max_tracks;	/* system tracks limit */
 	size_t		max_sources;	/* source tracks limit */
-	double		cell_m;		/* spatial index cell edge, m */
+	double		cell_m;		/* finest spatial index cell edge, m */
 	int		publish_tentative; /* 1: emit tentative tracks too
 					   (default 0: only once confirmed) */
 };
