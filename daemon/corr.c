@@ -87,7 +87,6 @@
 #define CORR_IRESERVE	4		/* spare index blocks for a report */
 #define CORR_WHEEL	64		/* index wheel slots ... */
 #define CORR_WSLOT	1000000000LL	/* ... of this many ns */
-#define CORR_ISMALL	64		/* tracks a query scans all of */
 #define CORR_NEAR_AHEAD	8		/* tracks a query finds ahead */
 #define CORR_IPROBE	2		/* cells per track a query probes,
 					   else it scans the level's list */
@@ -100,6 +99,9 @@
 #define CORR_BIAS_EVERY	1000000000LL	/* ns of event time between solves */
 #define CORR_BIAS_PRIOR	100.0		/* m, prior sigma of a bias */
 #define CORR_STALE_LOOKS 2.1		/* periods a source may go unseen */
+#define CORR_PERIOD_NS	10000000LL	/* unit of a source's period */
+#define CORR_WARM_MAX	12		/* contributions a warm start keeps */
+#define CORR_VMAX	1e30		/* m/s, a source's velocity at most */
 #define CORR_COAST_EVERY 5000000000LL	/* ns between coasting re-shows */
 #define CORR_BIAS_DECOR	20.0		/* reports one independent sample is */
 /*
@@ -171,11 +173,12 @@ struct corr_src {
 	float			 quality;
 	int16_t			 bapp[3];	/* ECEF bias taken off x, in
 					   CORR_BQ m (corr_bapp) */
+	uint16_t		 period;	/* shortest report gap in
+					   CORR_PERIOD_NS, 0: none */
 	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	int64_t			 t;
-	int64_t			 period;	/* shortest report gap, 0: none */
-	int64_t			 tdead;		/* stale after (see deadline) */
-	double			 x[6];
+	double			 p[3];		/* ECEF position, m */
+	float			 v[3];		/* ECEF velocity, m/s */
 };
 
 TAILQ_HEAD(corr_srcq, corr_src);
@@ -234,16 +237,21 @@ struct corr_sys {
 		struct corr_sys	*fnext;		/* free list */
 	};
 	struct corr_srcq	 contribs;
-	int64_t			 tend;		/* coasting: dropped after */
+	/*
+	 * While it coasts: when it is dropped. While it has contributions:
+	 * the CI weights (x 255) of its last fusion and the signature of
+	 * those (corr_gather; 0: none), where the next fusion starts.
+	 */
+	union {
+		int64_t		 tend;
+		struct {
+			uint32_t csig;
+			uint8_t	 cw[CORR_WARM_MAX];
+		};
+	};
 	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
 	uint32_t		 nupd;		/* updates, saturating */
 	struct corr_keep	 keep;		/* valid while coasting */
-	/*
-	 * The CI weights (x 65535) of the last fusion and the signature of
-	 * its contributions (corr_gather; 0: none): the next one starts there.
-	 */
-	uint16_t		 cw[CORR_FUSE_MAX];
-	uint32_t		 csig;
 };
 
 /* An estimate to associate: a converted report, or a stored source. */
@@ -330,7 +338,6 @@ struct corr_near {
 	double			 p[3];		/* where */
 	double			 r;		/* m, reach of the estimate */
 	double			 f;		/* widening of track reaches */
-	int			 all;		/* scan all tracks */
 	int			 list;		/* scan the level's wheel */
 	int			 k;		/* ... this slot */
 	int			 level;		/* -1: the global list */
@@ -1699,6 +1706,35 @@ corr_bapp(const struct corr_src *s, int i)
 	return s->bapp[i] * CORR_BQ;
 }
 
+/* The state of source s, ECEF (position, velocity). */
+static void
+corr_src_x(const struct corr_src *s, double x[6])
+{
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		x[i] = s->p[i];
+		x[3 + i] = s->v[i];
+	}
+}
+
+/*
+ * Keep state x in source s: the position in double (ECEF coordinates
+ * are millions of metres), the velocity in float (7 digits of m/s are
+ * plenty, and it saves a source 12 bytes); an absurd velocity is held
+ * to CORR_VMAX so that it stays finite.
+ */
+static void
+corr_src_setx(struct corr_src *s, const double x[6])
+{
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		s->p[i] = x[i];
+		s->v[i] = (float)fmax(-CORR_VMAX, fmin(CORR_VMAX, x[3 + i]));
+	}
+}
+
 /* Forget a source (already detached from its system track). */
 static void
 corr_src_free(struct corr *c, struct corr_src *s)
@@ -1723,18 +1759,32 @@ corr_src_free(struct corr *c, struct corr_src *s)
  * silent for 20 s; with a fixed 15 s its contribution would go, and the
  * object it alone holds would lose its track and wait for a new one to
  * be confirmed. The period is the shortest gap seen, so one long gap
- * does not stretch it.
+ * does not stretch it (kept in 10 ms steps up to 655 s, which is longer
+ * than any sensor's revisit).
  */
 static int64_t
 corr_src_deadline(const struct corr *c, const struct corr_src *s)
 {
 	int64_t	d = c->p.stale_ns, p;
 
-	p = s->period > 0 && s->period < CORR_TMAX / 4 ? s->period : 0;
-	if (p > 0 &&
-	    (int64_t)(CORR_STALE_LOOKS * (double)p) > d)
-		d = (int64_t)(CORR_STALE_LOOKS * (double)p);
+	p = (int64_t)(CORR_STALE_LOOKS * (double)(s->period * CORR_PERIOD_NS));
+	if (p > d)
+		d = p;
 	return s->t > CORR_TMAX - d ? CORR_TMAX : s->t + d;
+}
+
+/* Note the gap since source s last reported if it is its shortest. */
+static void
+corr_src_period(struct corr_src *s, int64_t t)
+{
+	int64_t	gap = (t - s->t) / CORR_PERIOD_NS;
+
+	if (s->t <= 0 || t <= s->t)
+		return;
+	if (gap > UINT16_MAX)
+		gap = UINT16_MAX;
+	if (gap > 0 && (s->period == 0 || gap < s->period))
+		s->period = (uint16_t)gap;
 }
 
 /*
@@ -1759,12 +1809,12 @@ corr_age_insert(struct corr *c, struct corr_src *s)
 {
 	struct corr_srcq	*q = corr_age_list(c, s);
 	struct corr_src		*p;
+	int64_t			 d = corr_src_deadline(c, s);
 
 	s->aseq = c->aseq++;
-	s->tdead = corr_src_deadline(c, s);
 	for (p = TAILQ_LAST(q, corr_srcq); p != NULL;
 	    p = TAILQ_PREV(p, corr_srcq, aentry))
-		if (p->tdead <= s->tdead)
+		if (corr_src_deadline(c, p) <= d)
 			break;
 	if (p == NULL)
 		TAILQ_INSERT_HEAD(q, s, aentry);
@@ -1787,13 +1837,19 @@ static struct corr_src *
 corr_age_first(struct corr *c)
 {
 	struct corr_src	*s, *best = NULL;
+	int64_t		 d, bd = 0;
 	int		 i;
 
-	for (i = 0; i <= CORR_SENSORS; i++)
-		if ((s = TAILQ_FIRST(&c->age[i])) != NULL && (best == NULL ||
-		    s->tdead < best->tdead || (s->tdead == best->tdead &&
-		    (int32_t)(s->aseq - best->aseq) < 0)))
+	for (i = 0; i <= CORR_SENSORS; i++) {
+		if ((s = TAILQ_FIRST(&c->age[i])) == NULL)
+			continue;
+		d = corr_src_deadline(c, s);
+		if (best == NULL || d < bd || (d == bd &&
+		    (int32_t)(s->aseq - best->aseq) < 0)) {
 			best = s;
+			bd = d;
+		}
+	}
 	return best;
 }
 
@@ -2299,9 +2355,6 @@ corr_near_start(struct corr *c, struct corr_near *it, const double x[3],
 	it->t = LIST_FIRST(&c->iglobal);
 	it->b = NULL;
 	it->level = -1;
-	/* A small picture is quicker to scan whole. */
-	if ((it->all = c->nsys <= CORR_ISMALL))
-		it->t = TAILQ_FIRST(&c->tracks);
 	it->list = 0;
 	it->ahead = it->nahead = 0;
 }
@@ -2431,17 +2484,6 @@ corr_near_scan(struct corr_near *it)
 	struct corr_sys		*t;
 	struct corr_ient	*e;
 
-	while (it->all && (t = it->t) != NULL) {
-		it->t = TAILQ_NEXT(t, entry);
-		if (t->ilevel < 0)
-			return t;
-		e = &t->iblk->e[corr_cell_slot(t)];
-		if (corr_near_in(it, e->x, e->reach))
-			return t;
-	}
-	if (it->all)
-		return NULL;
-
 	for (;;) {
 		for (; it->b != NULL; it->b = it->b->next, it->i = 0) {
 			if (it->b->key != it->key)
@@ -2510,6 +2552,7 @@ corr_gather(struct corr *c, const struct corr_sys *t,
 {
 	struct corr_src	*s;
 	double		 P[36];
+	double		 x[6];
 	uint32_t	 h = 2166136261U;
 	size_t		 n = 0;
 
@@ -2517,7 +2560,8 @@ corr_gather(struct corr *c, const struct corr_sys *t,
 		if (s == skip)
 			continue;
 		geo_cov_unpack(s->Pt, P);
-		corr_predict(s->cat, (tt - s->t) * CORR_NS, s->x, P,
+		corr_src_x(s, x);
+		corr_predict(s->cat, (tt - s->t) * CORR_NS, x, P,
 		    c->fx[n], c->fP[n]);
 		h = (h ^ (s->sidx >= 0 ? (uint32_t)s->sidx :
 		    corr_src_hash(s->prof->sensor, 0))) * 16777619U;
@@ -2541,7 +2585,7 @@ static void
 corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 {
 	struct corr_src	*s, *best;
-	double		 P[36], Pb[36], w[CORR_FUSE_MAX];
+	double		 P[36], Pb[36], xb[6], w[CORR_FUSE_MAX];
 	uint32_t	 sig;
 	size_t		 n, j;
 	int		 how = 0;
@@ -2553,20 +2597,21 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 	best = corr_best(t);
 	t->cat = best->cat;
 	n = corr_gather(c, t, NULL, t->t, &sig);
-	if (sig == t->csig && n <= CORR_FUSE_MAX) {
+	if (sig == t->csig && n <= CORR_WARM_MAX) {
 		for (j = 0; j < n; j++)
-			w[j] = t->cw[j] / 65535.0;
+			w[j] = t->cw[j] / 255.0;
 		how = CORR_CI_WARM;
 	}
 	t->csig = 0;
 	if (corr_fuse_how(n, (const double (*)[6])c->fx,
 	    (const double (*)[36])c->fP, t->x, P, w, how) == -1) {
 		geo_cov_unpack(best->Pt, Pb);
-		corr_predict(best->cat, (t->t - best->t) * CORR_NS, best->x,
-		    Pb, t->x, P);
-	} else {
+		corr_src_x(best, xb);
+		corr_predict(best->cat, (t->t - best->t) * CORR_NS, xb, Pb,
+		    t->x, P);
+	} else if (n <= CORR_WARM_MAX) {
 		for (j = 0; j < n; j++)
-			t->cw[j] = (uint16_t)lrint(w[j] * 65535.0);
+			t->cw[j] = (uint8_t)lrint(w[j] * 255.0);
 		t->csig = sig;
 	}
 	geo_cov_pack(P, t->Pt);
@@ -2600,6 +2645,7 @@ corr_attach(struct corr *c, struct corr_sys *t, struct corr_src *s)
 	if (t->status == TF_STATUS_COASTING) {
 		TAILQ_REMOVE(&c->coast, t, qentry);
 		t->status = TF_STATUS_FIRM;
+		t->csig = 0;		/* tend was there */
 	}
 	TAILQ_INSERT_TAIL(&t->contribs, s, centry);
 	t->ncontrib++;
@@ -3106,8 +3152,8 @@ corr_bias_sample(struct corr *c, const struct corr_src *s,
 			continue;
 		dt = (s->t - k->t) * CORR_NS;
 		for (n2 = 0.0, i = 0; i < 3; i++) {
-			d[i] = (s->x[i] + corr_bapp(s, i)) -
-			    (k->x[i] + corr_bapp(k, i) + dt * k->x[3 + i]);
+			d[i] = (s->p[i] + corr_bapp(s, i)) -
+			    (k->p[i] + corr_bapp(k, i) + dt * k->v[i]);
 			n2 += d[i] * d[i];
 		}
 		if (!(n2 < CORR_BIAS_MAXD * CORR_BIAS_MAXD) ||
@@ -3320,12 +3366,13 @@ static int
 corr_src_distance(const struct corr_src *k, const struct corr_sys *t,
     double *d2, double *ld)
 {
-	double	x[6], P[36], Ps[36], Pk[36];
+	double	x[6], xk[6], P[36], Ps[36], Pk[36];
 
 	geo_cov_unpack(t->Pt, Ps);
 	geo_cov_unpack(k->Pt, Pk);
 	corr_predict(t->cat, (k->t - t->t) * CORR_NS, t->x, Ps, x, P);
-	return corr_mdist(k->x, Pk, x, P, d2, ld);
+	corr_src_x(k, xk);
+	return corr_mdist(xk, Pk, x, P, d2, ld);
 }
 
 /* Whether contribution k comes from o's sensor. */
@@ -3420,7 +3467,7 @@ corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 	o->sidx = k->sidx;
 	o->t = k->t;
 	o->cat = k->cat;
-	memcpy(o->x, k->x, sizeof(o->x));
+	corr_src_x(k, o->x);
 	geo_cov_unpack(k->Pt, o->P);
 }
 
@@ -3771,7 +3818,8 @@ corr_expire(struct corr *c)
 	struct corr_src	*s;
 	struct corr_sys	*t;
 
-	while ((s = corr_age_first(c)) != NULL && s->tdead < c->now) {
+	while ((s = corr_age_first(c)) != NULL &&
+	    corr_src_deadline(c, s) < c->now) {
 		c->st.expired++;
 		corr_src_remove(c, s);
 	}
@@ -3870,11 +3918,9 @@ corr_src_set(struct corr *c, struct corr_src *s, const struct tf_report *r,
 {
 	struct corr_prof	*p;
 
-	if (s->t > 0 && r->t_ns > s->t &&
-	    (s->period == 0 || r->t_ns - s->t < s->period))
-		s->period = r->t_ns - s->t;
+	corr_src_period(s, r->t_ns);
 	s->t = r->t_ns;
-	memcpy(s->x, o->x, sizeof(s->x));
+	corr_src_setx(s, o->x);
 	geo_cov_pack(o->P, s->Pt);
 	s->cat = r->cat;
 	s->ident = r->ident;
