@@ -843,30 +843,21 @@ corr_ci_warm(size_t n, double *w)
 }
 
 /*
- * Solve the equality-constrained Newton system over the active weights:
- * [H 1; 1^T 0] [dw; l] = [-g; 0] by Gaussian elimination with partial
- * pivoting. Returns -1 when the system is singular (f flat: done).
+ * Solve the n x n system held with its right-hand side in A (n rows of
+ * n + 1) by Gaussian elimination with partial pivoting, into x; -1 when
+ * a pivot is below tol (singular: f flat along some direction, done).
  */
 static int
-corr_kkt(size_t m, const double *H, const double *g, double *dw)
+corr_gauss(size_t n, double *A, double tol, double *x)
 {
-	double	A[(CORR_FUSE_MAX + 1) * (CORR_FUSE_MAX + 2)], f, t;
-	size_t	n = m + 1, c = m + 2, i, j, k, piv;
+	double	f, t;
+	size_t	c = n + 1, i, j, k, piv;
 
-	for (i = 0; i < m; i++) {
-		for (j = 0; j < m; j++)
-			A[i * c + j] = H[i * m + j];
-		A[i * c + m] = 1.0;
-		A[i * c + m + 1] = -g[i];
-	}
-	for (j = 0; j < m; j++)
-		A[m * c + j] = 1.0;
-	A[m * c + m] = A[m * c + m + 1] = 0.0;
 	for (k = 0; k < n; k++) {
 		for (piv = k, i = k + 1; i < n; i++)
 			if (fabs(A[i * c + k]) > fabs(A[piv * c + k]))
 				piv = i;
-		if (!(fabs(A[piv * c + k]) > 1e-12 * (1.0 + fabs(H[0]))))
+		if (!(fabs(A[piv * c + k]) > tol))
 			return -1;
 		for (j = 0; j < c; j++) {
 			t = A[k * c + j];
@@ -881,11 +872,36 @@ corr_kkt(size_t m, const double *H, const double *g, double *dw)
 	}
 	for (k = n; k-- > 0;) {
 		for (t = A[k * c + n], j = k + 1; j < n; j++)
-			t -= A[k * c + j] * A[j * c + n];
-		A[k * c + n] = t / A[k * c + k];
+			t -= A[k * c + j] * x[j];
+		x[k] = t / A[k * c + k];
 	}
+	return 0;
+}
+
+/*
+ * Solve the equality-constrained Newton system over the active weights:
+ * [H 1; 1^T 0] [dw; l] = [-g; 0]. Returns -1 when it is singular.
+ */
+static int
+corr_kkt(size_t m, const double *H, const double *g, double *dw)
+{
+	double	A[(CORR_FUSE_MAX + 1) * (CORR_FUSE_MAX + 2)];
+	double	x[CORR_FUSE_MAX + 1];
+	size_t	c = m + 2, i, j;
+
+	for (i = 0; i < m; i++) {
+		for (j = 0; j < m; j++)
+			A[i * c + j] = H[i * m + j];
+		A[i * c + m] = 1.0;
+		A[i * c + m + 1] = -g[i];
+	}
+	for (j = 0; j < m; j++)
+		A[m * c + j] = 1.0;
+	A[m * c + m] = A[m * c + m + 1] = 0.0;
+	if (corr_gauss(m + 1, A, 1e-12 * (1.0 + fabs(H[0])), x) == -1)
+		return -1;
 	for (i = 0; i < m; i++)
-		dw[i] = A[i * c + n];
+		dw[i] = x[i];
 	return 0;
 }
 
@@ -989,37 +1005,15 @@ corr_ci_derivs(size_t n, const double (*Y)[36], const double *w,
 static int
 corr_ci_solve(size_t m, const double *H, const double *b, double *v)
 {
-	double	A[CORR_FUSE_MAX * (CORR_FUSE_MAX + 1)], f, t;
-	size_t	c = m + 1, i, j, k, piv;
+	double	A[CORR_FUSE_MAX * (CORR_FUSE_MAX + 1)];
+	size_t	c = m + 1, i, j;
 
 	for (i = 0; i < m; i++) {
 		for (j = 0; j < m; j++)
 			A[i * c + j] = H[i * m + j];
 		A[i * c + m] = b[i];
 	}
-	for (k = 0; k < m; k++) {
-		for (piv = k, i = k + 1; i < m; i++)
-			if (fabs(A[i * c + k]) > fabs(A[piv * c + k]))
-				piv = i;
-		if (!(fabs(A[piv * c + k]) > 1e-12 * (1.0 + fabs(H[0]))))
-			return -1;
-		for (j = 0; j < c; j++) {
-			t = A[k * c + j];
-			A[k * c + j] = A[piv * c + j];
-			A[piv * c + j] = t;
-		}
-		for (i = k + 1; i < m; i++) {
-			f = A[i * c + k] / A[k * c + k];
-			for (j = k; j < c; j++)
-				A[i * c + j] -= f * A[k * c + j];
-		}
-	}
-	for (k = m; k-- > 0;) {
-		for (t = A[k * c + m], j = k + 1; j < m; j++)
-			t -= A[k * c + j] * v[j];
-		v[k] = t / A[k * c + k];
-	}
-	return 0;
+	return corr_gauss(m, A, 1e-12 * (1.0 + fabs(H[0])), v);
 }
 
 /*
@@ -3859,15 +3853,7 @@ corr_lla_frame(double lat, double lon, double alt, double x[3],
 	x[0] = (n + alt) * cl * co;
 	x[1] = (n + alt) * cl * so;
 	x[2] = (n * (1.0 - CORR_E2) + alt) * sl;
-	B[0][0] = -so;
-	B[0][1] = co;
-	B[0][2] = 0.0;
-	B[1][0] = -sl * co;
-	B[1][1] = -sl * so;
-	B[1][2] = cl;
-	B[2][0] = cl * co;
-	B[2][1] = cl * so;
-	B[2][2] = sl;
+	geo_enu_basis_sc(sl, cl, so, co, B);
 }
 
 /*

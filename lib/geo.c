@@ -136,9 +136,14 @@ geo_ecef_to_lla(const double x[3], double *lat, double *lon, double *alt)
 void
 geo_enu_basis(double lat, double lon, double r[3][3])
 {
-	double	sl = sin(lat * GEO_DEG), cl = cos(lat * GEO_DEG);
-	double	so = sin(lon * GEO_DEG), co = cos(lon * GEO_DEG);
+	geo_enu_basis_sc(sin(lat * GEO_DEG), cos(lat * GEO_DEG),
+	    sin(lon * GEO_DEG), cos(lon * GEO_DEG), r);
+}
 
+/* geo_enu_basis from the sine and cosine of the latitude and longitude. */
+void
+geo_enu_basis_sc(double sl, double cl, double so, double co, double r[3][3])
+{
 	r[0][0] = -so;
 	r[0][1] = co;
 	r[0][2] = 0.0;

@@ -15,6 +15,8 @@ void	geo_ecef_to_lla_enu(const double[3], double *, double *, double *,
 	    double[3][3]);
 /* Rows are the east, north, up unit vectors (in ECEF) at lat, lon (deg). */
 void	geo_enu_basis(double, double, double[3][3]);
+/* The same from sin lat, cos lat, sin lon, cos lon. */
+void	geo_enu_basis_sc(double, double, double, double, double[3][3]);
 void	geo_enu_to_ecef_vec(double, double, const double[3], double[3]);
 void	geo_ecef_to_enu_vec(double, double, const double[3], double[3]);
 /* 6x6 full covariance rotations between ENU at (lat, lon) and ECEF. */
