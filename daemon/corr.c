@@ -368,6 +368,7 @@ struct corr {
 	struct corr_arena	 cbarena;
 	struct corr_srcq	 age[CORR_SENSORS + 1]; /* see corr_age_insert */
 	uint32_t		 aseq;		/* age insertions, wrapping */
+	int64_t			 age_min;	/* no source stale before */
 	TAILQ_HEAD(, corr_sys)	 tracks;
 	TAILQ_HEAD(corr_sysq, corr_sys) coast;
 	struct corr_sysl	 iglobal;	/* tracks of unbounded reach */
@@ -1806,6 +1807,8 @@ corr_age_insert(struct corr *c, struct corr_src *s)
 	int64_t			 d = corr_src_deadline(c, s);
 
 	s->aseq = c->aseq++;
+	if (d < c->age_min)
+		c->age_min = d;
 	for (p = TAILQ_LAST(q, corr_srcq); p != NULL;
 	    p = TAILQ_PREV(p, corr_srcq, aentry))
 		if (corr_src_deadline(c, p) <= d)
@@ -3812,10 +3815,18 @@ corr_expire(struct corr *c)
 	struct corr_src	*s;
 	struct corr_sys	*t;
 
-	while ((s = corr_age_first(c)) != NULL &&
-	    corr_src_deadline(c, s) < c->now) {
-		c->st.expired++;
-		corr_src_remove(c, s);
+	/*
+	 * age_min bounds every deadline from below (an insert lowers it, a
+	 * removal only raises the true least): most reports expire nothing,
+	 * and they need not look at the heads of every age list for that.
+	 */
+	if (c->now > c->age_min) {
+		while ((s = corr_age_first(c)) != NULL &&
+		    corr_src_deadline(c, s) < c->now) {
+			c->st.expired++;
+			corr_src_remove(c, s);
+		}
+		c->age_min = s != NULL ? corr_src_deadline(c, s) : CORR_TMAX;
 	}
 	while ((t = TAILQ_FIRST(&c->coast)) != NULL && t->tend < c->now)
 		corr_sys_drop(c, t);
@@ -4288,6 +4299,7 @@ corr_set_params(struct corr *c, const struct corr_params *p)
 	if (!corr_params_ok(p))
 		return;
 	c->p = *p;
+	c->age_min = 0;		/* stale_ns may have moved the deadlines */
 	corr_index_edges(c);
 	if (p->cell_m != old || p->gate_chi2 != gate)
 		TAILQ_FOREACH(t, &c->tracks, entry)
