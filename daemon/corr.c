@@ -344,8 +344,8 @@ struct corr_near {
 	int			 level;		/* -1: the global list */
 	int			 faces;		/* bit mask to look at */
 	int			 face;		/* this one */
-	double			 e, w;		/* cell edge, reach */
 	int64_t			 lo[2], hi[2], cur[2];
+	int64_t			 flo[6][2], fhi[6][2]; /* range per face */
 	uint64_t		 key;		/* of cell cur */
 	struct corr_sys		*t;		/* next in the chain */
 	struct corr_iblk	*b;		/* block of the cell scan */
@@ -1281,11 +1281,14 @@ corr_info(const double *restrict P, double *restrict Y, double *ld)
 				s += U[i * 6 + k] * N[k * 6 + j];
 			N[i * 6 + j] = -s;
 		}
+	for (i = 0; i < 6; i++)		/* U = D^-1 N, strictly lower */
+		for (j = 0; j < i; j++)
+			U[i * 6 + j] = r[i] * N[i * 6 + j];
 	for (i = 0; i < 6; i++)		/* Y = N^T D^-1 N */
 		for (j = 0; j <= i; j++) {
-			s = r[i] * (i == j ? 1.0 : N[i * 6 + j]);
+			s = i == j ? r[i] : U[i * 6 + j];
 			for (k = i + 1; k < 6; k++)
-				s += N[k * 6 + i] * r[k] * N[k * 6 + j];
+				s += U[k * 6 + i] * N[k * 6 + j];
 			Y[i * 6 + j] = Y[j * 6 + i] = s;
 		}
 	if (ld == NULL)
@@ -2401,18 +2404,18 @@ corr_near_level(const struct corr *c, struct corr_near *it, int l)
 			continue;
 		n += (double)(it->hi[0] - it->lo[0] + 1) *
 		    (double)(it->hi[1] - it->lo[1] + 1);
+		if (n > CORR_IPROBE * (double)c->ilevel_n[l]) {
+			it->list = 1;	/* n only grows: no need to go on */
+			return 0;
+		}
+		memcpy(it->flo[f], it->lo, sizeof(it->lo));
+		memcpy(it->fhi[f], it->hi, sizeof(it->hi));
 		it->faces |= 1 << f;
 		any = 1;
-	}
-	if (n > CORR_IPROBE * (double)c->ilevel_n[l]) {
-		it->list = 1;
-		return 0;
 	}
 	if (!any)
 		return -1;
 	it->face = -1;
-	it->w = w;
-	it->e = e;
 	return 0;
 }
 
@@ -2512,7 +2515,8 @@ corr_near_step(struct corr_near *it)
 	while (++it->face < 6) {
 		if (!(it->faces & 1 << it->face))
 			continue;
-		corr_near_range(it, it->e, it->w);
+		memcpy(it->lo, it->flo[it->face], sizeof(it->lo));
+		memcpy(it->hi, it->fhi[it->face], sizeof(it->hi));
 		it->cur[0] = it->lo[0];
 		it->cur[1] = it->lo[1];
 		return 0;
@@ -2657,7 +2661,9 @@ corr_best(const struct corr_sys *t)
 /*
  * Predict the contributions of t, all but skip, to time tt into the
  * scratch arrays; returns how many, and in *sig a signature of which
- * they are, in order (never 0).
+ * they are, in order (never 0). One of time tt (the report's own, as a
+ * rule) is copied: corr_predict over dt = 0 leaves a finite state as it
+ * is, bit for bit.
  */
 static size_t
 corr_gather(struct corr *c, const struct corr_sys *t,
@@ -2672,10 +2678,15 @@ corr_gather(struct corr *c, const struct corr_sys *t,
 	TAILQ_FOREACH(s, &t->contribs, centry) {
 		if (s == skip)
 			continue;
-		geo_cov_unpack(s->Pt, P);
-		corr_src_x(s, x);
-		corr_predict(s->cat, (tt - s->t) * CORR_NS, x, P,
-		    c->fx[n], c->fP[n]);
+		if (s->t == tt) {
+			geo_cov_unpack(s->Pt, c->fP[n]);
+			corr_src_x(s, c->fx[n]);
+		} else {
+			geo_cov_unpack(s->Pt, P);
+			corr_src_x(s, x);
+			corr_predict(s->cat, (tt - s->t) * CORR_NS, x, P,
+			    c->fx[n], c->fP[n]);
+		}
 		h = (h ^ (s->sidx >= 0 ? (uint32_t)s->sidx :
 		    corr_src_hash(s->prof->sensor, 0))) * 16777619U;
 		h = (h ^ s->local) * 16777619U;
@@ -3985,7 +3996,7 @@ static int
 corr_convert(const struct tf_report *r, double x[6], double P[36],
     double B[3][3])
 {
-	double	Pe[36], L[36], Bt[3][3];
+	double	Pe[36], U[36], d[6], Bt[3][3];
 	int	i, j;
 
 	if (r->t_ns < 0 || r->t_ns > CORR_TMAX)
@@ -4001,10 +4012,10 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 		if (!isfinite(r->cov[i]))
 			return -1;
 	geo_cov_unpack(r->cov, Pe);
-	if (corr_chol(Pe, L) == -1) {
+	if (corr_ldl(Pe, U, d) == -1) {
 		for (i = 0; i < 6; i++)
 			Pe[i * 7] += 1e-9 * fabs(Pe[i * 7]) + 1e-6;
-		if (corr_chol(Pe, L) == -1)
+		if (corr_ldl(Pe, U, d) == -1)
 			return -1;
 	}
 	corr_lla_frame(r->lat_deg, r->lon_deg, r->alt_m, x, B);
