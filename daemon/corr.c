@@ -500,33 +500,6 @@ corr_chol(const double *restrict A, double *restrict L)
 }
 
 /*
- * Solve L L^T x = b for a 6x6 Cholesky factor (the diagonal's reciprocals
- * first, so that the substitutions multiply).
- */
-static void
-corr_chol_solve(const double *restrict L, const double *restrict b,
-    double *restrict x)
-{
-	int	i, k;
-	double	y[6], r[6], s;
-
-	for (i = 0; i < 6; i++)
-		r[i] = 1.0 / L[i * 7];
-	for (i = 0; i < 6; i++) {
-		s = b[i];
-		for (k = 0; k < i; k++)
-			s -= L[i * 6 + k] * y[k];
-		y[i] = s * r[i];
-	}
-	for (i = 5; i >= 0; i--) {
-		s = y[i];
-		for (k = i + 1; k < 6; k++)
-			s -= L[k * 6 + i] * x[k];
-		x[i] = s * r[i];
-	}
-}
-
-/*
  * Inverse of A = L L^T as L^-T L^-1: invert the triangle by forward
  * substitution, then multiply; about half the work of six solves, and
  * symmetric by construction.
@@ -1321,6 +1294,7 @@ corr_ci_info(size_t n, const double (*P)[36], double (*Y)[36], double *ld)
  * x = x_0 + P sum w_i Y_i (x_i - x_0) given the factor L of P^-1, and
  * P (unless have says Po holds it already): the sum is taken on the
  * differences to x_0 so that equal states fuse to themselves exactly.
+ * P at hand, the product with it costs less than two substitutions.
  */
 static void
 corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
@@ -1343,11 +1317,15 @@ corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
 			b[j] += w[i] * s;
 		}
 	}
-	corr_chol_solve(L, b, dx);
-	for (j = 0; j < 6; j++)
-		xo[j] = x[0][j] + dx[j];
 	if (!have)
 		corr_chol_inv(L, Po);
+	for (j = 0; j < 6; j++) {
+		for (s = 0.0, k = 0; k < 6; k++)
+			s += Po[j * 6 + k] * b[k];
+		dx[j] = s;
+	}
+	for (j = 0; j < 6; j++)
+		xo[j] = x[0][j] + dx[j];
 }
 
 /*
@@ -3537,7 +3515,9 @@ corr_far_sys(const struct corr *c, const struct corr_sys *t,
 /*
  * Whether estimate o may join system track t, and its distance. A
  * contribution of o's sensor that may give way is *rep; one that may not
- * is *blk (o then joins only if that one moves: see corr_cluster).
+ * is *blk (o then joins only if that one moves: see corr_cluster); both
+ * are set only when o gates, the contributions (a cache miss each in a
+ * large picture) being looked at only then.
  */
 static int
 corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
@@ -3550,6 +3530,12 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
 	if (!corr_compatible(t->cat, o->cat) ||
 	    t->ncontrib >= CORR_FUSE_MAX || corr_far_sys(c, t, o))
 		return 0;
+	geo_cov_unpack(t->Pt, Ps);
+	corr_predict(t->cat, (o->t - t->t) * CORR_NS, t->x, Ps, x, P);
+	if (corr_far(c, o->x, o->P, x, P) ||
+	    corr_mdist(o->x, o->P, x, P, d2, ld) == -1 ||
+	    !(*d2 < c->p.gate_chi2))
+		return 0;
 	*rep = *blk = NULL;
 	TAILQ_FOREACH(s, &t->contribs, centry) {
 		if (s == self || !corr_same_sensor(s, o))
@@ -3561,12 +3547,7 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
 	}
 	if (*blk != NULL)
 		*rep = NULL;
-	geo_cov_unpack(t->Pt, Ps);
-	corr_predict(t->cat, (o->t - t->t) * CORR_NS, t->x, Ps, x, P);
-	if (corr_far(c, o->x, o->P, x, P) ||
-	    corr_mdist(o->x, o->P, x, P, d2, ld) == -1)
-		return 0;
-	return *d2 < c->p.gate_chi2;
+	return 1;
 }
 
 /*
