@@ -1382,12 +1382,12 @@ static int
 corr_fuse_how(size_t n, const double (*x)[6], const double (*P)[36],
     double xo[6], double Po[36], double *wout, int how)
 {
-	double	w[CORR_FUSE_MAX], L[36];
+	double	w[CORR_FUSE_MAX], U[36], r[6];
 
 	if (n < 1 || n > CORR_FUSE_MAX)
 		return -1;
 	if (n == 1) {
-		if (corr_chol(P[0], L) == -1)
+		if (corr_ldl(P[0], U, r) == -1)	/* PD? */
 			return -1;
 		memcpy(xo, x[0], 6 * sizeof(double));
 		memcpy(Po, P[0], 36 * sizeof(double));
