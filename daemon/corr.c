@@ -335,6 +335,7 @@ LIST_HEAD(corr_sysl, corr_sys);
 /* A spatial index query in progress (corr_near_start). */
 struct corr_near {
 	const struct corr	*c;
+	uint64_t		*wbits;		/* c->iwbits, pruned here */
 	double			 p[3];		/* where */
 	double			 r;		/* m, reach of the estimate */
 	double			 f;		/* widening of track reaches */
@@ -343,8 +344,8 @@ struct corr_near {
 	int			 level;		/* -1: the global list */
 	int			 faces;		/* bit mask to look at */
 	int			 face;		/* this one */
-	double			 e, w;		/* cell edge, reach */
 	int64_t			 lo[2], hi[2], cur[2];
+	int64_t			 flo[6][2], fhi[6][2]; /* range per face */
 	uint64_t		 key;		/* of cell cur */
 	struct corr_sys		*t;		/* next in the chain */
 	struct corr_iblk	*b;		/* block of the cell scan */
@@ -377,6 +378,8 @@ struct corr {
 	size_t			 iblocks;	/* index blocks taken */
 	struct corr_sysl	 iwheel[CORR_LEVELS][CORR_WHEEL]; /* by
 					   corr_until: see corr_index_age */
+	uint64_t		 iwbits[CORR_LEVELS]; /* slots that may
+					   hold tracks (corr_near_slot) */
 	int64_t			 islot;		/* next wheel slot to pass */
 	int64_t			 ilo;		/* <= every track's corr_until */
 	size_t			 ilevel_n[CORR_LEVELS]; /* tracks per level */
@@ -448,17 +451,15 @@ corr_cov_packf(const double *P, float *t)
 }
 
 /*
- * Cholesky factor L (lower, row major) of a symmetric 6x6 A; -1 if not
- * PD. Only the lower triangle of L is written: every user reads only
- * that. It is computed as A = U D^-1 U^T (U lower with diagonal D, the
- * square-root-free form), then L = U D^-1/2: the chain from row to row
- * holds one division per row and no square root (the six roots come
- * after, all at once).
+ * The square-root-free factor A = U D^-1 U^T of a symmetric 6x6 A (U
+ * lower, row major, only its lower triangle written, with diagonal D) and
+ * r = D^-1; -1 if A is not PD. The chain from row to row holds one
+ * division per row and no square root.
  */
 static int
-corr_chol(const double *restrict A, double *restrict L)
+corr_ldl(const double *restrict A, double *restrict U, double *restrict r)
 {
-	double	U[36], r[6], s;
+	double	s;
 	int	i, j, k;
 
 	for (i = 0; i < 6; i++) {
@@ -472,39 +473,31 @@ corr_chol(const double *restrict A, double *restrict L)
 		if (!(s > 0.0) || !isfinite(s) || !isfinite(r[i]))
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * Cholesky factor L (lower, row major) of a symmetric 6x6 A; -1 if not
+ * PD. Only the lower triangle of L is written: every user reads only
+ * that. It is computed as A = U D^-1 U^T (U lower with diagonal D, the
+ * square-root-free form), then L = U D^-1/2: the chain from row to row
+ * holds one division per row and no square root (the six roots come
+ * after, all at once).
+ */
+static int
+corr_chol(const double *restrict A, double *restrict L)
+{
+	double	U[36], r[6];
+	int	i, j;
+
+	if (corr_ldl(A, U, r) == -1)
+		return -1;
 	for (i = 0; i < 6; i++)
 		r[i] = sqrt(r[i]);
 	for (i = 0; i < 6; i++)
 		for (j = 0; j <= i; j++)
 			L[i * 6 + j] = U[i * 6 + j] * r[j];
 	return 0;
-}
-
-/*
- * Solve L L^T x = b for a 6x6 Cholesky factor (the diagonal's reciprocals
- * first, so that the substitutions multiply).
- */
-static void
-corr_chol_solve(const double *restrict L, const double *restrict b,
-    double *restrict x)
-{
-	int	i, k;
-	double	y[6], r[6], s;
-
-	for (i = 0; i < 6; i++)
-		r[i] = 1.0 / L[i * 7];
-	for (i = 0; i < 6; i++) {
-		s = b[i];
-		for (k = 0; k < i; k++)
-			s -= L[i * 6 + k] * y[k];
-		y[i] = s * r[i];
-	}
-	for (i = 5; i >= 0; i--) {
-		s = y[i];
-		for (k = i + 1; k < 6; k++)
-			s -= L[k * 6 + i] * x[k];
-		x[i] = s * r[i];
-	}
 }
 
 /*
@@ -717,31 +710,37 @@ corr_predict(enum tf_category cat, double dt, const double x[6],
 
 /*
  * d^2 = x^T S^-1 x, x = a - b, S = Pa + Pb, and log det S when ld is not
- * NULL; -1 when S is not PD. With S = L L^T, d^2 = |L^-1 x|^2: one
- * forward substitution.
+ * NULL; -1 when S is not PD. With S = U D^-1 U^T (corr_ldl), U y = x by
+ * forward substitution and d^2 = y^T D y: no square root.
  */
 static int
 corr_mdist(const double a[6], const double Pa[36], const double b[6],
     const double Pb[36], double *d2, double *ld)
 {
-	double	S[36], L[36], y[6], s;
+	double	S[36], U[36], r[6], y[6], s, p;
 	int	i, k;
 
-	for (i = 0; i < 36; i++)
-		S[i] = Pa[i] + Pb[i];
-	if (corr_chol(S, L) == -1)
+	for (i = 0; i < 6; i++)		/* the lower triangle is enough */
+		for (k = 0; k <= i; k++)
+			S[i * 6 + k] = Pa[i * 6 + k] + Pb[i * 6 + k];
+	if (corr_ldl(S, U, r) == -1)
 		return -1;
-	for (i = 0; i < 6; i++) {
+	for (p = 0.0, i = 0; i < 6; i++) {
 		s = a[i] - b[i];
 		for (k = 0; k < i; k++)
-			s -= L[i * 6 + k] * y[k];
-		y[i] = s / L[i * 7];
+			s -= U[i * 6 + k] * y[k];
+		y[i] = s * r[i];
+		p += s * y[i];
 	}
-	for (s = 0.0, i = 0; i < 6; i++)
-		s += y[i] * y[i];
-	*d2 = s;
-	if (ld != NULL)
-		*ld = corr_chol_logdet(L);
+	*d2 = p;
+	if (ld == NULL)
+		return 0;
+	p = (r[0] * r[1]) * (r[2] * r[3]) * (r[4] * r[5]);
+	if (isnormal(p))
+		*ld = -log(p);
+	else
+		for (*ld = 0.0, i = 0; i < 6; i++)
+			*ld -= log(r[i]);
 	return 0;
 }
 
@@ -1232,22 +1231,63 @@ corr_ci_normalise(size_t n, double *w, double L[36], double *P)
 }
 
 /*
+ * The information Y = P^-1 of a symmetric 6x6 P, and log det Y when ld
+ * is not NULL; -1 if P is not PD (the test of corr_chol). From the
+ * square-root-free factor of corr_chol, P = M D M^T with M unit lower
+ * (U = M D), Y = N^T D^-1 N with N = M^-1: no square root, and the unit
+ * triangle inverts without a division.
+ */
+static int
+corr_info(const double *restrict P, double *restrict Y, double *ld)
+{
+	double	U[36], N[36], r[6], s, p;
+	int	i, j, k;
+
+	if (corr_ldl(P, U, r) == -1)
+		return -1;
+	for (i = 0; i < 6; i++)		/* U becomes M, below the diagonal */
+		for (j = 0; j < i; j++)
+			U[i * 6 + j] *= r[j];
+	for (i = 0; i < 6; i++)		/* N = M^-1, unit lower */
+		for (j = 0; j < i; j++) {
+			s = U[i * 6 + j];
+			for (k = j + 1; k < i; k++)
+				s += U[i * 6 + k] * N[k * 6 + j];
+			N[i * 6 + j] = -s;
+		}
+	for (i = 0; i < 6; i++)		/* U = D^-1 N, strictly lower */
+		for (j = 0; j < i; j++)
+			U[i * 6 + j] = r[i] * N[i * 6 + j];
+	for (i = 0; i < 6; i++)		/* Y = N^T D^-1 N */
+		for (j = 0; j <= i; j++) {
+			s = i == j ? r[i] : U[i * 6 + j];
+			for (k = i + 1; k < 6; k++)
+				s += U[k * 6 + i] * N[k * 6 + j];
+			Y[i * 6 + j] = Y[j * 6 + i] = s;
+		}
+	if (ld == NULL)
+		return 0;
+	p = (r[0] * r[1]) * (r[2] * r[3]) * (r[4] * r[5]);
+	if (isnormal(p))
+		*ld = log(p);
+	else
+		for (*ld = 0.0, i = 0; i < 6; i++)
+			*ld += log(r[i]);
+	return 0;
+}
+
+/*
  * The informations Y_i = P_i^-1 and, for a cold start, their log
  * determinants; -1 if a P_i is not PD.
  */
 static int
 corr_ci_info(size_t n, const double (*P)[36], double (*Y)[36], double *ld)
 {
-	double	L[36];
 	size_t	i;
 
-	for (i = 0; i < n; i++) {
-		if (corr_chol(P[i], L) == -1)
+	for (i = 0; i < n; i++)
+		if (corr_info(P[i], Y[i], ld != NULL ? &ld[i] : NULL) == -1)
 			return -1;
-		corr_chol_inv(L, Y[i]);
-		if (ld != NULL)
-			ld[i] = -corr_chol_logdet(L);
-	}
 	return 0;
 }
 
@@ -1255,6 +1295,7 @@ corr_ci_info(size_t n, const double (*P)[36], double (*Y)[36], double *ld)
  * x = x_0 + P sum w_i Y_i (x_i - x_0) given the factor L of P^-1, and
  * P (unless have says Po holds it already): the sum is taken on the
  * differences to x_0 so that equal states fuse to themselves exactly.
+ * P at hand, the product with it costs less than two substitutions.
  */
 static void
 corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
@@ -1277,11 +1318,15 @@ corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
 			b[j] += w[i] * s;
 		}
 	}
-	corr_chol_solve(L, b, dx);
-	for (j = 0; j < 6; j++)
-		xo[j] = x[0][j] + dx[j];
 	if (!have)
 		corr_chol_inv(L, Po);
+	for (j = 0; j < 6; j++) {
+		for (s = 0.0, k = 0; k < 6; k++)
+			s += Po[j * 6 + k] * b[k];
+		dx[j] = s;
+	}
+	for (j = 0; j < 6; j++)
+		xo[j] = x[0][j] + dx[j];
 }
 
 /*
@@ -1338,12 +1383,12 @@ static int
 corr_fuse_how(size_t n, const double (*x)[6], const double (*P)[36],
     double xo[6], double Po[36], double *wout, int how)
 {
-	double	w[CORR_FUSE_MAX], L[36];
+	double	w[CORR_FUSE_MAX], U[36], r[6];
 
 	if (n < 1 || n > CORR_FUSE_MAX)
 		return -1;
 	if (n == 1) {
-		if (corr_chol(P[0], L) == -1)
+		if (corr_ldl(P[0], U, r) == -1)	/* PD? */
 			return -1;
 		memcpy(xo, x[0], 6 * sizeof(double));
 		memcpy(Po, P[0], 36 * sizeof(double));
@@ -1556,6 +1601,24 @@ corr_src_grow(struct corr *c)
 		}
 }
 
+/*
+ * strncmp of two nations (TF_NATION_LEN - 1 bytes at most), inline: the
+ * picture compares a few per contribution, too short for a libc call.
+ */
+static int
+corr_nation_cmp(const char *a, const char *b)
+{
+	int	i;
+
+	for (i = 0; i < TF_NATION_LEN - 1; i++) {
+		if (a[i] != b[i])
+			return (unsigned char)a[i] - (unsigned char)b[i];
+		if (a[i] == '\0')
+			return 0;
+	}
+	return 0;
+}
+
 /* A label with its strings ended and its unused bytes zero. */
 static void
 corr_label_norm(const struct tf_label *l, struct tf_label *out)
@@ -1577,10 +1640,10 @@ corr_label_same(const struct tf_label *n, const struct tf_label *l)
 	uint8_t	i, nrel = l->nrel > TF_MAX_REL ? TF_MAX_REL : l->nrel;
 
 	if (n->cls != l->cls || n->nrel != nrel ||
-	    strncmp(n->owner, l->owner, TF_NATION_LEN - 1) != 0)
+	    corr_nation_cmp(n->owner, l->owner) != 0)
 		return 0;
 	for (i = 0; i < nrel; i++)
-		if (strncmp(n->rel[i], l->rel[i], TF_NATION_LEN - 1) != 0)
+		if (corr_nation_cmp(n->rel[i], l->rel[i]) != 0)
 			return 0;
 	return 1;
 }
@@ -2151,11 +2214,14 @@ corr_where(const struct corr *c, const struct corr_sys *t, int *k,
 static void
 corr_wheel(struct corr *c, struct corr_sys *t, int k)
 {
+	int	slot;
+
 	t->iclass = k;
 	if (t->t > c->ihi)
 		c->ihi = t->t;
-	LIST_INSERT_HEAD(&c->iwheel[t->ilevel][corr_until(t) / CORR_WSLOT %
-	    CORR_WHEEL], t, ientry);
+	slot = corr_until(t) / CORR_WSLOT % CORR_WHEEL;
+	LIST_INSERT_HEAD(&c->iwheel[t->ilevel][slot], t, ientry);
+	c->iwbits[t->ilevel] |= (uint64_t)1 << slot;
 }
 
 /* File t in the index (corr_where). */
@@ -2319,18 +2385,18 @@ corr_near_level(const struct corr *c, struct corr_near *it, int l)
 			continue;
 		n += (double)(it->hi[0] - it->lo[0] + 1) *
 		    (double)(it->hi[1] - it->lo[1] + 1);
+		if (n > CORR_IPROBE * (double)c->ilevel_n[l]) {
+			it->list = 1;	/* n only grows: no need to go on */
+			return 0;
+		}
+		memcpy(it->flo[f], it->lo, sizeof(it->lo));
+		memcpy(it->fhi[f], it->hi, sizeof(it->hi));
 		it->faces |= 1 << f;
 		any = 1;
-	}
-	if (n > CORR_IPROBE * (double)c->ilevel_n[l]) {
-		it->list = 1;
-		return 0;
 	}
 	if (!any)
 		return -1;
 	it->face = -1;
-	it->w = w;
-	it->e = e;
 	return 0;
 }
 
@@ -2343,6 +2409,7 @@ corr_near_start(struct corr *c, struct corr_near *it, const double x[3],
     double tr, int64_t tq)
 {
 	it->c = c;
+	it->wbits = c->iwbits;
 	memcpy(it->p, x, sizeof(it->p));
 	it->r = sqrt(c->p.gate_chi2 * (tr > 0.0 ? tr : 0.0)) * (1.0 + 1e-9) +
 	    1.0;
@@ -2369,17 +2436,50 @@ corr_prefetch(const struct corr_sys *t)
 #endif
 }
 
-/* Step a list scan to its next non-empty wheel slot; -1 at the end. */
+_Static_assert(CORR_WHEEL <= 64, "a level's wheel slots fit a uint64_t");
+
+/* Index of the lowest bit set in a non-zero m. */
+static int
+corr_ctz64(uint64_t m)
+{
+#if defined(__GNUC__)
+	return __builtin_ctzll(m);
+#else
+	int	i;
+
+	for (i = 0; !(m & 1); i++)
+		m >>= 1;
+	return i;
+#endif
+}
+
+/*
+ * Step a list scan to its next non-empty wheel slot; -1 at the end. Only
+ * the slots of the level's bit mask are looked at: a small picture's
+ * few tracks leave most of them empty. A bit is set when a track enters
+ * its slot and cleared here when the slot is found empty (a stale bit
+ * costs one look), so the order of the slots, and of the tracks found,
+ * is that of a scan of all.
+ */
 static int
 corr_near_slot(struct corr_near *it)
 {
 	const struct corr	*c = it->c;
+	uint64_t		*bits = &it->wbits[it->level], m;
 
-	while (++it->k < CORR_WHEEL)
+	for (;;) {
+		m = it->k + 1 < CORR_WHEEL ?
+		    *bits & (~(uint64_t)0 << (it->k + 1)) : 0;
+		if (m == 0) {
+			it->k = CORR_WHEEL;
+			return -1;
+		}
+		it->k = corr_ctz64(m);
 		if ((it->t = LIST_FIRST(&c->iwheel[it->level][it->k])) !=
 		    NULL)
 			return 0;
-	return -1;
+		*bits &= ~((uint64_t)1 << it->k);
+	}
 }
 
 /* Step a cell scan to its next cell: -1 past the level's last face. */
@@ -2396,7 +2496,8 @@ corr_near_step(struct corr_near *it)
 	while (++it->face < 6) {
 		if (!(it->faces & 1 << it->face))
 			continue;
-		corr_near_range(it, it->e, it->w);
+		memcpy(it->lo, it->flo[it->face], sizeof(it->lo));
+		memcpy(it->hi, it->fhi[it->face], sizeof(it->hi));
 		it->cur[0] = it->lo[0];
 		it->cur[1] = it->lo[1];
 		return 0;
@@ -2541,7 +2642,9 @@ corr_best(const struct corr_sys *t)
 /*
  * Predict the contributions of t, all but skip, to time tt into the
  * scratch arrays; returns how many, and in *sig a signature of which
- * they are, in order (never 0).
+ * they are, in order (never 0). One of time tt (the report's own, as a
+ * rule) is copied: corr_predict over dt = 0 leaves a finite state as it
+ * is, bit for bit.
  */
 static size_t
 corr_gather(struct corr *c, const struct corr_sys *t,
@@ -2556,10 +2659,15 @@ corr_gather(struct corr *c, const struct corr_sys *t,
 	TAILQ_FOREACH(s, &t->contribs, centry) {
 		if (s == skip)
 			continue;
-		geo_cov_unpack(s->Pt, P);
-		corr_src_x(s, x);
-		corr_predict(s->cat, (tt - s->t) * CORR_NS, x, P,
-		    c->fx[n], c->fP[n]);
+		if (s->t == tt) {
+			geo_cov_unpack(s->Pt, c->fP[n]);
+			corr_src_x(s, c->fx[n]);
+		} else {
+			geo_cov_unpack(s->Pt, P);
+			corr_src_x(s, x);
+			corr_predict(s->cat, (tt - s->t) * CORR_NS, x, P,
+			    c->fx[n], c->fP[n]);
+		}
 		h = (h ^ (s->sidx >= 0 ? (uint32_t)s->sidx :
 		    corr_src_hash(s->prof->sensor, 0))) * 16777619U;
 		h = (h ^ s->local) * 16777619U;
@@ -2816,7 +2924,7 @@ corr_nation_add(char (*list)[TF_NATION_LEN], uint8_t *n, size_t max,
 	if (nation[0] == '\0')
 		return;
 	for (i = 0; i < *n; i++) {
-		if ((r = strncmp(list[i], nation, TF_NATION_LEN - 1)) == 0)
+		if ((r = corr_nation_cmp(list[i], nation)) == 0)
 			return;
 		if (r > 0)
 			break;
@@ -2837,7 +2945,7 @@ corr_rel_has(const struct tf_label *l, const char *nation)
 	size_t	i;
 
 	for (i = 0; i < l->nrel && i < TF_MAX_REL; i++)
-		if (strncmp(l->rel[i], nation, TF_NATION_LEN - 1) == 0)
+		if (corr_nation_cmp(l->rel[i], nation) == 0)
 			return 1;
 	return 0;
 }
@@ -2867,8 +2975,8 @@ corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 	memcpy(pt->label.owner, first->owner, TF_NATION_LEN);
 	pt->label.owner[TF_NATION_LEN - 1] = '\0';
 	TAILQ_FOREACH(s, &t->contribs, centry) {
-		if (strncmp(s->prof->label.owner, pt->label.owner,
-		    TF_NATION_LEN - 1) != 0)
+		if (corr_nation_cmp(s->prof->label.owner,
+		    pt->label.owner) != 0)
 			memset(pt->label.owner, 0, TF_NATION_LEN);
 		if (s->prof->label.cls > pt->label.cls)
 			pt->label.cls = s->prof->label.cls;
@@ -3410,7 +3518,9 @@ corr_far_sys(const struct corr *c, const struct corr_sys *t,
 /*
  * Whether estimate o may join system track t, and its distance. A
  * contribution of o's sensor that may give way is *rep; one that may not
- * is *blk (o then joins only if that one moves: see corr_cluster).
+ * is *blk (o then joins only if that one moves: see corr_cluster); both
+ * are set only when o gates, the contributions (a cache miss each in a
+ * large picture) being looked at only then.
  */
 static int
 corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
@@ -3423,6 +3533,12 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
 	if (!corr_compatible(t->cat, o->cat) ||
 	    t->ncontrib >= CORR_FUSE_MAX || corr_far_sys(c, t, o))
 		return 0;
+	geo_cov_unpack(t->Pt, Ps);
+	corr_predict(t->cat, (o->t - t->t) * CORR_NS, t->x, Ps, x, P);
+	if (corr_far(c, o->x, o->P, x, P) ||
+	    corr_mdist(o->x, o->P, x, P, d2, ld) == -1 ||
+	    !(*d2 < c->p.gate_chi2))
+		return 0;
 	*rep = *blk = NULL;
 	TAILQ_FOREACH(s, &t->contribs, centry) {
 		if (s == self || !corr_same_sensor(s, o))
@@ -3434,12 +3550,7 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
 	}
 	if (*blk != NULL)
 		*rep = NULL;
-	geo_cov_unpack(t->Pt, Ps);
-	corr_predict(t->cat, (o->t - t->t) * CORR_NS, t->x, Ps, x, P);
-	if (corr_far(c, o->x, o->P, x, P) ||
-	    corr_mdist(o->x, o->P, x, P, d2, ld) == -1)
-		return 0;
-	return *d2 < c->p.gate_chi2;
+	return 1;
 }
 
 /*
@@ -3877,7 +3988,7 @@ static int
 corr_convert(const struct tf_report *r, double x[6], double P[36],
     double B[3][3])
 {
-	double	Pe[36], L[36], Bt[3][3];
+	double	Pe[36], U[36], d[6], Bt[3][3];
 	int	i, j;
 
 	if (r->t_ns < 0 || r->t_ns > CORR_TMAX)
@@ -3893,10 +4004,10 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 		if (!isfinite(r->cov[i]))
 			return -1;
 	geo_cov_unpack(r->cov, Pe);
-	if (corr_chol(Pe, L) == -1) {
+	if (corr_ldl(Pe, U, d) == -1) {
 		for (i = 0; i < 6; i++)
 			Pe[i * 7] += 1e-9 * fabs(Pe[i * 7]) + 1e-6;
-		if (corr_chol(Pe, L) == -1)
+		if (corr_ldl(Pe, U, d) == -1)
 			return -1;
 	}
 	corr_lla_frame(r->lat_deg, r->lon_deg, r->alt_m, x, B);
