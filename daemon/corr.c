@@ -906,6 +906,30 @@ corr_kkt(size_t m, const double *H, const double *g, double *dw)
 }
 
 /*
+ * X = L^-1 B for a 6x6 B, L lower triangular with the reciprocals of its
+ * diagonal in di: forward substitution row by row, six columns at a time.
+ */
+static void
+corr_lsolve6(const double *restrict L, const double *restrict di,
+    const double *restrict B, double *restrict X)
+{
+	double	x[6], l;
+	int	r, c, k;
+
+	for (r = 0; r < 6; r++) {
+		for (c = 0; c < 6; c++)
+			x[c] = B[r * 6 + c];
+		for (k = 0; k < r; k++) {
+			l = L[r * 6 + k];
+			for (c = 0; c < 6; c++)
+				x[c] -= l * X[k * 6 + c];
+		}
+		for (c = 0; c < 6; c++)
+			X[r * 6 + c] = x[c] * di[r];
+	}
+}
+
+/*
  * A = L^-1 S L^-T for a symmetric S. With P = (L L^T)^-1, P S = L^-T A
  * L^T, so tr(P S) = tr(A) and tr(P S P T) = <A, B> (Frobenius,
  * corr_ci_dot): the CI derivatives without an inverse and without a 6x6
@@ -917,34 +941,14 @@ static void
 corr_ci_xform(const double *restrict L, const double *restrict di,
     const double *restrict S, double *restrict A)
 {
-	double	X[36], Xt[36], x[6], l;
-	int	r, c, k;
+	double	X[36], Xt[36];
+	int	r, c;
 
-	for (r = 0; r < 6; r++) {	/* X = L^-1 S */
-		for (c = 0; c < 6; c++)
-			x[c] = S[r * 6 + c];
-		for (k = 0; k < r; k++) {
-			l = L[r * 6 + k];
-			for (c = 0; c < 6; c++)
-				x[c] -= l * X[k * 6 + c];
-		}
-		for (c = 0; c < 6; c++)
-			X[r * 6 + c] = x[c] * di[r];
-	}
+	corr_lsolve6(L, di, S, X);	/* X = L^-1 S */
 	for (r = 0; r < 6; r++)
 		for (c = 0; c < 6; c++)
 			Xt[r * 6 + c] = X[c * 6 + r];
-	for (r = 0; r < 6; r++) {	/* A = L^-1 X^T */
-		for (c = 0; c < 6; c++)
-			x[c] = Xt[r * 6 + c];
-		for (k = 0; k < r; k++) {
-			l = L[r * 6 + k];
-			for (c = 0; c < 6; c++)
-				x[c] -= l * A[k * 6 + c];
-		}
-		for (c = 0; c < 6; c++)
-			A[r * 6 + c] = x[c] * di[r];
-	}
+	corr_lsolve6(L, di, Xt, A);	/* A = L^-1 X^T */
 }
 
 /* Frobenius product of two 6x6 matrices, one partial sum per column. */
