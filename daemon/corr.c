@@ -262,6 +262,7 @@ struct corr_obs {
 	enum tf_category	 cat;
 	double			 x[6];
 	double			 P[36];
+	double			 detP;		/* det P if known, else 0 */
 };
 
 /*
@@ -3581,6 +3582,7 @@ corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 	o->cat = k->cat;
 	corr_src_x(k, o->x);
 	geo_cov_unpack(k->Pt, o->P);
+	o->detP = 0.0;
 }
 
 /*
@@ -3990,7 +3992,7 @@ corr_lla_frame(double lat, double lon, double alt, double x[3],
  */
 static int
 corr_convert(const struct tf_report *r, double x[6], double P[36],
-    double B[3][3])
+    double B[3][3], double *detP)
 {
 	double	Pe[36], U[36], d[6], Bt[3][3];
 	int	i, j;
@@ -4014,6 +4016,8 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 		if (corr_ldl(Pe, U, d) == -1)
 			return -1;
 	}
+	for (*detP = 1.0, i = 0; i < 6; i++)
+		*detP *= U[i * 7];
 	corr_lla_frame(r->lat_deg, r->lon_deg, r->alt_m, x, B);
 	corr_enu_to_ecef((const double (*)[3])B, r->vel, x + 3);
 	for (i = 0; i < 3; i++)
@@ -4150,7 +4154,11 @@ corr_anchor(const struct corr_src *s)
  * report first put in the wrong place get sorted out, and numbers do not
  * flicker over small differences. The anchor of a track never moves that
  * way: moving it would carry the object's number to its neighbour; the
- * less accurate contributions around it move instead.
+ * less accurate contributions around it move instead. No other place can
+ * cost o less than log det P_o (S = P_o + P_t, d^2 >= 0), so when staying
+ * costs less than that plus CORR_SWITCH the cluster is not even built:
+ * that skips most reports' search. (A chain could still lower the cost
+ * of the sources it moves; those find it when they report themselves.)
  */
 static int
 corr_choose(struct corr *c, const struct corr_obs *o, struct corr_src *s,
@@ -4160,6 +4168,7 @@ corr_choose(struct corr *c, const struct corr_obs *o, struct corr_src *s,
 
 	if (s != NULL && s->sys != NULL && corr_hold(c, s, o, &dh)) {
 		if (s->sys->ncontrib < 2 || corr_anchor(s) ||
+		    (o->detP > 0.0 && dh - CORR_SWITCH <= log(o->detP)) ||
 		    !corr_cluster(c, o, s, ch))
 			return 1;
 		return !(ch->cost + CORR_SWITCH < dh);
@@ -4220,7 +4229,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 	o.sensor = r->sensor;
 	o.t = r->t_ns;
 	o.cat = r->cat;
-	if (corr_convert(r, o.x, o.P, B) == -1)
+	if (corr_convert(r, o.x, o.P, B, &o.detP) == -1)
 		return corr_refuse(c, CORR_INVALID);
 	h = corr_src_hash(r->sensor, r->local_track);
 	s = corr_src_find(c, r->sensor, r->local_track, h);
