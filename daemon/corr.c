@@ -1866,15 +1866,13 @@ corr_age_list(struct corr *c, const struct corr_src *s)
 	    CORR_SENSORS];
 }
 
-/* Enter s, just updated, in its age list. */
+/* Put s in age list q after every source with a deadline no later. */
 static void
-corr_age_insert(struct corr *c, struct corr_src *s)
+corr_age_place(struct corr *c, struct corr_srcq *q, struct corr_src *s)
 {
-	struct corr_srcq	*q = corr_age_list(c, s);
 	struct corr_src		*p;
 	int64_t			 d = corr_src_deadline(c, s);
 
-	s->aseq = c->aseq++;
 	if (d < c->age_min)
 		c->age_min = d;
 	for (p = TAILQ_LAST(q, corr_srcq); p != NULL;
@@ -1885,6 +1883,37 @@ corr_age_insert(struct corr *c, struct corr_src *s)
 		TAILQ_INSERT_HEAD(q, s, aentry);
 	else
 		TAILQ_INSERT_AFTER(q, p, s, aentry);
+}
+
+/* Enter s, just updated, in its age list. */
+static void
+corr_age_insert(struct corr *c, struct corr_src *s)
+{
+	s->aseq = c->aseq++;
+	corr_age_place(c, corr_age_list(c, s), s);
+}
+
+/*
+ * After stale_ns changed, the deadlines of the sources with and without
+ * a period moved apart: each list is sorted again (a reload, rarely).
+ * age_min goes to 0, so the next expiry looks at the heads afresh.
+ */
+static void
+corr_age_resort(struct corr *c)
+{
+	struct corr_srcq	 tmp;
+	struct corr_src		*s;
+	int			 i;
+
+	for (i = 0; i <= CORR_SENSORS; i++) {
+		TAILQ_INIT(&tmp);
+		TAILQ_CONCAT(&tmp, &c->age[i], aentry);
+		while ((s = TAILQ_FIRST(&tmp)) != NULL) {
+			TAILQ_REMOVE(&tmp, s, aentry);
+			corr_age_place(c, &c->age[i], s);
+		}
+	}
+	c->age_min = 0;
 }
 
 /* Take s out of its age list. */
@@ -4419,11 +4448,13 @@ corr_set_params(struct corr *c, const struct corr_params *p)
 {
 	struct corr_sys	*t;
 	double		 old = c->p.cell_m, gate = c->p.gate_chi2;
+	int64_t		 stale = c->p.stale_ns;
 
 	if (!corr_params_ok(p))
 		return;
 	c->p = *p;
-	c->age_min = 0;		/* stale_ns may have moved the deadlines */
+	if (p->stale_ns != stale)
+		corr_age_resort(c);
 	corr_index_edges(c);
 	if (p->cell_m != old || p->gate_chi2 != gate)
 		TAILQ_FOREACH(t, &c->tracks, entry)

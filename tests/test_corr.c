@@ -1859,6 +1859,42 @@ test_slow_miss(void **state)
 }
 
 /*
+ * A reload that shortens stale_ns re-sorts the age lists: a source seen
+ * once (deadline now + stale_ns) may then go before a slow sensor's
+ * established one (deadline + 2.1 periods), though it came after it.
+ */
+static void
+test_stale_reload(void **state)
+{
+	struct corr_params	 p;
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	r = test_air("USA-E2D-1", 1, T0, 0.0);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	r.t_ns = T0 + 10 * SEC;				/* deadline T0 + 31 s */
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	r = test_air("USA-E2D-1", 2, T0 + 20 * SEC, 1e6); /* T0 + 35 s */
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(corr_sources(c), 2);
+	corr_params_default(&p);
+	p.publish_tentative = 1;
+	p.stale_ns = 5 * SEC;		/* now T0 + 31 s and T0 + 25 s */
+	corr_set_params(c, &p);
+	corr_advance(c, T0 + 26 * SEC);
+	assert_int_equal(corr_sources(c), 1);
+	corr_advance(c, T0 + 31 * SEC);
+	assert_int_equal(corr_sources(c), 1);
+	corr_advance(c, T0 + 31 * SEC + 1);
+	assert_int_equal(corr_sources(c), 0);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
  * A coasting track is shown again every 5 s of event time, predicted to
  * the watermark (status coasting, covariance grown), while the track
  * itself stays where it was last fused: its sensor's new number finds it.
@@ -2159,6 +2195,7 @@ main(void)
 		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_slow_miss),
 		cmocka_unit_test(test_coast_show),
+		cmocka_unit_test(test_stale_reload),
 		cmocka_unit_test(test_landed),
 		cmocka_unit_test(test_bias_oriented),
 		cmocka_unit_test(test_formation),
