@@ -262,7 +262,7 @@ struct corr_obs {
 	enum tf_category	 cat;
 	double			 x[6];
 	double			 P[36];
-	double			 detP;		/* det P if known, else 0 */
+	double			 ldP;		/* log det P if known, else -inf */
 };
 
 /*
@@ -475,6 +475,24 @@ corr_ldl(const double *restrict A, double *restrict U, double *restrict r)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * log det A from the reciprocal pivots r of its corr_ldl: one log of the
+ * product while that stays a normal number, else the sum of six.
+ */
+static double
+corr_ldl_logdet(const double r[6])
+{
+	double	p, ld = 0.0;
+	int	i;
+
+	p = (r[0] * r[1]) * (r[2] * r[3]) * (r[4] * r[5]);
+	if (isnormal(p))
+		return -log(p);
+	for (i = 0; i < 6; i++)
+		ld -= log(r[i]);
+	return ld;
 }
 
 /*
@@ -734,14 +752,8 @@ corr_mdist(const double a[6], const double Pa[36], const double b[6],
 		p += s * y[i];
 	}
 	*d2 = p;
-	if (ld == NULL)
-		return 0;
-	p = (r[0] * r[1]) * (r[2] * r[3]) * (r[4] * r[5]);
-	if (isnormal(p))
-		*ld = -log(p);
-	else
-		for (*ld = 0.0, i = 0; i < 6; i++)
-			*ld -= log(r[i]);
+	if (ld != NULL)
+		*ld = corr_ldl_logdet(r);
 	return 0;
 }
 
@@ -1245,7 +1257,7 @@ corr_ci_normalise(size_t n, double *w, double L[36], double *P)
 static int
 corr_info(const double *restrict P, double *restrict Y, double *ld)
 {
-	double	U[36], N[36], r[6], s, p;
+	double	U[36], N[36], r[6], s;
 	int	i, j, k;
 
 	if (corr_ldl(P, U, r) == -1)
@@ -1270,14 +1282,8 @@ corr_info(const double *restrict P, double *restrict Y, double *ld)
 				s += U[k * 6 + i] * N[k * 6 + j];
 			Y[i * 6 + j] = Y[j * 6 + i] = s;
 		}
-	if (ld == NULL)
-		return 0;
-	p = (r[0] * r[1]) * (r[2] * r[3]) * (r[4] * r[5]);
-	if (isnormal(p))
-		*ld = log(p);
-	else
-		for (*ld = 0.0, i = 0; i < 6; i++)
-			*ld += log(r[i]);
+	if (ld != NULL)
+		*ld = -corr_ldl_logdet(r);
 	return 0;
 }
 
@@ -3611,7 +3617,7 @@ corr_src_obs(const struct corr_src *k, struct corr_obs *o)
 	o->cat = k->cat;
 	corr_src_x(k, o->x);
 	geo_cov_unpack(k->Pt, o->P);
-	o->detP = 0.0;
+	o->ldP = -HUGE_VAL;
 }
 
 /*
@@ -4017,11 +4023,11 @@ corr_lla_frame(double lat, double lon, double alt, double x[3],
  * Check a report (time range, finite numbers) and convert it to ECEF. A
  * covariance that is PSD but singular (a sensor that states zero variance
  * somewhere) gets a tiny diagonal jitter so that it can be factored; one
- * that is not PSD is refused.
+ * that is not PSD is refused. *ldP is log det P (the factor gives it).
  */
 static int
 corr_convert(const struct tf_report *r, double x[6], double P[36],
-    double B[3][3], double *detP)
+    double B[3][3], double *ldP)
 {
 	double	Pe[36], U[36], d[6], Bt[3][3];
 	int	i, j;
@@ -4045,8 +4051,7 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 		if (corr_ldl(Pe, U, d) == -1)
 			return -1;
 	}
-	for (*detP = 1.0, i = 0; i < 6; i++)
-		*detP *= U[i * 7];
+	*ldP = corr_ldl_logdet(d);
 	corr_lla_frame(r->lat_deg, r->lon_deg, r->alt_m, x, B);
 	corr_enu_to_ecef((const double (*)[3])B, r->vel, x + 3);
 	for (i = 0; i < 3; i++)
@@ -4197,7 +4202,7 @@ corr_choose(struct corr *c, const struct corr_obs *o, struct corr_src *s,
 
 	if (s != NULL && s->sys != NULL && corr_hold(c, s, o, &dh)) {
 		if (s->sys->ncontrib < 2 || corr_anchor(s) ||
-		    (o->detP > 0.0 && dh - CORR_SWITCH <= log(o->detP)) ||
+		    dh - CORR_SWITCH <= o->ldP ||
 		    !corr_cluster(c, o, s, ch))
 			return 1;
 		return !(ch->cost + CORR_SWITCH < dh);
@@ -4258,7 +4263,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 	o.sensor = r->sensor;
 	o.t = r->t_ns;
 	o.cat = r->cat;
-	if (corr_convert(r, o.x, o.P, B, &o.detP) == -1)
+	if (corr_convert(r, o.x, o.P, B, &o.ldP) == -1)
 		return corr_refuse(c, CORR_INVALID);
 	h = corr_src_hash(r->sensor, r->local_track);
 	s = corr_src_find(c, r->sensor, r->local_track, h);
