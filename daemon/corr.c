@@ -104,6 +104,10 @@
 #define CORR_VMAX	1e30		/* m/s, a source's velocity at most */
 #define CORR_COAST_EVERY 5000000000LL	/* ns between coasting re-shows */
 #define CORR_BIAS_DECOR	20.0		/* reports one independent sample is */
+#define CORR_ATICK	20		/* log2 ns of an age wheel tick */
+#define CORR_ABITS	8		/* log2 slots of an age wheel level */
+#define CORR_ASLOTS	(1 << CORR_ABITS)
+#define CORR_ALEVELS	3		/* age wheel levels, then aover */
 /*
  * Event times outside [0, CORR_TMAX] are refused, so that no difference
  * or watermark arithmetic can overflow (the year 2262 is INT64_MAX ns).
@@ -158,7 +162,7 @@ struct corr_src {
 		struct corr_src	*hnext;		/* source hash bucket */
 		struct corr_src	*fnext;		/* free list */
 	};
-	TAILQ_ENTRY(corr_src)	 aentry;	/* age list, by deadline */
+	LIST_ENTRY(corr_src)	 aentry;	/* age wheel slot */
 	TAILQ_ENTRY(corr_src)	 centry;	/* contributions of sys */
 	struct corr_sys		*sys;		/* NULL: not associated */
 	uint64_t		 from;		/* track it was displaced from */
@@ -182,6 +186,7 @@ struct corr_src {
 };
 
 TAILQ_HEAD(corr_srcq, corr_src);
+LIST_HEAD(corr_srcl, corr_src);
 
 /*
  * What a coasting track still shows once its last contribution is gone:
@@ -368,9 +373,14 @@ struct corr {
 	size_t			 cmax;		/* buckets reserved */
 	size_t			 iused;		/* index blocks in use */
 	struct corr_arena	 cbarena;
-	struct corr_srcq	 age[CORR_SENSORS + 1]; /* see corr_age_insert */
+	struct corr_srcl	 awheel[CORR_ALEVELS][CORR_ASLOTS]; /* sources
+					   by deadline: see corr_age_place */
+	struct corr_srcl	 aover;		/* deadlines past the wheel */
+	uint64_t		 awbits[CORR_ALEVELS][CORR_ASLOTS / 64];
+	int64_t			 atick;		/* first tick not passed */
+	int64_t			 asorted;	/* tick whose slot is sorted */
+	int64_t			 aomin;		/* <= every tick in aover */
 	uint32_t		 aseq;		/* age insertions, wrapping */
-	int64_t			 age_min;	/* no source stale before */
 	TAILQ_HEAD(, corr_sys)	 tracks;
 	TAILQ_HEAD(corr_sysq, corr_sys) coast;
 	struct corr_sysl	 iglobal;	/* tracks of unbounded reach */
@@ -1857,100 +1867,308 @@ corr_src_period(struct corr_src *s, int64_t t)
 }
 
 /*
- * The age lists: the sources in ascending order of their deadlines
- * (corr_src_deadline), ties in the order of the updates, one list per
- * sensor of the bias table and one for the rest. A sensor reports in
- * time order, so an update goes to its list's tail, or a few places
- * before it; one list for all would have it walk back past every report
- * of the sensors with less latency since. Expiry takes the earliest of
- * the heads (corr_age_first).
+ * The age wheel: every source by its deadline (corr_src_deadline), so that
+ * expiry takes the stale ones in ascending order of deadline, ties in the
+ * order of the updates (aseq), and an update costs the same however many
+ * sources there are. Sorted lists cannot do that: the deadlines of one
+ * sensor's sources differ with their periods (a source seen once has
+ * none), so an update walked back past every source of a later deadline;
+ * at 100k objects a third of the time went there.
+ *
+ * A hierarchical timing wheel (Varghese and Lauck) of ticks of
+ * 2^CORR_ATICK ns: level 0 holds the ticks of the current block of
+ * CORR_ASLOTS ticks, a slot each; level 1 the blocks of the current
+ * superblock; level 2 the superblocks of the current hyperblock (2^24
+ * ticks, 4.9 h); aover the rest. As event time reaches a block
+ * (superblock, hyperblock), its slot is spread one level down. Slots are
+ * unordered: a tick wholly passed is sorted and expired, and the tick the
+ * watermark is in is sorted once and expired from its head up to the
+ * watermark, so a deadline holds to the nanosecond. The slots that may
+ * hold sources are marked in awbits (a stale mark costs one look), so a
+ * jump in event time passes the empty ones fast.
  */
-static struct corr_srcq *
-corr_age_list(struct corr *c, const struct corr_src *s)
+
+static int	corr_ctz64(uint64_t);
+static void	corr_src_remove(struct corr *, struct corr_src *);
+
+/* Whether source a goes stale before b: deadline, then update order. */
+static int
+corr_age_before(const struct corr *c, const struct corr_src *a,
+    const struct corr_src *b)
 {
-	return &c->age[s->sidx >= 0 && s->sidx < CORR_SENSORS ? s->sidx :
-	    CORR_SENSORS];
+	int64_t	da = corr_src_deadline(c, a), db = corr_src_deadline(c, b);
+
+	return da < db || (da == db && (int32_t)(a->aseq - b->aseq) < 0);
 }
 
-/* Put s in age list q after every source with a deadline no later. */
-static void
-corr_age_place(struct corr *c, struct corr_srcq *q, struct corr_src *s)
+/*
+ * The slot of tick k (a tick already passed counts as the current one):
+ * the lowest level whose span around the current tick holds k; *l = -1
+ * for aover.
+ */
+static struct corr_srcl *
+corr_age_slot(struct corr *c, int64_t k, int *l)
 {
-	struct corr_src		*p;
-	int64_t			 d = corr_src_deadline(c, s);
+	int64_t	cur = c->atick;
+	int	i;
 
-	if (d < c->age_min)
-		c->age_min = d;
-	for (p = TAILQ_LAST(q, corr_srcq); p != NULL;
-	    p = TAILQ_PREV(p, corr_srcq, aentry))
-		if (corr_src_deadline(c, p) <= d)
+	if (k < cur)
+		k = cur;
+	for (*l = 0; *l < CORR_ALEVELS; (*l)++)
+		if (k >> (CORR_ABITS * (*l + 1)) ==
+		    cur >> (CORR_ABITS * (*l + 1)))
 			break;
-	if (p == NULL)
-		TAILQ_INSERT_HEAD(q, s, aentry);
-	else
-		TAILQ_INSERT_AFTER(q, p, s, aentry);
+	if (*l == CORR_ALEVELS) {
+		*l = -1;
+		if (k < c->aomin)
+			c->aomin = k;
+		return &c->aover;
+	}
+	i = (int)(k >> (CORR_ABITS * *l)) & (CORR_ASLOTS - 1);
+	c->awbits[*l][i / 64] |= (uint64_t)1 << (i % 64);
+	return &c->awheel[*l][i];
 }
 
-/* Enter s, just updated, in its age list. */
+/*
+ * Put s in its slot: at its head, or in order when that is the sorted
+ * slot of the current tick (a report late by about stale_ns).
+ */
+static void
+corr_age_place(struct corr *c, struct corr_src *s)
+{
+	struct corr_srcl	*q;
+	struct corr_src		*p, *prev = NULL;
+	int64_t			 k = corr_src_deadline(c, s) >> CORR_ATICK;
+	int			 l;
+
+	q = corr_age_slot(c, k, &l);
+	if (l == 0 && c->asorted == (k < c->atick ? c->atick : k)) {
+		LIST_FOREACH(p, q, aentry) {
+			if (corr_age_before(c, s, p))
+				break;
+			prev = p;
+		}
+		if (prev != NULL) {
+			LIST_INSERT_AFTER(prev, s, aentry);
+			return;
+		}
+	}
+	LIST_INSERT_HEAD(q, s, aentry);
+}
+
+/* Enter s, just updated, in the age wheel. */
 static void
 corr_age_insert(struct corr *c, struct corr_src *s)
 {
 	s->aseq = c->aseq++;
-	corr_age_place(c, corr_age_list(c, s), s);
+	corr_age_place(c, s);
+}
+
+/* Take s out of the age wheel. */
+static void
+corr_age_remove(struct corr *c, struct corr_src *s)
+{
+	(void)c;
+	LIST_REMOVE(s, aentry);
+}
+
+/* Move every source of q to the head of list to. */
+static void
+corr_age_move_all(struct corr_srcl *q, struct corr_srcl *to)
+{
+	struct corr_src	*s;
+
+	while ((s = LIST_FIRST(q)) != NULL) {
+		LIST_REMOVE(s, aentry);
+		LIST_INSERT_HEAD(to, s, aentry);
+	}
+}
+
+/* Place again every source of q (which corr_age_place may fill again). */
+static void
+corr_age_spread(struct corr *c, struct corr_srcl *q)
+{
+	struct corr_srcl	 tmp;
+	struct corr_src		*s;
+
+	LIST_INIT(&tmp);
+	corr_age_move_all(q, &tmp);
+	while ((s = LIST_FIRST(&tmp)) != NULL) {
+		LIST_REMOVE(s, aentry);
+		corr_age_place(c, s);
+	}
 }
 
 /*
- * After stale_ns changed, the deadlines of the sources with and without
- * a period moved apart: each list is sorted again (a reload, rarely).
- * age_min goes to 0, so the next expiry looks at the heads afresh.
+ * After stale_ns changed every deadline may have moved: the wheel is
+ * filled again (a reload, rarely). Deadlines now past go to the current
+ * tick, whose slot is sorted again at the next expiry.
  */
 static void
 corr_age_resort(struct corr *c)
 {
-	struct corr_srcq	 tmp;
-	struct corr_src		*s;
-	int			 i;
+	struct corr_srcl	 all;
+	int			 l, i;
 
-	for (i = 0; i <= CORR_SENSORS; i++) {
-		TAILQ_INIT(&tmp);
-		TAILQ_CONCAT(&tmp, &c->age[i], aentry);
-		while ((s = TAILQ_FIRST(&tmp)) != NULL) {
-			TAILQ_REMOVE(&tmp, s, aentry);
-			corr_age_place(c, &c->age[i], s);
-		}
+	LIST_INIT(&all);
+	for (l = 0; l < CORR_ALEVELS; l++) {
+		for (i = 0; i < CORR_ASLOTS; i++)
+			corr_age_move_all(&c->awheel[l][i], &all);
+		memset(c->awbits[l], 0, sizeof(c->awbits[l]));
 	}
-	c->age_min = 0;
-}
-
-/* Take s out of its age list. */
-static void
-corr_age_remove(struct corr *c, struct corr_src *s)
-{
-	TAILQ_REMOVE(corr_age_list(c, s), s, aentry);
+	corr_age_move_all(&c->aover, &all);
+	c->aomin = INT64_MAX;
+	c->asorted = -1;
+	corr_age_spread(c, &all);
 }
 
 /*
- * The source that goes stale first (of equal deadlines, the first
- * updated: the counter is compared wrapping), or NULL.
+ * Sort slot q by deadline, then update order: a merge sort of the list
+ * in place (runs of k merged pairwise, k doubling), then the back links.
  */
-static struct corr_src *
-corr_age_first(struct corr *c)
+static void
+corr_age_sort(const struct corr *c, struct corr_srcl *q)
 {
-	struct corr_src	*s, *best = NULL;
-	int64_t		 d, bd = 0;
-	int		 i;
+	struct corr_src	*list = LIST_FIRST(q), *p, *r, *e, *tail, **pp;
+	size_t		 k, ps, rs, merges = 2;
 
-	for (i = 0; i <= CORR_SENSORS; i++) {
-		if ((s = TAILQ_FIRST(&c->age[i])) == NULL)
-			continue;
-		d = corr_src_deadline(c, s);
-		if (best == NULL || d < bd || (d == bd &&
-		    (int32_t)(s->aseq - best->aseq) < 0)) {
-			best = s;
-			bd = d;
+	for (k = 1; list != NULL && merges > 1; k *= 2) {
+		p = list;
+		list = tail = NULL;
+		for (merges = 0; p != NULL; merges++, p = r) {
+			for (r = p, ps = 0; r != NULL && ps < k; ps++)
+				r = LIST_NEXT(r, aentry);
+			for (rs = k; ps > 0 || (rs > 0 && r != NULL);) {
+				if (ps == 0 || (rs > 0 && r != NULL &&
+				    corr_age_before(c, r, p))) {
+					e = r;
+					r = LIST_NEXT(r, aentry);
+					rs--;
+				} else {
+					e = p;
+					p = LIST_NEXT(p, aentry);
+					ps--;
+				}
+				if (tail != NULL)
+					tail->aentry.le_next = e;
+				else
+					list = e;
+				tail = e;
+			}
+		}
+		tail->aentry.le_next = NULL;
+	}
+	q->lh_first = list;
+	for (pp = &q->lh_first; (e = *pp) != NULL; pp = &e->aentry.le_next)
+		e->aentry.le_prev = pp;
+}
+
+/* The first bit set at or after from in a slot mask, or -1. */
+static int
+corr_age_bit(const uint64_t *bits, int from)
+{
+	uint64_t	m;
+	int		 w;
+
+	for (w = from / 64; w < CORR_ASLOTS / 64; w++, from = w * 64) {
+		m = bits[w] & (~(uint64_t)0 << (from % 64));
+		if (m != 0)
+			return w * 64 + corr_ctz64(m);
+	}
+	return -1;
+}
+
+/*
+ * The next tick after the current one, x at most, where the wheel has
+ * work: a level 0 slot that may hold sources, or the start of a block
+ * (superblock) whose slot must spread; a hyperblock when aover holds
+ * sources, not before the earliest of theirs.
+ */
+static int64_t
+corr_age_next(const struct corr *c, int64_t x)
+{
+	int64_t	cur = c->atick, n, m;
+	int	l, i, b;
+
+	for (l = 0; l < CORR_ALEVELS; l++) {
+		b = CORR_ABITS * l;
+		i = corr_age_bit(c->awbits[l],
+		    (int)((cur >> b) & (CORR_ASLOTS - 1)) + 1);
+		if (i >= 0) {
+			n = (cur >> (b + CORR_ABITS) << (b + CORR_ABITS)) +
+			    ((int64_t)i << b);
+			return n < x ? n : x;
 		}
 	}
-	return best;
+	if (LIST_EMPTY(&c->aover))
+		return x;
+	b = CORR_ABITS * CORR_ALEVELS;
+	n = ((cur >> b) + 1) << b;
+	m = c->aomin >> b << b;
+	if (m > n)
+		n = m;
+	return n < x ? n : x;
+}
+
+/*
+ * Make tick x the current one: at the start of a hyperblock (superblock,
+ * block) the sources filed above it come down.
+ */
+static void
+corr_age_to(struct corr *c, int64_t x)
+{
+	int	l, i;
+
+	c->atick = x;
+	for (l = CORR_ALEVELS; l > 0; l--) {
+		if (x & (((int64_t)1 << (CORR_ABITS * l)) - 1))
+			continue;
+		if (l == CORR_ALEVELS) {
+			c->aomin = INT64_MAX;
+			corr_age_spread(c, &c->aover);
+			continue;
+		}
+		i = (int)(x >> (CORR_ABITS * l)) & (CORR_ASLOTS - 1);
+		c->awbits[l][i / 64] &= ~((uint64_t)1 << (i % 64));
+		corr_age_spread(c, &c->awheel[l][i]);
+	}
+}
+
+/* Expire the sources of the current tick whose deadline is before lim. */
+static void
+corr_age_drain(struct corr *c, int64_t lim)
+{
+	struct corr_srcl	*q;
+	struct corr_src		*s;
+	int			 i = (int)(c->atick & (CORR_ASLOTS - 1));
+
+	q = &c->awheel[0][i];
+	if (!LIST_EMPTY(q) && c->asorted != c->atick) {
+		corr_age_sort(c, q);
+		c->asorted = c->atick;
+	}
+	while ((s = LIST_FIRST(q)) != NULL && corr_src_deadline(c, s) < lim) {
+		c->st.expired++;
+		corr_src_remove(c, s);
+	}
+	if (LIST_EMPTY(q))
+		c->awbits[0][i / 64] &= ~((uint64_t)1 << (i % 64));
+}
+
+/*
+ * Expire every source whose deadline is before the watermark, in order:
+ * the ticks wholly passed, then the watermark's own up to it.
+ */
+static void
+corr_age_expire(struct corr *c)
+{
+	int64_t	x = c->now >> CORR_ATICK;
+
+	while (c->atick < x) {
+		corr_age_drain(c, INT64_MAX);
+		corr_age_to(c, corr_age_next(c, x));
+	}
+	corr_age_drain(c, c->now);
 }
 
 /* ---- spatial index ----------------------------------------------------- */
@@ -3964,22 +4182,9 @@ corr_coast_all(struct corr *c)
 static void
 corr_expire(struct corr *c)
 {
-	struct corr_src	*s;
 	struct corr_sys	*t;
 
-	/*
-	 * age_min bounds every deadline from below (an insert lowers it, a
-	 * removal only raises the true least): most reports expire nothing,
-	 * and they need not look at the heads of every age list for that.
-	 */
-	if (c->now > c->age_min) {
-		while ((s = corr_age_first(c)) != NULL &&
-		    corr_src_deadline(c, s) < c->now) {
-			c->st.expired++;
-			corr_src_remove(c, s);
-		}
-		c->age_min = s != NULL ? corr_src_deadline(c, s) : CORR_TMAX;
-	}
+	corr_age_expire(c);
 	while ((t = TAILQ_FIRST(&c->coast)) != NULL && t->tend < c->now)
 		corr_sys_drop(c, t);
 	corr_coast_all(c);
@@ -4411,8 +4616,11 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	    sizeof(struct corr_iblk));
 	corr_arena_init(&c->parena, p->max_sources + p->max_tracks +
 	    CORR_PRESERVE, sizeof(struct corr_prof));
-	for (i = 0; i <= CORR_SENSORS; i++)
-		TAILQ_INIT(&c->age[i]);
+	for (i = 0; i < CORR_ALEVELS * CORR_ASLOTS; i++)
+		LIST_INIT(&c->awheel[i / CORR_ASLOTS][i % CORR_ASLOTS]);
+	LIST_INIT(&c->aover);
+	c->aomin = INT64_MAX;
+	c->asorted = -1;
 	TAILQ_INIT(&c->tracks);
 	TAILQ_INIT(&c->coast);
 	LIST_INIT(&c->iglobal);

@@ -1858,6 +1858,126 @@ test_slow_miss(void **state)
 	test_rec_clear(&rec);
 }
 
+/* The model of test_age_wheel: what corr_src_deadline documents. */
+struct age_model {
+	int64_t		last[300];
+	int64_t		period[300];	/* 10 ms steps, 0: none */
+	int		seen[300];
+};
+
+/* A model source's deadline under stale. */
+static int64_t
+test_age_deadline(const struct age_model *m, int i, int64_t stale)
+{
+	int64_t	p = (int64_t)(2.1 * (double)(m->period[i] * 10000000LL));
+
+	return m->last[i] + (p > stale ? p : stale);
+}
+
+/* Sources the model still holds at now; it forgets the others. */
+static size_t
+test_age_live(struct age_model *m, int64_t now, int64_t stale)
+{
+	size_t	n = 0;
+	int	i;
+
+	for (i = 0; i < 300; i++) {
+		if (!m->seen[i])
+			continue;
+		if (test_age_deadline(m, i, stale) >= now)
+			n++;
+		else
+			m->seen[i] = 0;
+	}
+	return n;
+}
+
+/* Report source i at t into the core and, if taken, the model. */
+static void
+test_age_report(struct corr *c, struct age_model *m, int i, int64_t t)
+{
+	struct tf_report	r;
+	int64_t			gap;
+
+	r = test_air("USA-AEGIS-1", (uint32_t)i + 1, t, 10000.0 * i);
+	if (corr_report(c, &r) != CORR_OK)
+		return;
+	if (!m->seen[i])
+		m->period[i] = 0;	/* a new source */
+	gap = (t - m->last[i]) / 10000000LL;
+	if (gap > 65535)
+		gap = 65535;		/* periods are kept up to 655 s */
+	if (m->seen[i] && t > m->last[i] && gap > 0 &&
+	    (m->period[i] == 0 || gap < m->period[i]))
+		m->period[i] = gap;
+	m->last[i] = t;
+	m->seen[i] = 1;
+}
+
+/*
+ * The age wheel against a model: 300 sources reported at random times
+ * over about 20 hours (jumps of hours cross every level of the wheel,
+ * reports late by about stale_ns land in the tick being expired), some
+ * again so that they have a period, stale_ns changed to 6 h (past the
+ * wheel) and back. After every step the core holds exactly the sources
+ * whose deadline is not before the watermark. (The order of expiry is
+ * checked by test_stale_reload.)
+ */
+static void
+test_age_wheel(void **state)
+{
+	static struct age_model	 m;
+	struct corr_params	 p;
+	struct rec		 rec;
+	struct corr		*c;
+	int64_t			 now = T0, stale = 15 * SEC;
+	struct corr_stats	 st;
+	uint64_t		 x = 12345;
+	int			 step, i;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	c = test_core(&rec, NULL);
+	corr_params_default(&p);
+	p.publish_tentative = 1;
+	for (step = 0; step < 3000; step++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		i = (int)((x >> 33) % 300);
+		switch ((x >> 20) % 16) {
+		case 0:		/* a jump: up to 3 h */
+			now += (int64_t)((x >> 40) % 3) * 3600 * SEC +
+			    (int64_t)(x % 1000003);
+			corr_advance(c, now);
+			break;
+		case 1:		/* late by about stale_ns */
+			test_age_report(c, &m, i, now - stale +
+			    (int64_t)((x >> 30) % 2000000));
+			break;
+		case 2:
+			if (step == 1000 || step == 2000) {
+				stale = step == 1000 ? 6 * 3600 * SEC : 15 * SEC;
+				p.stale_ns = stale;
+				corr_set_params(c, &p);
+			}
+			break;
+		default:
+			now += (int64_t)((x >> 28) % (3 * SEC));
+			test_age_report(c, &m, i, now);
+			if ((x >> 50) % 4 == 0)
+				corr_advance(c, now + (int64_t)(x % SEC));
+			break;
+		}
+		now = corr_now(c) > now ? corr_now(c) : now;
+		assert_int_equal(corr_sources(c), test_age_live(&m, now, stale));
+	}
+	corr_get_stats(c, &st);
+	print_message("age wheel: %llu expired, %zu left\n",
+	    (unsigned long long)st.expired, corr_sources(c));
+	assert_true(st.expired > 1000);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
 /*
  * A reload that shortens stale_ns re-sorts the age lists: a source seen
  * once (deadline now + stale_ns) may then go before a slow sensor's
@@ -2196,6 +2316,7 @@ main(void)
 		cmocka_unit_test(test_slow_miss),
 		cmocka_unit_test(test_coast_show),
 		cmocka_unit_test(test_stale_reload),
+		cmocka_unit_test(test_age_wheel),
 		cmocka_unit_test(test_landed),
 		cmocka_unit_test(test_bias_oriented),
 		cmocka_unit_test(test_formation),
