@@ -69,6 +69,7 @@
  */
 #define CORR_CI_LAST	1e-3
 #define CORR_CI_WARM	1		/* corr_ci: start from given w */
+#define CORR_CI_KEEP	0.05		/* log det P a kept warm start may lose */
 #define CORR_CI_GENERAL	2		/* corr_ci: KKT form of steps */
 #define CORR_SUBSTEP	5.0		/* s, max gravity integration step */
 #define CORR_MAXSTEP	64		/* max gravity substeps */
@@ -1351,11 +1352,33 @@ corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
 }
 
 /*
+ * Whether warm weights w are optimal to within CORR_CI_KEEP in log det P.
+ * With g_i = tr(P Y_i) (minus the gradient of f = -log det Y(w)) and
+ * sum w_i g_i = tr(I) = 6, convexity gives f(w) - f(w*) <= grad f .
+ * (w - w*) = sum w*_i g_i - 6 <= max g_i - 6. The check costs P (which
+ * the state needs anyway) and a dot product per input, where a Newton
+ * step costs two triangular solves per input and a factorisation or two.
+ */
+static int
+corr_ci_kept(size_t n, const double (*Y)[36], const double L[36],
+    double P[36])
+{
+	size_t	i;
+
+	corr_chol_inv(L, P);
+	for (i = 0; i < n; i++)
+		if (!(corr_ci_dot(P, Y[i]) <= 6.0 + CORR_CI_KEEP))
+			return 0;
+	return 1;
+}
+
+/*
  * Covariance intersection: P = (sum w_i P_i^-1)^-1, x = P sum w_i P_i^-1 x_i
  * with w on the simplex minimising det P, by Newton from the improved
  * fast-CI start, or with CORR_CI_WARM from the weights w holds (those of
- * the previous fusion of the same inputs: a step or two is left to
- * take). CORR_CI_GENERAL takes the steps in their KKT form (tests).
+ * the previous fusion of the same inputs: they are kept if still good
+ * enough, corr_ci_kept, else a step or two is left to take).
+ * CORR_CI_GENERAL takes the steps in their KKT form (tests).
  */
 static int
 corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
@@ -1373,7 +1396,10 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 	else
 		corr_ci_start(n, (const double (*)[36])Y, ld, w);
 	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
-	for (k = 0; f < HUGE_VAL && k < CORR_NEWTON; k++)
+	if ((how & CORR_CI_WARM) && f < HUGE_VAL &&
+	    corr_ci_kept(n, (const double (*)[36])Y, L, Po))
+		have = 1;
+	for (k = 0; !have && f < HUGE_VAL && k < CORR_NEWTON; k++)
 		if (corr_ci_step(n, (const double (*)[36])Y,
 		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0) {
 			if (!corr_ci_enter(n, (const double (*)[36])Y, w, &f,
@@ -1437,6 +1463,14 @@ corr_fuse(size_t n, const double (*x)[6], const double (*P)[36],
     double xo[6], double Po[36], double *wout)
 {
 	return corr_fuse_how(n, x, P, xo, Po, wout, 0);
+}
+
+/* corr_fuse from the weights in w (see corr_ci_kept). */
+int
+corr_fuse_warm(size_t n, const double (*x)[6], const double (*P)[36],
+    double xo[6], double Po[36], double *w)
+{
+	return corr_fuse_how(n, x, P, xo, Po, w, CORR_CI_WARM);
 }
 
 /* corr_fuse with the Newton steps in their KKT form (a reference). */

@@ -979,6 +979,80 @@ test_fuse_pair(void **state)
 	assert_true(zeros > 20);
 }
 
+/* log det of a 6x6 SPD matrix, by Cholesky. */
+static double
+test_logdet(const double A[36])
+{
+	double	L[36], s, ld = 0.0;
+	int	i, j, k;
+
+	memset(L, 0, sizeof(L));
+	for (j = 0; j < 6; j++) {
+		for (s = A[j * 7], k = 0; k < j; k++)
+			s -= L[j * 6 + k] * L[j * 6 + k];
+		assert_true(s > 0.0);
+		L[j * 7] = sqrt(s);
+		ld += 2.0 * log(L[j * 7]);
+		for (i = j + 1; i < 6; i++) {
+			for (s = A[i * 6 + j], k = 0; k < j; k++)
+				s -= L[i * 6 + k] * L[j * 6 + k];
+			L[i * 6 + j] = s / L[j * 7];
+		}
+	}
+	return ld;
+}
+
+/*
+ * A warm start (corr_fuse_warm) from weights near the optimum keeps them
+ * when they are within 0.05 of the optimal log det P, and otherwise
+ * takes Newton steps: either way the result is within 0.05 of the cold
+ * optimum, for 2 to 6 random estimates and starts from small
+ * perturbations to a vertex.
+ */
+static void
+test_fuse_warm(void **state)
+{
+	double	x[6][6], P[6][36], w[6], w0[6], xa[6], Pa[36], s;
+	uint64_t seed = 777;
+	size_t	n, k;
+	int	it, i, kept = 0, moved = 0;
+	double	gap, amp;
+
+	(void)state;
+	for (it = 0; it < 600; it++) {
+		n = 2 + it % 5;
+		for (k = 0; k < n; k++) {
+			test_spd(&seed, P[k]);
+			for (i = 0; i < 6; i++)
+				x[k][i] = (test_unif(&seed) - 0.5) * 1e3;
+		}
+		assert_int_equal(corr_fuse(n, (const double (*)[6])x,
+		    (const double (*)[36])P, xa, Pa, w), 0);
+		amp = it % 3 == 0 ? 1e-3 : it % 3 == 1 ? 0.05 : 5.0;
+		for (s = 0.0, k = 0; k < n; k++) {
+			w0[k] = w[k] + amp * test_unif(&seed);
+			s += w0[k];
+		}
+		for (k = 0; k < n; k++)
+			w[k] = w0[k] /= s;
+		assert_int_equal(corr_fuse_warm(n, (const double (*)[6])x,
+		    (const double (*)[36])P, xa, Pa, w), 0);
+		gap = test_logdet(Pa);
+		assert_int_equal(corr_fuse(n, (const double (*)[6])x,
+		    (const double (*)[36])P, xa, Pa, NULL), 0);
+		gap -= test_logdet(Pa);
+		assert_true(gap > -1e-5);	/* cold Newton leaves ~1e-6 */
+		assert_true(gap <= 0.05 + 1e-9);
+		if (memcmp(w, w0, n * sizeof(double)) == 0)
+			kept++;
+		else
+			moved++;
+	}
+	print_message("warm starts: %d kept, %d moved\n", kept, moved);
+	assert_true(kept > 50);
+	assert_true(moved > 50);
+}
+
 /* Feed n pseudo-random reports (fixed seed) to c. */
 static void
 test_feed_random(struct corr *c, int n)
@@ -2296,6 +2370,7 @@ main(void)
 		cmocka_unit_test(test_fuse_identical),
 		cmocka_unit_test(test_fuse_ci),
 		cmocka_unit_test(test_fuse_pair),
+		cmocka_unit_test(test_fuse_warm),
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_expiry_order),
 		cmocka_unit_test(test_detach),

@@ -152,5 +152,12 @@ int		 corr_fuse(size_t, const double (*)[6], const double (*)[36],
  */
 int		 corr_fuse_newton(size_t, const double (*)[6],
 		    const double (*)[36], double[6], double[36], double *);
+/*
+ * corr_fuse from the weights w holds (the previous fusion's, as a system
+ * track keeps them), kept when they are optimal to within 0.05 in log
+ * det P; the weights used are left in w.
+ */
+int		 corr_fuse_warm(size_t, const double (*)[6],
+		    const double (*)[36], double[6], double[36], double *);
 
 #endif
