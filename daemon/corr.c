@@ -417,7 +417,8 @@ struct corr {
 	int			 nsens;
 	int64_t			 next_solve;
 	int64_t			 next_coast;	/* coasting tracks re-shown */
-	struct corr_pair	 pair[CORR_SENSORS][CORR_SENSORS];
+	struct corr_pair	 pair[CORR_SENSORS * (CORR_SENSORS - 1) / 2];
+					/* i < j at j (j - 1) / 2 + i */
 	double			 bN[CORR_SENSORS * 3 * CORR_SENSORS * 3];
 	double			 br[CORR_SENSORS * 3];	/* bias solve */
 	struct corr_cl		 cl;		/* assignment scratch */
@@ -1612,6 +1613,26 @@ corr_src_hash(const char *sensor, uint32_t local)
 	for (i = 0; i < 4; i++, local >>= 8)
 		h = (h ^ (local & 0xff)) * 16777619U;
 	return h;
+}
+
+/*
+ * Ask for the first record of the source bucket of hash h (the bucket
+ * array is small enough to be cached; the records are not).
+ */
+static void
+corr_src_prefetch(const struct corr *c, uint32_t h)
+{
+#if defined(__GNUC__)
+	const struct corr_src	*s = c->sbuckets[h & c->smask];
+
+	if (s != NULL) {
+		__builtin_prefetch(s);
+		__builtin_prefetch(&s->local);
+	}
+#else
+	(void)c;
+	(void)h;
+#endif
 }
 
 /* The source track sensor/local, or NULL. */
@@ -3509,6 +3530,15 @@ corr_bias_info(const struct corr_src *s, const struct corr_src *k, double dt,
 	return 0;
 }
 
+/* Where the differences of sensors i and j (i != j) are: once a pair. */
+static int
+corr_pair_idx(int i, int j)
+{
+	int	a = i < j ? i : j, b = i < j ? j : i;
+
+	return b * (b - 1) / 2 + a;
+}
+
 /* Add one difference e (ENU, of sensor a minus b) of information W. */
 static void
 corr_pair_add(struct corr_pair *pr, const double e[3], const double W[9],
@@ -3560,7 +3590,8 @@ corr_bias_sample(struct corr *c, const struct corr_src *s,
 			e[i] = B[i][0] * d[0] + B[i][1] * d[1] + B[i][2] * d[2];
 		a = s->sidx < k->sidx ? s->sidx : k->sidx;
 		b = s->sidx < k->sidx ? k->sidx : s->sidx;
-		corr_pair_add(&c->pair[a][b], e, W, a == s->sidx ? 1.0 : -1.0);
+		corr_pair_add(&c->pair[corr_pair_idx(a, b)], e, W,
+		    a == s->sidx ? 1.0 : -1.0);
 		c->sens[a].n++;
 		c->sens[b].n++;
 	}
@@ -3574,8 +3605,8 @@ corr_bias_comp(struct corr *c, int i, int comp)
 
 	c->sens[i].comp = comp;
 	for (j = 0; j < c->nsens; j++)
-		if (c->sens[j].comp < 0 && (i < j ? c->pair[i][j].n :
-		    c->pair[j][i].n) > 0)
+		if (j != i && c->sens[j].comp < 0 &&
+		    c->pair[corr_pair_idx(i, j)].n > 0)
 			corr_bias_comp(c, j, comp);
 }
 
@@ -3620,7 +3651,7 @@ corr_bias_normal(const struct corr *c, double *N, double *r)
 	memset(r, 0, n3 * sizeof(*r));
 	for (i = 0; i < c->nsens; i++)
 		for (j = i + 1; j < c->nsens; j++) {
-			if ((pr = &c->pair[i][j])->n == 0)
+			if ((pr = &c->pair[corr_pair_idx(i, j)])->n == 0)
 				continue;
 			for (a = 0; a < 3; a++) {
 				r[i * 3 + a] += pr->wd[a];
@@ -4502,9 +4533,15 @@ corr_report(struct corr *c, const struct tf_report *r)
 	o.sensor = r->sensor;
 	o.t = r->t_ns;
 	o.cat = r->cat;
+	/*
+	 * In a large picture the source's bucket and record are cache
+	 * misses: they are asked for first, and the conversion's arithmetic
+	 * runs while they come.
+	 */
+	h = corr_src_hash(r->sensor, r->local_track);
+	corr_src_prefetch(c, h);
 	if (corr_convert(r, o.x, o.P, B, &o.ldP) == -1)
 		return corr_refuse(c, CORR_INVALID);
-	h = corr_src_hash(r->sensor, r->local_track);
 	s = corr_src_find(c, r->sensor, r->local_track, h);
 	sidx = s != NULL ? s->sidx : corr_sensor_find(c, r->sensor);
 	o.sidx = sidx;
