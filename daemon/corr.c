@@ -184,6 +184,8 @@ struct corr_src {
 	int64_t			 t;
 	double			 p[3];		/* ECEF position, m */
 	float			 v[3];		/* ECEF velocity, m/s */
+	uint32_t		 atk;		/* age wheel tick filed at,
+					   low bits (corr_age_update) */
 };
 
 TAILQ_HEAD(corr_srcq, corr_src);
@@ -1997,6 +1999,7 @@ corr_age_place(struct corr *c, struct corr_src *s)
 	int			 l;
 
 	q = corr_age_slot(c, k, &l);
+	s->atk = (uint32_t)(k < c->atick ? c->atick : k);
 	if (l == 0 && c->asorted == (k < c->atick ? c->atick : k)) {
 		LIST_FOREACH(p, q, aentry) {
 			if (corr_age_before(c, s, p))
@@ -2011,11 +2014,34 @@ corr_age_place(struct corr *c, struct corr_src *s)
 	LIST_INSERT_HEAD(q, s, aentry);
 }
 
-/* Enter s, just updated, in the age wheel. */
+/* Enter s, new, in the age wheel. */
 static void
 corr_age_insert(struct corr *c, struct corr_src *s)
 {
 	s->aseq = c->aseq++;
+	corr_age_place(c, s);
+}
+
+/*
+ * Source s was updated: its deadline moved. Later (as it does unless its
+ * period shrank), s stays where it is filed: when that tick comes it is
+ * filed again (corr_age_drain, corr_age_spread), so a source reporting
+ * every second moves once a stale_ns instead of at every report, and an
+ * update touches no other record. Earlier, or in the sorted slot of the
+ * current tick, it moves now. The filed tick is kept in 32 bits (49 days
+ * of ticks; stale_ns up to 12 days leaves no doubt which way it moved).
+ */
+static void
+corr_age_update(struct corr *c, struct corr_src *s)
+{
+	int64_t	k = corr_src_deadline(c, s) >> CORR_ATICK;
+
+	s->aseq = c->aseq++;
+	if (c->p.stale_ns < ((int64_t)1 << (CORR_ATICK + 30)) &&
+	    (int32_t)((uint32_t)k - s->atk) >= 0 &&
+	    s->atk != (uint32_t)c->asorted)
+		return;
+	LIST_REMOVE(s, aentry);
 	corr_age_place(c, s);
 }
 
@@ -2189,12 +2215,17 @@ corr_age_to(struct corr *c, int64_t x)
 	}
 }
 
-/* Expire the sources of the current tick whose deadline is before lim. */
+/*
+ * Expire the sources of the current tick whose deadline is before lim; a
+ * source updated since it was filed here is filed again (the sort puts
+ * it after those whose deadline is still in this tick).
+ */
 static void
 corr_age_drain(struct corr *c, int64_t lim)
 {
 	struct corr_srcl	*q;
 	struct corr_src		*s;
+	int64_t			 d;
 	int			 i = (int)(c->atick & (CORR_ASLOTS - 1));
 
 	q = &c->awheel[0][i];
@@ -2202,7 +2233,15 @@ corr_age_drain(struct corr *c, int64_t lim)
 		corr_age_sort(c, q);
 		c->asorted = c->atick;
 	}
-	while ((s = LIST_FIRST(q)) != NULL && corr_src_deadline(c, s) < lim) {
+	while ((s = LIST_FIRST(q)) != NULL) {
+		d = corr_src_deadline(c, s);
+		if (d >> CORR_ATICK > c->atick) {	/* updated since */
+			LIST_REMOVE(s, aentry);
+			corr_age_place(c, s);
+			continue;
+		}
+		if (d >= lim)
+			break;
 		c->st.expired++;
 		corr_src_remove(c, s);
 	}
@@ -4527,7 +4566,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 	struct corr_choice	 ch;
 	struct corr_src		*s;
 	uint32_t		 h;
-	int			 keep, sidx, i;
+	int			 keep, sidx, i, fresh;
 	double			 bapp[3], B[3][3];
 
 	o.sensor = r->sensor;
@@ -4558,12 +4597,11 @@ corr_report(struct corr *c, const struct tf_report *r)
 	if (!keep && ch.t == NULL && c->nsys >= c->p.max_tracks)
 		return corr_refuse(c, CORR_LIMIT);
 	corr_watermark(c, r->t_ns);
-	if (s == NULL) {
+	if ((fresh = s == NULL)) {
 		s = corr_src_new(c, r, h);
 		if (sidx < 0)
 			sidx = corr_sensor_index(c, r->sensor);
-	} else
-		corr_age_remove(c, s);
+	}
 	corr_src_set(c, s, r, &o);
 	s->sidx = sidx;
 	corr_bapp_set(s, bapp);
@@ -4572,7 +4610,10 @@ corr_report(struct corr *c, const struct tf_report *r)
 		    r->cov[tf_cov_idx(1, 1)];
 		c->sens[sidx].nv++;
 	}
-	corr_age_insert(c, s);
+	if (fresh)
+		corr_age_insert(c, s);
+	else
+		corr_age_update(c, s);
 	if (keep) {
 		corr_bump(s->sys, s->t);
 		corr_sys_refresh(c, s->sys, 1);

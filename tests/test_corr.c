@@ -1991,7 +1991,8 @@ test_age_report(struct corr *c, struct age_model *m, int i, int64_t t)
 /*
  * The age wheel against a model: 300 sources reported at random times
  * over about 20 hours (jumps of hours cross every level of the wheel,
- * reports late by about stale_ns land in the tick being expired), some
+ * reports late by about stale_ns land in the tick being expired), twelve
+ * of them often (updates that leave a source where it was filed), others
  * again so that they have a period, stale_ns changed to 6 h (past the
  * wheel) and back. After every step the core holds exactly the sources
  * whose deadline is not before the watermark. (The order of expiry is
@@ -2016,7 +2017,7 @@ test_age_wheel(void **state)
 	p.publish_tentative = 1;
 	for (step = 0; step < 3000; step++) {
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		i = (int)((x >> 33) % 300);
+		i = (int)((x >> 33) % ((x >> 7) & 1 ? 300 : 12));
 		switch ((x >> 20) % 16) {
 		case 0:		/* a jump: up to 3 h */
 			now += (int64_t)((x >> 40) % 3) * 3600 * SEC +
