@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "trackfuse/lap.h"
 #include "trackfuse/siap.h"
 
 #define NS	1000000000LL
@@ -373,6 +374,67 @@ test_ospa(void **state)
 	    10.0, 1.0), 10.0, 0.0);
 }
 
+/* OSPA over the full assignment matrix: the reference for test_ospa_parts. */
+static double
+test_ospa_full(const double (*x)[3], size_t m, const double (*y)[3],
+    size_t n, double c, double p)
+{
+	double	a[60 * 60], work[LAP_WORK_BYTES(60) / sizeof(double) + 1];
+	double	d, cost = 0.0;
+	size_t	col[60], i, j, r = m <= n ? m : n, k = m <= n ? n : m;
+	int	e;
+
+	for (i = 0; i < m; i++)
+		for (j = 0; j < n; j++) {
+			for (d = 0.0, e = 0; e < 3; e++)
+				d += (x[i][e] - y[j][e]) * (x[i][e] - y[j][e]);
+			d = pow(sqrt(d) < c ? sqrt(d) : c, p);
+			a[m <= n ? i * k + j : j * k + i] = d;
+		}
+	assert_int_equal(lap_solve(r, k, a, col, work), 0);
+	for (i = 0; i < r; i++)
+		cost += a[i * k + col[i]];
+	return pow((cost + pow(c, p) * (double)(k - r)) / (double)k, 1.0 / p);
+}
+
+/*
+ * OSPA solved by components of the pairs nearer than c (siap_ospa) equals
+ * the full assignment, on random sets of 1 to 60 points in clusters about
+ * as far apart as c (so that components form, touch and merge), p = 1
+ * and 2, either set the larger.
+ */
+static void
+test_ospa_parts(void **state)
+{
+	double		x[60][3], y[60][3], c, p, ctr[6][3];
+	uint64_t	s = 99;
+	size_t		m, n, i;
+	int		it, e;
+
+	(void)state;
+	for (it = 0; it < 400; it++) {
+		m = 1 + (size_t)(it * 7 % 60);
+		n = 1 + (size_t)(it * 13 % 60);
+		c = 100.0;
+		p = it % 2 ? 2.0 : 1.0;
+		for (i = 0; i < 6; i++)
+			for (e = 0; e < 3; e++) {
+				s = s * 6364136223846793005ULL + 1;
+				ctr[i][e] = (double)(s >> 40) / 16777216.0 * 600.0;
+			}
+		for (i = 0; i < m + n; i++)
+			for (e = 0; e < 3; e++) {
+				s = s * 6364136223846793005ULL + 1;
+				(i < m ? x[i] : y[i - m])[e] = ctr[i % 6][e] +
+				    (double)(s >> 40) / 16777216.0 * 120.0;
+			}
+		assert_float_equal(siap_ospa((const double (*)[3])x, m,
+		    (const double (*)[3])y, n, c, p),
+		    test_ospa_full((const double (*)[3])x, m,
+		    (const double (*)[3])y, n, c, p), 1e-9);
+	}
+}
+
 /*
  * NEES of known errors: diagonal P = diag(1, 4, 9), e = (1, 2, 3) gives 3;
  * P = [2 1 0; 1 2 0; 0 0 1], e = (1, 1, 1) gives 2/3 + 1; a singular P
@@ -519,6 +581,7 @@ main(void)
 		cmocka_unit_test(test_duplicate),
 		cmocka_unit_test(test_gap_age),
 		cmocka_unit_test(test_ospa),
+		cmocka_unit_test(test_ospa_parts),
 		cmocka_unit_test(test_nees),
 		cmocka_unit_test(test_chi2),
 		cmocka_unit_test(test_fusion_gain),

@@ -25,6 +25,20 @@
 #include "trackfuse/log.h"
 #include "trackfuse/siap.h"
 
+/*
+ * A hash grid of points (cells of edge e), so that every point within e
+ * of a query is found by looking at the 27 cells around it: the nearest
+ * truth to each track, and OSPA's pairs nearer than its cut-off, cost
+ * time in proportion to the points instead of their product (a scale
+ * scenario has 100,000 of each per sample).
+ */
+struct siap_grid {
+	double		 e;
+	size_t		 mask;		/* buckets - 1 */
+	int32_t		*head;		/* bucket -> first point, -1 */
+	int32_t		*next;		/* point -> next in its bucket */
+};
+
 /* Per-sample scratch space and running sums of one scoring run. */
 struct siap_work {
 	const struct siap_input		*in;
@@ -39,6 +53,9 @@ struct siap_work {
 	double				*sbest;	/* truth -> best sensor error */
 	double				(*x)[3];
 	double				(*y)[3];
+	double				(*gpos)[3];	/* sample truths */
+	int				*gcov;		/* ... covered */
+	struct siap_grid		 tg;		/* ... in cells of assoc_m */
 	size_t				 sample;
 	double				 pos_sum, vel_sum, ospa_sum;
 	double				 nees_sum, fused2, single2;
@@ -54,6 +71,98 @@ siap_calloc(size_t n, size_t sz)
 	if ((p = calloc(n == 0 ? 1 : n, sz == 0 ? 1 : sz)) == NULL)
 		fatal("siap: out of memory");
 	return p;
+}
+
+/* Euclidean distance of two 3-vectors. */
+static double
+siap_dist(const double a[3], const double b[3])
+{
+	return sqrt((a[0] - b[0]) * (a[0] - b[0]) +
+	    (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+}
+
+/* Cell coordinate of v (clamped: far points share the edge cells). */
+static int64_t
+siap_cell(double v, double e)
+{
+	double	c = floor(v / e);
+
+	return c < -1e15 ? (int64_t)-1e15 : c > 1e15 ? (int64_t)1e15 :
+	    (int64_t)c;
+}
+
+/* Bucket of cell (a, b, c). */
+static size_t
+siap_grid_bucket(const struct siap_grid *gr, int64_t a, int64_t b, int64_t c)
+{
+	uint64_t	h;
+
+	h = (uint64_t)a * 0x9e3779b97f4a7c15ULL ^
+	    (uint64_t)b * 0xc2b2ae3d27d4eb4fULL ^
+	    (uint64_t)c * 0x165667b19e3779f9ULL;
+	h ^= h >> 29;
+	return (size_t)h & gr->mask;
+}
+
+/* File the n points p (those with use[i] != 0, or all) in cells of edge e. */
+static void
+siap_grid_build(struct siap_grid *gr, const double (*p)[3], size_t n,
+    const int *use, double e)
+{
+	size_t	i, nb = 16, b;
+
+	while (nb < 2 * n)
+		nb *= 2;
+	gr->e = e > 0.0 && isfinite(e) ? e : 1.0;
+	gr->mask = nb - 1;
+	gr->head = siap_calloc(nb, sizeof(*gr->head));
+	gr->next = siap_calloc(n, sizeof(*gr->next));
+	memset(gr->head, 0xff, nb * sizeof(*gr->head));
+	for (i = n; i-- > 0;) {	/* chains in ascending index */
+		if (use != NULL && !use[i])
+			continue;
+		b = siap_grid_bucket(gr, siap_cell(p[i][0], gr->e),
+		    siap_cell(p[i][1], gr->e), siap_cell(p[i][2], gr->e));
+		gr->next[i] = gr->head[b];
+		gr->head[b] = (int32_t)i;
+	}
+}
+
+/* Free what siap_grid_build allocated. */
+static void
+siap_grid_free(struct siap_grid *gr)
+{
+	free(gr->head);
+	free(gr->next);
+	memset(gr, 0, sizeof(*gr));
+}
+
+/*
+ * Call fn for every point filed in the 27 cells around q (each once: two
+ * cells in one bucket are looked at once), and some others.
+ */
+static void
+siap_grid_near(const struct siap_grid *gr, const double q[3],
+    void (*fn)(void *, int32_t), void *arg)
+{
+	size_t	seen[27], ns = 0, b, k;
+	int64_t	c[3];
+	int32_t	i;
+	int	d;
+
+	for (d = 0; d < 3; d++)
+		c[d] = siap_cell(q[d], gr->e);
+	for (d = 0; d < 27; d++) {
+		b = siap_grid_bucket(gr, c[0] + d / 9 - 1, c[1] + d / 3 % 3 - 1,
+		    c[2] + d % 3 - 1);
+		for (k = 0; k < ns && seen[k] != b; k++)
+			;
+		if (k < ns)
+			continue;
+		seen[ns++] = b;
+		for (i = gr->head[b]; i != -1; i = gr->next[i])
+			fn(arg, i);
+	}
 }
 
 /* Fill p with the defaults documented in docs/scoring.md. */
@@ -260,41 +369,132 @@ siap_assign(const double *a, size_t m, size_t n)
 	return cost;
 }
 
+/* Root of i in a union-find forest (with path halving). */
+static size_t
+siap_uf_root(size_t *up, size_t i)
+{
+	while (up[i] != i)
+		i = up[i] = up[up[i]];
+	return i;
+}
+
+/* OSPA's pairs: x[xi] and y points nearer than c are one component. */
+struct siap_ospa_join {
+	const double	(*y)[3];
+	const double	*q;
+	double		 c;
+	size_t		*up;
+	size_t		 xi, m;
+};
+
+/* Join the query point with y point j if they are nearer than c. */
+static void
+siap_ospa_join(void *arg, int32_t j)
+{
+	struct siap_ospa_join	*oj = arg;
+	size_t			 a, b;
+
+	if (!(siap_dist(oj->y[j], oj->q) < oj->c))
+		return;
+	a = siap_uf_root(oj->up, oj->xi);
+	b = siap_uf_root(oj->up, oj->m + (size_t)j);
+	if (a != b)
+		oj->up[a < b ? b : a] = a < b ? a : b;
+}
+
+/*
+ * The assignment part of one component: its ms points of x (xs) and ns of
+ * y (ys), minus what leaving them all unassigned would cost.
+ */
+static double
+siap_ospa_part(const double (*x)[3], const size_t *xs, size_t ms,
+    const double (*y)[3], const size_t *ys, size_t ns, double c, double p)
+{
+	double	*a, d, cost, cp = pow(c, p);
+	size_t	 i, j, r = ms <= ns ? ms : ns, k = ms <= ns ? ns : ms;
+
+	a = siap_calloc(r * k, sizeof(*a));
+	for (i = 0; i < ms; i++)
+		for (j = 0; j < ns; j++) {
+			d = siap_dist(x[xs[i]], y[ys[j]]);
+			d = pow(d < c ? d : c, p);
+			if (ms <= ns)
+				a[i * k + j] = d;
+			else
+				a[j * k + i] = d;
+		}
+	cost = siap_assign(a, r, k);
+	free(a);
+	return cost - cp * (double)r;
+}
+
 /*
  * OSPA (Schuhmacher, Vo and Vo, 2008): with m <= n points,
  * ((min over assignments of sum d_c^p + c^p (n - m)) / n)^(1/p),
  * d_c = min(c, d). 0 when both sets are empty, c when one is.
+ *
+ * A pair at c or more costs what leaving both out does, so the minimum is
+ * n c^p plus, for each connected component of the pairs nearer than c,
+ * its own assignment's cost less c^p per pair assigned: components are
+ * solved apart (found through a grid), and a large picture costs about
+ * its points, not their product.
  */
 double
 siap_ospa(const double (*x)[3], size_t m, const double (*y)[3], size_t n,
     double c, double p)
 {
-	const double	(*s)[3] = x, (*l)[3] = y;
-	double		*a, d, cost;
-	size_t		 i, j, ns = m, nl = n;
+	struct siap_grid	 gr;
+	struct siap_ospa_join	 oj;
+	size_t			*up, *cnt, *ord, *pos, i, r, b, e, ms;
+	double			 total;
 
 	if (m == 0 && n == 0)
 		return 0.0;
 	if (m == 0 || n == 0)
 		return c;
-	if (m > n) {
-		s = y;
-		l = x;
-		ns = n;
-		nl = m;
+	up = siap_calloc(m + n, sizeof(*up));
+	for (i = 0; i < m + n; i++)
+		up[i] = i;
+	siap_grid_build(&gr, y, n, NULL, c);
+	oj.y = y;
+	oj.c = c;
+	oj.up = up;
+	oj.m = m;
+	for (oj.xi = 0; oj.xi < m; oj.xi++) {
+		oj.q = x[oj.xi];
+		siap_grid_near(&gr, x[oj.xi], siap_ospa_join, &oj);
 	}
-	a = siap_calloc(ns * nl, sizeof(*a));
-	for (i = 0; i < ns; i++)
-		for (j = 0; j < nl; j++) {
-			d = sqrt((s[i][0] - l[j][0]) * (s[i][0] - l[j][0]) +
-			    (s[i][1] - l[j][1]) * (s[i][1] - l[j][1]) +
-			    (s[i][2] - l[j][2]) * (s[i][2] - l[j][2]));
-			a[i * nl + j] = pow(d < c ? d : c, p);
-		}
-	cost = siap_assign(a, ns, nl);
-	free(a);
-	return pow((cost + pow(c, p) * (double)(nl - ns)) / (double)nl,
-	    1.0 / p);
+	siap_grid_free(&gr);
+	/* Points by component (a counting sort on the roots). */
+	cnt = siap_calloc(m + n + 1, sizeof(*cnt));
+	ord = siap_calloc(m + n, sizeof(*ord));
+	pos = siap_calloc(m + n, sizeof(*pos));
+	for (i = 0; i < m + n; i++)
+		cnt[siap_uf_root(up, i) + 1]++;
+	for (i = 0; i < m + n; i++)
+		cnt[i + 1] += cnt[i];
+	for (i = 0; i < m + n; i++) {
+		r = siap_uf_root(up, i);
+		ord[cnt[r] + pos[r]++] = i;
+	}
+	total = pow(c, p) * (double)(m > n ? m : n);
+	for (r = 0; r < m + n; r++) {
+		b = cnt[r];
+		e = cnt[r + 1];
+		for (ms = 0; b + ms < e && ord[b + ms] < m; ms++)
+			;
+		if (ms == 0 || b + ms == e)
+			continue;
+		for (i = b + ms; i < e; i++)
+			ord[i] -= m;
+		total += siap_ospa_part(x, &ord[b], ms, y, &ord[b + ms],
+		    e - b - ms, c, p);
+	}
+	free(up);
+	free(cnt);
+	free(ord);
+	free(pos);
+	return pow(total / (double)(m > n ? m : n), 1.0 / p);
 }
 
 /*
@@ -327,34 +527,48 @@ siap_periods(const struct siap_track *t, size_t nt, uint32_t nsensors,
 			period[i] = dflt;
 }
 
-/* Euclidean distance of two 3-vectors. */
-static double
-siap_dist(const double a[3], const double b[3])
+
+/* A nearest-truth search in progress (siap_nearest). */
+struct siap_near {
+	const struct siap_truth	*g;
+	const double		*q;
+	double			 bd;
+	int32_t			 best;
+};
+
+/* Take covered truth i if nearer (of equal ones, the last in the sample). */
+static void
+siap_near_one(void *arg, int32_t i)
 {
-	return sqrt((a[0] - b[0]) * (a[0] - b[0]) +
-	    (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+	struct siap_near	*n = arg;
+	double			 d;
+
+	if (n->g[i].ncover == 0)
+		return;
+	d = siap_dist(n->g[i].pos, n->q);
+	if (d < n->bd || (d == n->bd && i > n->best)) {
+		n->bd = d;
+		n->best = i;
+	}
 }
 
-/* Index (in the sample's truth group) of the covered truth nearest pos. */
+/*
+ * Index (in the sample's truths g, filed in w->tg) of the covered truth
+ * nearest pos within max (w->tg's cell edge), -1 if none.
+ */
 static int32_t
-siap_nearest(const struct siap_truth *g, size_t ng, const double pos[3],
-    double max, double *dp)
+siap_nearest(const struct siap_work *w, const struct siap_truth *g,
+    const double pos[3], double max, double *dp)
 {
-	int32_t	best = -1;
-	double	d, bd = max;
-	size_t	i;
+	struct siap_near	n;
 
-	for (i = 0; i < ng; i++) {
-		if (g[i].ncover == 0)
-			continue;
-		d = siap_dist(g[i].pos, pos);
-		if (d <= bd) {
-			bd = d;
-			best = (int32_t)i;
-		}
-	}
-	*dp = bd;
-	return best;
+	n.g = g;
+	n.q = pos;
+	n.bd = max;
+	n.best = -1;
+	siap_grid_near(&w->tg, pos, siap_near_one, &n);
+	*dp = n.bd;
+	return n.best;
 }
 
 /* The entry of track id in object o's list, added when new. */
@@ -445,7 +659,7 @@ siap_sample_assoc(struct siap_work *w, const struct siap_truth *g, size_t ng,
 		if (siap_track_at(&in->trk[k], t, w->p->max_age_ns,
 		    &w->st[k]) == -1)
 			continue;
-		j = siap_nearest(g, ng, w->st[k].pos, w->p->assoc_m, &d);
+		j = siap_nearest(w, g, w->st[k].pos, w->p->assoc_m, &d);
 		w->alive[k] = 1;
 		r->sum_n++;
 		r->trk_alive[k]++;
@@ -496,7 +710,7 @@ siap_sample_sensors(struct siap_work *w, const struct siap_truth *g,
 		    in->nsensors ? in->period_ns[s->sensor] : w->p->max_age_ns));
 		if (siap_track_at(s, t, age, &w->sst) == -1)
 			continue;
-		j = siap_nearest(g, ng, w->sst.pos, w->p->assoc_m, &d);
+		j = siap_nearest(w, g, w->sst.pos, w->p->assoc_m, &d);
 		if (j != -1 && d < w->sbest[j])
 			w->sbest[j] = d;
 	}
@@ -557,6 +771,12 @@ siap_sample(struct siap_work *w, const struct siap_truth *g, size_t ng,
 	struct siap_result	*r = w->r;
 	size_t			 k, h, nx = 0, ny = 0;
 
+	for (k = 0; k < ng; k++) {
+		memcpy(w->gpos[k], g[k].pos, sizeof(w->gpos[k]));
+		w->gcov[k] = g[k].ncover > 0;
+	}
+	siap_grid_build(&w->tg, (const double (*)[3])w->gpos, ng, w->gcov,
+	    w->p->assoc_m);
 	siap_sample_assoc(w, g, ng, t);
 	if (in->sen != NULL)
 		siap_sample_sensors(w, g, ng, t);
@@ -580,6 +800,7 @@ siap_sample(struct siap_work *w, const struct siap_truth *g, size_t ng,
 		}
 	}
 	siap_sample_group(w, g, ng);
+	siap_grid_free(&w->tg);
 	for (k = 0; k < in->ntrk; k++)
 		if (w->alive[k])
 			memcpy(w->x[nx++], w->st[k].pos, sizeof(w->x[0]));
@@ -668,8 +889,10 @@ siap_score(const struct siap_input *in, const struct siap_params *p,
 		w.bestd = reallocarray(w.bestd, ng, sizeof(*w.bestd));
 		w.sbest = reallocarray(w.sbest, ng, sizeof(*w.sbest));
 		w.y = reallocarray(w.y, ng, sizeof(*w.y));
+		w.gpos = reallocarray(w.gpos, ng, sizeof(*w.gpos));
+		w.gcov = reallocarray(w.gcov, ng, sizeof(*w.gcov));
 		if (w.best == NULL || w.bestd == NULL || w.sbest == NULL ||
-		    w.y == NULL)
+		    w.y == NULL || w.gpos == NULL || w.gcov == NULL)
 			fatal("siap: out of memory");
 		siap_sample(&w, &in->truth[i], ng, in->truth[i].t_ns);
 	}
@@ -679,6 +902,8 @@ siap_score(const struct siap_input *in, const struct siap_params *p,
 	free(w.as);
 	free(w.x);
 	free(w.y);
+	free(w.gpos);
+	free(w.gcov);
 	free(w.best);
 	free(w.bestd);
 	free(w.sbest);
