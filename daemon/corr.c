@@ -206,10 +206,20 @@ struct corr_ient {
 };
 
 struct corr_iblk {
-	struct corr_iblk	*next;		/* bucket chain, free list */
+	struct corr_iblk	*next;		/* the cell's next, free list */
 	uint64_t		 key;		/* level, face, cell */
 	uint32_t		 n;		/* entries used */
 	struct corr_ient	 e[CORR_IBLK];
+};
+
+/*
+ * A slot of the index's cell table (open addressing, linear probing): a
+ * cell's key beside its first block, so that a query probes a cell
+ * without touching the blocks of others.
+ */
+struct corr_icell {
+	uint64_t		 key;
+	struct corr_iblk	*b;		/* NULL: a free slot */
 };
 
 /*
@@ -363,10 +373,11 @@ struct corr {
 	size_t			 smask;		/* grows, see corr_src_grow */
 	size_t			 smax;		/* buckets reserved */
 	struct corr_arena	 sbarena;
-	struct corr_iblk	**cbuckets;
+	struct corr_icell	*icells;	/* in cbarena */
 	size_t			 cmask;		/* grows, see corr_cell_grow */
-	size_t			 cmax;		/* buckets reserved */
-	size_t			 iused;		/* index blocks in use */
+	size_t			 cmax;		/* slots reserved (and half as
+					   many spare, for corr_cell_grow) */
+	size_t			 ncells;	/* cells in use */
 	struct corr_arena	 cbarena;
 	struct corr_srcq	 age[CORR_SENSORS + 1]; /* see corr_age_insert */
 	uint32_t		 aseq;		/* age insertions, wrapping */
@@ -2028,15 +2039,29 @@ corr_cell_key(int l, int face, const int64_t cell[2])
 	    ((uint64_t)cell[0] & m) << CORR_IBITS | ((uint64_t)cell[1] & m);
 }
 
-/* Bucket of an index key. */
+/* Home slot of an index key in the cell table. */
 static size_t
-corr_cell_bucket(const struct corr *c, uint64_t key)
+corr_cell_home(const struct corr *c, uint64_t key)
 {
 	uint64_t	h;
 
 	h = key * 0x9e3779b97f4a7c15ULL;
 	h ^= h >> 29;
 	return (size_t)h & c->cmask;
+}
+
+/*
+ * Slot of cell key in the cell table, or the free slot where it would go
+ * (there is always one: see corr_cell_add).
+ */
+static size_t
+corr_cell_find(const struct corr *c, uint64_t key)
+{
+	size_t	i = corr_cell_home(c, key);
+
+	while (c->icells[i].b != NULL && c->icells[i].key != key)
+		i = (i + 1) & c->cmask;
+	return i;
 }
 
 /* The cell edge of each level, from cell_m. */
@@ -2086,24 +2111,49 @@ corr_reach(const struct corr *c, const struct corr_sys *t, double h)
 	return isfinite(r) ? r : HUGE_VAL;
 }
 
-/* Double the index's buckets (see corr_src_grow). */
+/*
+ * Double the cell table. Its cells (at most a quarter of the slots
+ * reserved) go out to the spare slots past cmax and back in, in slot
+ * order: the slots past the old size were never used.
+ */
 static void
 corr_cell_grow(struct corr *c)
 {
-	struct corr_iblk	**bp, *b;
-	size_t			 i, n = c->cmask + 1;
+	struct corr_icell	*spare = c->icells + c->cmax;
+	size_t			 i, m = 0, n = c->cmask + 1;
 
-	c->cmask = 2 * n - 1;
 	for (i = 0; i < n; i++)
-		for (bp = &c->cbuckets[i]; (b = *bp) != NULL;) {
-			if (corr_cell_bucket(c, b->key) == i) {
-				bp = &b->next;
-				continue;
-			}
-			*bp = b->next;
-			b->next = c->cbuckets[i + n];
-			c->cbuckets[i + n] = b;
+		if (c->icells[i].b != NULL) {
+			spare[m++] = c->icells[i];
+			c->icells[i].b = NULL;
 		}
+	c->cmask = 2 * n - 1;
+	for (i = 0; i < m; i++)
+		c->icells[corr_cell_find(c, spare[i].key)] = spare[i];
+}
+
+/*
+ * Free slot i of the cell table. The cells after it up to a free slot
+ * whose probe passed it move back (deletion without tombstones).
+ */
+static void
+corr_cell_free(struct corr *c, size_t i)
+{
+	size_t	j = i, h;
+
+	for (;;) {
+		j = (j + 1) & c->cmask;
+		if (c->icells[j].b == NULL)
+			break;
+		h = corr_cell_home(c, c->icells[j].key);
+		/* Slot i lies on the probe from h to j. */
+		if (((j - h) & c->cmask) >= ((j - i) & c->cmask)) {
+			c->icells[i] = c->icells[j];
+			i = j;
+		}
+	}
+	c->icells[i].b = NULL;
+	c->ncells--;
 }
 
 /*
@@ -2115,15 +2165,10 @@ corr_iblk_new(struct corr *c)
 {
 	struct corr_iblk	*b;
 
-	if (c->iused >= c->cmask && c->cmask + 1 < c->cmax)
-		corr_cell_grow(c);
 	if ((b = c->ifree) != NULL)
 		c->ifree = b->next;
 	else if ((b = corr_arena_take(&c->iarena, sizeof(*b))) != NULL)
 		c->iblocks++;
-	else
-		return NULL;
-	c->iused++;
 	return b;
 }
 
@@ -2163,47 +2208,65 @@ corr_ient_set(struct corr_ient *e, struct corr_sys *t, double r)
 }
 
 /*
- * Enter t in cell key, at reach r; -1 without a free block (corr_reserve
- * prevents that: the caller then files t on the global list).
+ * Enter t in cell key, at reach r: in the cell's first block with room,
+ * else a new one at the head of the cell's chain. -1 without a free
+ * block (corr_reserve prevents that) or, the table being as large as it
+ * may grow, a free slot to spare for a new cell: the caller then files t
+ * on the global list.
  */
 static int
 corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 {
-	struct corr_iblk	**bp, *b;
+	struct corr_icell	*ce;
+	struct corr_iblk	*b;
+	size_t			 i;
 
-	for (b = c->cbuckets[corr_cell_bucket(c, key)]; b != NULL; b = b->next)
-		if (b->key == key && b->n < CORR_IBLK)
-			break;
+	i = corr_cell_find(c, key);
+	if (c->icells[i].b == NULL && 2 * (c->ncells + 1) > c->cmask + 1 &&
+	    c->cmask + 1 < c->cmax) {
+		corr_cell_grow(c);
+		i = corr_cell_find(c, key);
+	}
+	ce = &c->icells[i];
+	for (b = ce->b; b != NULL && b->n == CORR_IBLK; b = b->next)
+		;
 	if (b == NULL) {
+		if (ce->b == NULL && c->ncells + 2 > c->cmask + 1)
+			return -1;
 		if ((b = corr_iblk_new(c)) == NULL)
 			return -1;
-		bp = &c->cbuckets[corr_cell_bucket(c, key)];
+		if (ce->b == NULL) {
+			ce->key = key;
+			c->ncells++;
+		}
 		b->key = key;
 		b->n = 0;
-		b->next = *bp;
-		*bp = b;
+		b->next = ce->b;
+		ce->b = b;
 	}
 	corr_ient_set(&b->e[b->n++], t, r);
 	t->iblk = b;
 	return 0;
 }
 
-/* Take t out of its cell; an emptied block is freed. */
+/* Take t out of its cell; an emptied block, and cell, is freed. */
 static void
 corr_cell_del(struct corr *c, struct corr_sys *t)
 {
 	struct corr_iblk	**bp, *b = t->iblk;
+	size_t			 i;
 
 	b->e[corr_cell_slot(t)] = b->e[b->n - 1];
 	if (--b->n > 0)
 		return;
-	for (bp = &c->cbuckets[corr_cell_bucket(c, b->key)]; *bp != b;
-	    bp = &(*bp)->next)
+	i = corr_cell_find(c, b->key);
+	for (bp = &c->icells[i].b; *bp != b; bp = &(*bp)->next)
 		;
 	*bp = b->next;
+	if (c->icells[i].b == NULL)
+		corr_cell_free(c, i);
 	b->next = c->ifree;
 	c->ifree = b;
-	c->iused--;
 }
 
 /* Take t out of the index. */
@@ -2559,7 +2622,7 @@ corr_near_cell(struct corr_near *it)
 				return 0;
 		} else if (it->level >= 0 && corr_near_step(it) == 0) {
 			it->key = corr_cell_key(it->level, it->face, it->cur);
-			it->b = c->cbuckets[corr_cell_bucket(c, it->key)];
+			it->b = c->icells[corr_cell_find(c, it->key)].b;
 			it->i = 0;
 			return 0;
 		}
@@ -2624,8 +2687,6 @@ corr_near_scan(struct corr_near *it)
 
 	for (;;) {
 		for (; it->b != NULL; it->b = it->b->next, it->i = 0) {
-			if (it->b->key != it->key)
-				continue;
 			while (it->i < it->b->n) {
 				e = &it->b->e[it->i++];
 				if (corr_near_in(it, e->x, e->reach))
@@ -4392,15 +4453,15 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	ns = corr_pow2(p->max_sources);
 	nc = corr_pow2(p->max_tracks);
 	corr_arena_init(&c->sbarena, ns, sizeof(*c->sbuckets));
-	corr_arena_init(&c->cbarena, nc, sizeof(*c->cbuckets));
+	corr_arena_init(&c->cbarena, nc + nc / 2, sizeof(*c->icells));
 	if (c->sbarena.base == NULL || c->cbarena.base == NULL) {
 		corr_free(c);
 		return NULL;
 	}
 	c->sbuckets = c->sbarena.base;
-	c->cbuckets = c->cbarena.base;
+	c->icells = c->cbarena.base;
 	c->smax = c->sbarena.n;
-	c->cmax = c->cbarena.n;
+	c->cmax = c->cbarena.n / 3 * 2;
 	c->smask = (c->smax < CORR_HASH0 ? c->smax : CORR_HASH0) - 1;
 	c->cmask = (c->cmax < CORR_HASH0 ? c->cmax : CORR_HASH0) - 1;
 	/* One more than the limits: a report may need a record to refuse. */
