@@ -32,6 +32,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,7 +84,9 @@
 #define CORR_IBITS	20		/* bits of a cell coordinate */
 #define CORR_ICOORD	524288.0	/* 2^(CORR_IBITS - 1) */
 #define CORR_IFILL	0.25		/* index reach per cell edge, at most */
-#define CORR_IBLK	4		/* entries per index block */
+#define CORR_IBLK	4		/* entries of a small index block */
+#define CORR_IBIG	16		/* entries of a big one */
+#define CORR_IBIGAFTER	3		/* full small blocks before big ones */
 #define CORR_IRESERVE	4		/* spare index blocks for a report */
 #define CORR_WHEEL	64		/* index wheel slots ... */
 #define CORR_WSLOT	1000000000LL	/* ... of this many ns */
@@ -205,12 +208,23 @@ struct corr_ient {
 	struct corr_sys		*t;
 };
 
+/*
+ * A cell's blocks: its first CORR_IBIGAFTER hold CORR_IBLK entries, the
+ * others (of the few crowded cells) CORR_IBIG, so that a query walks a
+ * short chain there and a sparse picture wastes little room (a picture
+ * of 10,000 objects stays within 1 KiB per track).
+ */
 struct corr_iblk {
 	struct corr_iblk	*next;		/* the cell's next, free list */
 	uint64_t		 key;		/* level, face, cell */
 	uint32_t		 n;		/* entries used */
-	struct corr_ient	 e[CORR_IBLK];
+	uint32_t		 big;		/* holds CORR_IBIG, else CORR_IBLK */
+	struct corr_ient	 e[];
 };
+
+#define CORR_IBCAP(big)	((big) ? CORR_IBIG : CORR_IBLK)
+#define CORR_IBSIZE(big) (offsetof(struct corr_iblk, e) + \
+	CORR_IBCAP(big) * sizeof(struct corr_ient))
 
 /*
  * A slot of the index's cell table (open addressing, linear probing): a
@@ -385,9 +399,9 @@ struct corr {
 	TAILQ_HEAD(, corr_sys)	 tracks;
 	TAILQ_HEAD(corr_sysq, corr_sys) coast;
 	struct corr_sysl	 iglobal;	/* tracks of unbounded reach */
-	struct corr_iblk	*ifree;		/* free index blocks */
-	struct corr_arena	 iarena;	/* index blocks, reserved */
-	size_t			 iblocks;	/* index blocks taken */
+	struct corr_iblk	*ifree[2];	/* free index blocks, by size */
+	struct corr_arena	 iarena[2];	/* index blocks, reserved */
+	size_t			 iblocks[2];	/* index blocks taken */
 	struct corr_sysl	 iwheel[CORR_LEVELS][CORR_WHEEL]; /* by
 					   corr_until: see corr_index_age */
 	uint64_t		 iwbits[CORR_LEVELS]; /* slots that may
@@ -1512,7 +1526,9 @@ corr_reserve(struct corr *c)
 	struct corr_sys		*t;
 	struct corr_iblk	*b;
 	struct corr_prof	*pr;
+	char			*p;
 	size_t			 i;
+	int			 k;
 
 	if (c->sfree == NULL && (s = corr_arena_take(&c->sarena,
 	    sizeof(*s))) != NULL) {
@@ -1550,16 +1566,19 @@ corr_reserve(struct corr *c)
 		}
 		c->pfree_n += CORR_SLAB;
 	}
-	/* Index blocks: one per track at most is in use. */
-	if (c->iblocks + c->iarena.n - c->iarena.used <
-	    c->nsys + CORR_IRESERVE) {
-		if ((b = corr_slab(c, CORR_SLAB, sizeof(*b))) == NULL)
+	/* Index blocks: one per track at most is in use, of either size. */
+	for (k = 0; k < 2; k++) {
+		if (c->iblocks[k] + c->iarena[k].n - c->iarena[k].used >=
+		    c->nsys + CORR_IRESERVE)
+			continue;
+		if ((p = corr_slab(c, CORR_SLAB, CORR_IBSIZE(k))) == NULL)
 			return -1;
 		for (i = 0; i < CORR_SLAB; i++) {
-			b[i].next = c->ifree;
-			c->ifree = &b[i];
+			b = (struct corr_iblk *)(p + i * CORR_IBSIZE(k));
+			b->next = c->ifree[k];
+			c->ifree[k] = b;
 		}
-		c->iblocks += CORR_SLAB;
+		c->iblocks[k] += CORR_SLAB;
 	}
 	return 0;
 }
@@ -2161,14 +2180,17 @@ corr_cell_free(struct corr *c, size_t i)
  * in use, and a report adds few tracks).
  */
 static struct corr_iblk *
-corr_iblk_new(struct corr *c)
+corr_iblk_new(struct corr *c, int big)
 {
 	struct corr_iblk	*b;
 
-	if ((b = c->ifree) != NULL)
-		c->ifree = b->next;
-	else if ((b = corr_arena_take(&c->iarena, sizeof(*b))) != NULL)
-		c->iblocks++;
+	if ((b = c->ifree[big]) != NULL)
+		c->ifree[big] = b->next;
+	else if ((b = corr_arena_take(&c->iarena[big], CORR_IBSIZE(big))) !=
+	    NULL)
+		c->iblocks[big]++;
+	if (b != NULL)
+		b->big = big;
 	return b;
 }
 
@@ -2209,7 +2231,8 @@ corr_ient_set(struct corr_ient *e, struct corr_sys *t, double r)
 
 /*
  * Enter t in cell key, at reach r: in the cell's first block with room,
- * else a new one at the head of the cell's chain. -1 without a free
+ * else a new one (big once CORR_IBIGAFTER are full) at the head of the
+ * cell's chain. -1 without a free
  * block (corr_reserve prevents that) or, the table being as large as it
  * may grow, a free slot to spare for a new cell: the caller then files t
  * on the global list.
@@ -2219,7 +2242,7 @@ corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 {
 	struct corr_icell	*ce;
 	struct corr_iblk	*b;
-	size_t			 i;
+	size_t			 i, nb;
 
 	i = corr_cell_find(c, key);
 	if (c->icells[i].b == NULL && 2 * (c->ncells + 1) > c->cmask + 1 &&
@@ -2228,12 +2251,13 @@ corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 		i = corr_cell_find(c, key);
 	}
 	ce = &c->icells[i];
-	for (b = ce->b; b != NULL && b->n == CORR_IBLK; b = b->next)
-		;
+	for (b = ce->b, nb = 0; b != NULL && b->n == CORR_IBCAP(b->big);
+	    b = b->next)
+		nb++;
 	if (b == NULL) {
 		if (ce->b == NULL && c->ncells + 2 > c->cmask + 1)
 			return -1;
-		if ((b = corr_iblk_new(c)) == NULL)
+		if ((b = corr_iblk_new(c, nb >= CORR_IBIGAFTER)) == NULL)
 			return -1;
 		if (ce->b == NULL) {
 			ce->key = key;
@@ -2265,8 +2289,8 @@ corr_cell_del(struct corr *c, struct corr_sys *t)
 	*bp = b->next;
 	if (c->icells[i].b == NULL)
 		corr_cell_free(c, i);
-	b->next = c->ifree;
-	c->ifree = b;
+	b->next = c->ifree[b->big];
+	c->ifree[b->big] = b;
 }
 
 /* Take t out of the index. */
@@ -4468,8 +4492,9 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	corr_arena_init(&c->sarena, p->max_sources + 1,
 	    sizeof(struct corr_src));
 	corr_arena_init(&c->tarena, p->max_tracks + 1, sizeof(struct corr_sys));
-	corr_arena_init(&c->iarena, p->max_tracks + CORR_IRESERVE,
-	    sizeof(struct corr_iblk));
+	for (i = 0; i < 2; i++)
+		corr_arena_init(&c->iarena[i], p->max_tracks + CORR_IRESERVE,
+		    CORR_IBSIZE(i));
 	corr_arena_init(&c->parena, p->max_sources + p->max_tracks +
 	    CORR_PRESERVE, sizeof(struct corr_prof));
 	for (i = 0; i <= CORR_SENSORS; i++)
@@ -4497,7 +4522,8 @@ corr_free(struct corr *c)
 	}
 	corr_arena_free(&c->sarena);
 	corr_arena_free(&c->tarena);
-	corr_arena_free(&c->iarena);
+	corr_arena_free(&c->iarena[0]);
+	corr_arena_free(&c->iarena[1]);
 	corr_arena_free(&c->parena);
 	corr_arena_free(&c->sbarena);
 	corr_arena_free(&c->cbarena);
