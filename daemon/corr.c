@@ -88,6 +88,8 @@
 #define CORR_IBIG	16		/* entries of a big one */
 #define CORR_IBIGAFTER	3		/* full small blocks before big ones */
 #define CORR_IRESERVE	4		/* spare index blocks for a report */
+#define CORR_ICOARSE	4		/* a coarse cell is 2^this cells square */
+#define CORR_IMAPBITS	12		/* coarse cell counters: 2^this */
 #define CORR_WHEEL	64		/* index wheel slots ... */
 #define CORR_WSLOT	1000000000LL	/* ... of this many ns */
 #define CORR_NEAR_AHEAD	8		/* tracks a query finds ahead */
@@ -393,6 +395,8 @@ struct corr {
 					   many spare, for corr_cell_grow) */
 	size_t			 ncells;	/* cells in use */
 	struct corr_arena	 cbarena;
+	uint16_t		 icoarse[1 << CORR_IMAPBITS]; /* cells per
+					   coarse cell, see corr_cell_map */
 	struct corr_srcq	 age[CORR_SENSORS + 1]; /* see corr_age_insert */
 	uint32_t		 aseq;		/* age insertions, wrapping */
 	int64_t			 age_min;	/* no source stale before */
@@ -2070,6 +2074,23 @@ corr_cell_home(const struct corr *c, uint64_t key)
 }
 
 /*
+ * Counter of the cells in use of cell key's coarse cell (and of those of
+ * others that share it). A query skips the cells of a coarse cell whose
+ * count is 0 without a look at the table: most of those it would probe
+ * at the fine levels, whose few tracks are far apart, are empty. A
+ * counter that reached UINT16_MAX stays there.
+ */
+static size_t
+corr_cell_map(uint64_t key)
+{
+	uint64_t	m = ((uint64_t)1 << CORR_ICOARSE) - 1;
+
+	key &= ~(m << CORR_IBITS | m);
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >>
+	    (64 - CORR_IMAPBITS));
+}
+
+/*
  * Slot of cell key in the cell table, or the free slot where it would go
  * (there is always one: see corr_cell_add).
  */
@@ -2158,8 +2179,11 @@ corr_cell_grow(struct corr *c)
 static void
 corr_cell_free(struct corr *c, size_t i)
 {
-	size_t	j = i, h;
+	uint16_t	*m = &c->icoarse[corr_cell_map(c->icells[i].key)];
+	size_t		 j = i, h;
 
+	if (*m < UINT16_MAX)
+		(*m)--;
 	for (;;) {
 		j = (j + 1) & c->cmask;
 		if (c->icells[j].b == NULL)
@@ -2262,6 +2286,8 @@ corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 		if (ce->b == NULL) {
 			ce->key = key;
 			c->ncells++;
+			if (c->icoarse[corr_cell_map(key)] < UINT16_MAX)
+				c->icoarse[corr_cell_map(key)]++;
 		}
 		b->key = key;
 		b->n = 0;
@@ -2646,6 +2672,8 @@ corr_near_cell(struct corr_near *it)
 				return 0;
 		} else if (it->level >= 0 && corr_near_step(it) == 0) {
 			it->key = corr_cell_key(it->level, it->face, it->cur);
+			if (c->icoarse[corr_cell_map(it->key)] == 0)
+				continue;
 			it->b = c->icells[corr_cell_find(c, it->key)].b;
 			it->i = 0;
 			return 0;
