@@ -2589,6 +2589,19 @@ corr_prefetch(const struct corr_sys *t)
 #endif
 }
 
+/* Ask for the first lines of the next index block of a cell scan. */
+static void
+corr_prefetch_blk(const struct corr_iblk *b)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(b);
+	__builtin_prefetch((const char *)b + 64);
+	__builtin_prefetch((const char *)b + 128);
+#else
+	(void)b;
+#endif
+}
+
 _Static_assert(CORR_WHEEL <= 64, "a level's wheel slots fit a uint64_t");
 
 /* Index of the lowest bit set in a non-zero m. */
@@ -2727,6 +2740,33 @@ corr_near_in(const struct corr_near *it, const float x[3], double r)
 }
 
 /*
+ * Index of the first entry of b from i on within the query's reach
+ * (corr_near_in, its arithmetic kept in registers), else b->n.
+ */
+static uint32_t
+corr_near_blk(const struct corr_near *it, const struct corr_iblk *b,
+    uint32_t i)
+{
+	const struct corr_ient	*e;
+	double			 p0 = it->p[0], p1 = it->p[1], p2 = it->p[2];
+	double			 r = it->r, f = it->f, d, n2, w;
+
+	for (; i < b->n; i++) {
+		e = &b->e[i];
+		d = p0 - e->x[0];
+		n2 = d * d;
+		d = p1 - e->x[1];
+		n2 += d * d;
+		d = p2 - e->x[2];
+		n2 += d * d;
+		w = r + e->reach * f;
+		if (n2 <= w * w || !(n2 == n2))
+			break;
+	}
+	return i;
+}
+
+/*
  * The next track that may gate the query's estimate, or NULL: the global
  * list, then each level's cells (or its wheel), each track within its
  * own reach.
@@ -2736,13 +2776,15 @@ corr_near_scan(struct corr_near *it)
 {
 	struct corr_sys		*t;
 	struct corr_ient	*e;
+	uint32_t		 i;
 
 	for (;;) {
 		for (; it->b != NULL; it->b = it->b->next, it->i = 0) {
-			while (it->i < it->b->n) {
-				e = &it->b->e[it->i++];
-				if (corr_near_in(it, e->x, e->reach))
-					return e->t;
+			if (it->i == 0 && it->b->next != NULL)
+				corr_prefetch_blk(it->b->next);
+			if ((i = corr_near_blk(it, it->b, it->i)) < it->b->n) {
+				it->i = i + 1;
+				return it->b->e[i].t;
 			}
 		}
 		while ((t = it->t) != NULL) {
