@@ -2015,7 +2015,11 @@ corr_age_first(struct corr *c)
  * (|dt| / H)^1.5 when o's time lies outside the horizon of some track
  * (corr_near_widen), on every face such a point may belong to, and tests
  * each track's own sphere; a level whose cells there outnumber its
- * tracks (CORR_IPROBE) is scanned whole instead.
+ * tracks (CORR_IPROBE) is scanned whole instead. A cell is found in an
+ * open-addressed table (corr_cell_find) and its blocks are its own; a
+ * cell of a coarse cell that holds none (corr_cell_map) is not probed.
+ * How the cells are kept never changes what a query finds, nor its
+ * order: level, face, cell row by row, the cell's blocks newest first.
  *
  * As event time passes a track that is not updated leaves its horizon: a
  * timing wheel per level (slots of CORR_WSLOT ns by the time the reach
@@ -4603,7 +4607,9 @@ corr_free(struct corr *c)
 /*
  * New parameters (config reload). Unusable ones are ignored. The hash
  * tables keep the size they got at corr_new(): longer chains, same
- * answers. A new cell size re-files every track in the index.
+ * answers (a cell the index's full table has no room for puts its
+ * tracks on the global list). A new cell size re-files every track in
+ * the index.
  */
 void
 corr_set_params(struct corr *c, const struct corr_params *p)
