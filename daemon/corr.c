@@ -2260,10 +2260,9 @@ corr_ient_set(struct corr_ient *e, struct corr_sys *t, double r)
 /*
  * Enter t in cell key, at reach r: in the cell's first block with room,
  * else a new one (big once CORR_IBIGAFTER are full) at the head of the
- * cell's chain. -1 without a free
- * block (corr_reserve prevents that) or, the table being as large as it
- * may grow, a free slot to spare for a new cell: the caller then files t
- * on the global list.
+ * cell's chain. -1 without a free block (corr_reserve prevents that) or,
+ * the table being as large as it may grow, a free slot to spare for a
+ * new cell: the caller then files t on the global list.
  */
 static int
 corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
