@@ -32,6 +32,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,8 +85,12 @@
 #define CORR_IBITS	20		/* bits of a cell coordinate */
 #define CORR_ICOORD	524288.0	/* 2^(CORR_IBITS - 1) */
 #define CORR_IFILL	0.25		/* index reach per cell edge, at most */
-#define CORR_IBLK	4		/* entries per index block */
+#define CORR_IBLK	4		/* entries of a small index block */
+#define CORR_IBIG	16		/* entries of a big one */
+#define CORR_IBIGAFTER	3		/* full small blocks before big ones */
 #define CORR_IRESERVE	4		/* spare index blocks for a report */
+#define CORR_ICOARSE	4		/* a coarse cell is 2^this cells square */
+#define CORR_IMAPBITS	12		/* coarse cell counters: 2^this */
 #define CORR_WHEEL	64		/* index wheel slots ... */
 #define CORR_WSLOT	1000000000LL	/* ... of this many ns */
 #define CORR_NEAR_AHEAD	8		/* tracks a query finds ahead */
@@ -213,11 +218,32 @@ struct corr_ient {
 	struct corr_sys		*t;
 };
 
+/*
+ * A cell's blocks: its first CORR_IBIGAFTER hold CORR_IBLK entries, the
+ * others (of the few crowded cells) CORR_IBIG, so that a query walks a
+ * short chain there and a sparse picture wastes little room (a picture
+ * of 10,000 objects stays within 1 KiB per track).
+ */
 struct corr_iblk {
-	struct corr_iblk	*next;		/* bucket chain, free list */
+	struct corr_iblk	*next;		/* the cell's next, free list */
 	uint64_t		 key;		/* level, face, cell */
 	uint32_t		 n;		/* entries used */
-	struct corr_ient	 e[CORR_IBLK];
+	uint32_t		 big;		/* holds CORR_IBIG, else CORR_IBLK */
+	struct corr_ient	 e[];
+};
+
+#define CORR_IBCAP(big)	((big) ? CORR_IBIG : CORR_IBLK)
+#define CORR_IBSIZE(big) (offsetof(struct corr_iblk, e) + \
+	CORR_IBCAP(big) * sizeof(struct corr_ient))
+
+/*
+ * A slot of the index's cell table (open addressing, linear probing): a
+ * cell's key beside its first block, so that a query probes a cell
+ * without touching the blocks of others.
+ */
+struct corr_icell {
+	uint64_t		 key;
+	struct corr_iblk	*b;		/* NULL: a free slot */
 };
 
 /*
@@ -371,11 +397,14 @@ struct corr {
 	size_t			 smask;		/* grows, see corr_src_grow */
 	size_t			 smax;		/* buckets reserved */
 	struct corr_arena	 sbarena;
-	struct corr_iblk	**cbuckets;
+	struct corr_icell	*icells;	/* in cbarena */
 	size_t			 cmask;		/* grows, see corr_cell_grow */
-	size_t			 cmax;		/* buckets reserved */
-	size_t			 iused;		/* index blocks in use */
+	size_t			 cmax;		/* slots reserved (and half as
+					   many spare, for corr_cell_grow) */
+	size_t			 ncells;	/* cells in use */
 	struct corr_arena	 cbarena;
+	uint16_t		 icoarse[1 << CORR_IMAPBITS]; /* cells per
+					   coarse cell, see corr_cell_map */
 	struct corr_srcl	 awheel[CORR_ALEVELS][CORR_ASLOTS]; /* sources
 					   by deadline: see corr_age_place */
 	struct corr_srcl	 aover;		/* deadlines past the wheel */
@@ -387,9 +416,9 @@ struct corr {
 	TAILQ_HEAD(, corr_sys)	 tracks;
 	TAILQ_HEAD(corr_sysq, corr_sys) coast;
 	struct corr_sysl	 iglobal;	/* tracks of unbounded reach */
-	struct corr_iblk	*ifree;		/* free index blocks */
-	struct corr_arena	 iarena;	/* index blocks, reserved */
-	size_t			 iblocks;	/* index blocks taken */
+	struct corr_iblk	*ifree[2];	/* free index blocks, by size */
+	struct corr_arena	 iarena[2];	/* index blocks, reserved */
+	size_t			 iblocks[2];	/* index blocks taken */
 	struct corr_sysl	 iwheel[CORR_LEVELS][CORR_WHEEL]; /* by
 					   corr_until: see corr_index_age */
 	uint64_t		 iwbits[CORR_LEVELS]; /* slots that may
@@ -1548,7 +1577,9 @@ corr_reserve(struct corr *c)
 	struct corr_sys		*t;
 	struct corr_iblk	*b;
 	struct corr_prof	*pr;
+	char			*p;
 	size_t			 i;
+	int			 k;
 
 	if (c->sfree == NULL && (s = corr_arena_take(&c->sarena,
 	    sizeof(*s))) != NULL) {
@@ -1586,16 +1617,19 @@ corr_reserve(struct corr *c)
 		}
 		c->pfree_n += CORR_SLAB;
 	}
-	/* Index blocks: one per track at most is in use. */
-	if (c->iblocks + c->iarena.n - c->iarena.used <
-	    c->nsys + CORR_IRESERVE) {
-		if ((b = corr_slab(c, CORR_SLAB, sizeof(*b))) == NULL)
+	/* Index blocks: one per track at most is in use, of either size. */
+	for (k = 0; k < 2; k++) {
+		if (c->iblocks[k] + c->iarena[k].n - c->iarena[k].used >=
+		    c->nsys + CORR_IRESERVE)
+			continue;
+		if ((p = corr_slab(c, CORR_SLAB, CORR_IBSIZE(k))) == NULL)
 			return -1;
 		for (i = 0; i < CORR_SLAB; i++) {
-			b[i].next = c->ifree;
-			c->ifree = &b[i];
+			b = (struct corr_iblk *)(p + i * CORR_IBSIZE(k));
+			b->next = c->ifree[k];
+			c->ifree[k] = b;
 		}
-		c->iblocks += CORR_SLAB;
+		c->iblocks[k] += CORR_SLAB;
 	}
 	return 0;
 }
@@ -2293,7 +2327,11 @@ corr_age_expire(struct corr *c)
  * (|dt| / H)^1.5 when o's time lies outside the horizon of some track
  * (corr_near_widen), on every face such a point may belong to, and tests
  * each track's own sphere; a level whose cells there outnumber its
- * tracks (CORR_IPROBE) is scanned whole instead.
+ * tracks (CORR_IPROBE) is scanned whole instead. A cell is found in an
+ * open-addressed table (corr_cell_find) and its blocks are its own; a
+ * cell of a coarse cell that holds none (corr_cell_map) is not probed.
+ * How the cells are kept never changes what a query finds, nor its
+ * order: level, face, cell row by row, the cell's blocks newest first.
  *
  * As event time passes a track that is not updated leaves its horizon: a
  * timing wheel per level (slots of CORR_WSLOT ns by the time the reach
@@ -2340,15 +2378,46 @@ corr_cell_key(int l, int face, const int64_t cell[2])
 	    ((uint64_t)cell[0] & m) << CORR_IBITS | ((uint64_t)cell[1] & m);
 }
 
-/* Bucket of an index key. */
+/* Home slot of an index key in the cell table. */
 static size_t
-corr_cell_bucket(const struct corr *c, uint64_t key)
+corr_cell_home(const struct corr *c, uint64_t key)
 {
 	uint64_t	h;
 
 	h = key * 0x9e3779b97f4a7c15ULL;
 	h ^= h >> 29;
 	return (size_t)h & c->cmask;
+}
+
+/*
+ * Counter of the cells in use of cell key's coarse cell (and of those of
+ * others that share it). A query skips the cells of a coarse cell whose
+ * count is 0 without a look at the table: most of those it would probe
+ * at the fine levels, whose few tracks are far apart, are empty. A
+ * counter that reached UINT16_MAX stays there.
+ */
+static size_t
+corr_cell_map(uint64_t key)
+{
+	uint64_t	m = ((uint64_t)1 << CORR_ICOARSE) - 1;
+
+	key &= ~(m << CORR_IBITS | m);
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >>
+	    (64 - CORR_IMAPBITS));
+}
+
+/*
+ * Slot of cell key in the cell table, or the free slot where it would go
+ * (there is always one: see corr_cell_add).
+ */
+static size_t
+corr_cell_find(const struct corr *c, uint64_t key)
+{
+	size_t	i = corr_cell_home(c, key);
+
+	while (c->icells[i].b != NULL && c->icells[i].key != key)
+		i = (i + 1) & c->cmask;
+	return i;
 }
 
 /* The cell edge of each level, from cell_m. */
@@ -2398,24 +2467,52 @@ corr_reach(const struct corr *c, const struct corr_sys *t, double h)
 	return isfinite(r) ? r : HUGE_VAL;
 }
 
-/* Double the index's buckets (see corr_src_grow). */
+/*
+ * Double the cell table. Its cells (at most a quarter of the slots
+ * reserved) go out to the spare slots past cmax and back in, in slot
+ * order: the slots past the old size were never used.
+ */
 static void
 corr_cell_grow(struct corr *c)
 {
-	struct corr_iblk	**bp, *b;
-	size_t			 i, n = c->cmask + 1;
+	struct corr_icell	*spare = c->icells + c->cmax;
+	size_t			 i, m = 0, n = c->cmask + 1;
 
-	c->cmask = 2 * n - 1;
 	for (i = 0; i < n; i++)
-		for (bp = &c->cbuckets[i]; (b = *bp) != NULL;) {
-			if (corr_cell_bucket(c, b->key) == i) {
-				bp = &b->next;
-				continue;
-			}
-			*bp = b->next;
-			b->next = c->cbuckets[i + n];
-			c->cbuckets[i + n] = b;
+		if (c->icells[i].b != NULL) {
+			spare[m++] = c->icells[i];
+			c->icells[i].b = NULL;
 		}
+	c->cmask = 2 * n - 1;
+	for (i = 0; i < m; i++)
+		c->icells[corr_cell_find(c, spare[i].key)] = spare[i];
+}
+
+/*
+ * Free slot i of the cell table. The cells after it up to a free slot
+ * whose probe passed it move back (deletion without tombstones).
+ */
+static void
+corr_cell_free(struct corr *c, size_t i)
+{
+	uint16_t	*m = &c->icoarse[corr_cell_map(c->icells[i].key)];
+	size_t		 j = i, h;
+
+	if (*m < UINT16_MAX)
+		(*m)--;
+	for (;;) {
+		j = (j + 1) & c->cmask;
+		if (c->icells[j].b == NULL)
+			break;
+		h = corr_cell_home(c, c->icells[j].key);
+		/* Slot i lies on the probe from h to j. */
+		if (((j - h) & c->cmask) >= ((j - i) & c->cmask)) {
+			c->icells[i] = c->icells[j];
+			i = j;
+		}
+	}
+	c->icells[i].b = NULL;
+	c->ncells--;
 }
 
 /*
@@ -2423,19 +2520,17 @@ corr_cell_grow(struct corr *c)
  * in use, and a report adds few tracks).
  */
 static struct corr_iblk *
-corr_iblk_new(struct corr *c)
+corr_iblk_new(struct corr *c, int big)
 {
 	struct corr_iblk	*b;
 
-	if (c->iused >= c->cmask && c->cmask + 1 < c->cmax)
-		corr_cell_grow(c);
-	if ((b = c->ifree) != NULL)
-		c->ifree = b->next;
-	else if ((b = corr_arena_take(&c->iarena, sizeof(*b))) != NULL)
-		c->iblocks++;
-	else
-		return NULL;
-	c->iused++;
+	if ((b = c->ifree[big]) != NULL)
+		c->ifree[big] = b->next;
+	else if ((b = corr_arena_take(&c->iarena[big], CORR_IBSIZE(big))) !=
+	    NULL)
+		c->iblocks[big]++;
+	if (b != NULL)
+		b->big = big;
 	return b;
 }
 
@@ -2475,47 +2570,68 @@ corr_ient_set(struct corr_ient *e, struct corr_sys *t, double r)
 }
 
 /*
- * Enter t in cell key, at reach r; -1 without a free block (corr_reserve
- * prevents that: the caller then files t on the global list).
+ * Enter t in cell key, at reach r: in the cell's first block with room,
+ * else a new one (big once CORR_IBIGAFTER are full) at the head of the
+ * cell's chain. -1 without a free block (corr_reserve prevents that) or,
+ * the table being as large as it may grow, a free slot to spare for a
+ * new cell: the caller then files t on the global list.
  */
 static int
 corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 {
-	struct corr_iblk	**bp, *b;
+	struct corr_icell	*ce;
+	struct corr_iblk	*b;
+	size_t			 i, nb;
 
-	for (b = c->cbuckets[corr_cell_bucket(c, key)]; b != NULL; b = b->next)
-		if (b->key == key && b->n < CORR_IBLK)
-			break;
+	i = corr_cell_find(c, key);
+	if (c->icells[i].b == NULL && 2 * (c->ncells + 1) > c->cmask + 1 &&
+	    c->cmask + 1 < c->cmax) {
+		corr_cell_grow(c);
+		i = corr_cell_find(c, key);
+	}
+	ce = &c->icells[i];
+	for (b = ce->b, nb = 0; b != NULL && b->n == CORR_IBCAP(b->big);
+	    b = b->next)
+		nb++;
 	if (b == NULL) {
-		if ((b = corr_iblk_new(c)) == NULL)
+		if (ce->b == NULL && c->ncells + 2 > c->cmask + 1)
 			return -1;
-		bp = &c->cbuckets[corr_cell_bucket(c, key)];
+		if ((b = corr_iblk_new(c, nb >= CORR_IBIGAFTER)) == NULL)
+			return -1;
+		if (ce->b == NULL) {
+			ce->key = key;
+			c->ncells++;
+			if (c->icoarse[corr_cell_map(key)] < UINT16_MAX)
+				c->icoarse[corr_cell_map(key)]++;
+		}
 		b->key = key;
 		b->n = 0;
-		b->next = *bp;
-		*bp = b;
+		b->next = ce->b;
+		ce->b = b;
 	}
 	corr_ient_set(&b->e[b->n++], t, r);
 	t->iblk = b;
 	return 0;
 }
 
-/* Take t out of its cell; an emptied block is freed. */
+/* Take t out of its cell; an emptied block, and cell, is freed. */
 static void
 corr_cell_del(struct corr *c, struct corr_sys *t)
 {
 	struct corr_iblk	**bp, *b = t->iblk;
+	size_t			 i;
 
 	b->e[corr_cell_slot(t)] = b->e[b->n - 1];
 	if (--b->n > 0)
 		return;
-	for (bp = &c->cbuckets[corr_cell_bucket(c, b->key)]; *bp != b;
-	    bp = &(*bp)->next)
+	i = corr_cell_find(c, b->key);
+	for (bp = &c->icells[i].b; *bp != b; bp = &(*bp)->next)
 		;
 	*bp = b->next;
-	b->next = c->ifree;
-	c->ifree = b;
-	c->iused--;
+	if (c->icells[i].b == NULL)
+		corr_cell_free(c, i);
+	b->next = c->ifree[b->big];
+	c->ifree[b->big] = b;
 }
 
 /* Take t out of the index. */
@@ -2788,6 +2904,19 @@ corr_prefetch(const struct corr_sys *t)
 #endif
 }
 
+/* Ask for the first lines of the next index block of a cell scan. */
+static void
+corr_prefetch_blk(const struct corr_iblk *b)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(b);
+	__builtin_prefetch((const char *)b + 64);
+	__builtin_prefetch((const char *)b + 128);
+#else
+	(void)b;
+#endif
+}
+
 _Static_assert(CORR_WHEEL <= 64, "a level's wheel slots fit a uint64_t");
 
 /* Index of the lowest bit set in a non-zero m. */
@@ -2871,7 +3000,9 @@ corr_near_cell(struct corr_near *it)
 				return 0;
 		} else if (it->level >= 0 && corr_near_step(it) == 0) {
 			it->key = corr_cell_key(it->level, it->face, it->cur);
-			it->b = c->cbuckets[corr_cell_bucket(c, it->key)];
+			if (c->icoarse[corr_cell_map(it->key)] == 0)
+				continue;
+			it->b = c->icells[corr_cell_find(c, it->key)].b;
 			it->i = 0;
 			return 0;
 		}
@@ -2924,6 +3055,33 @@ corr_near_in(const struct corr_near *it, const float x[3], double r)
 }
 
 /*
+ * Index of the first entry of b from i on within the query's reach
+ * (corr_near_in, its arithmetic kept in registers), else b->n.
+ */
+static uint32_t
+corr_near_blk(const struct corr_near *it, const struct corr_iblk *b,
+    uint32_t i)
+{
+	const struct corr_ient	*e;
+	double			 p0 = it->p[0], p1 = it->p[1], p2 = it->p[2];
+	double			 r = it->r, f = it->f, d, n2, w;
+
+	for (; i < b->n; i++) {
+		e = &b->e[i];
+		d = p0 - e->x[0];
+		n2 = d * d;
+		d = p1 - e->x[1];
+		n2 += d * d;
+		d = p2 - e->x[2];
+		n2 += d * d;
+		w = r + e->reach * f;
+		if (n2 <= w * w || !(n2 == n2))
+			break;
+	}
+	return i;
+}
+
+/*
  * The next track that may gate the query's estimate, or NULL: the global
  * list, then each level's cells (or its wheel), each track within its
  * own reach.
@@ -2933,15 +3091,15 @@ corr_near_scan(struct corr_near *it)
 {
 	struct corr_sys		*t;
 	struct corr_ient	*e;
+	uint32_t		 i;
 
 	for (;;) {
 		for (; it->b != NULL; it->b = it->b->next, it->i = 0) {
-			if (it->b->key != it->key)
-				continue;
-			while (it->i < it->b->n) {
-				e = &it->b->e[it->i++];
-				if (corr_near_in(it, e->x, e->reach))
-					return e->t;
+			if (it->i == 0 && it->b->next != NULL)
+				corr_prefetch_blk(it->b->next);
+			if ((i = corr_near_blk(it, it->b, it->i)) < it->b->n) {
+				it->i = i + 1;
+				return it->b->e[i].t;
 			}
 		}
 		while ((t = it->t) != NULL) {
@@ -4709,23 +4867,24 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	ns = corr_pow2(p->max_sources);
 	nc = corr_pow2(p->max_tracks);
 	corr_arena_init(&c->sbarena, ns, sizeof(*c->sbuckets));
-	corr_arena_init(&c->cbarena, nc, sizeof(*c->cbuckets));
+	corr_arena_init(&c->cbarena, nc + nc / 2, sizeof(*c->icells));
 	if (c->sbarena.base == NULL || c->cbarena.base == NULL) {
 		corr_free(c);
 		return NULL;
 	}
 	c->sbuckets = c->sbarena.base;
-	c->cbuckets = c->cbarena.base;
+	c->icells = c->cbarena.base;
 	c->smax = c->sbarena.n;
-	c->cmax = c->cbarena.n;
+	c->cmax = c->cbarena.n / 3 * 2;
 	c->smask = (c->smax < CORR_HASH0 ? c->smax : CORR_HASH0) - 1;
 	c->cmask = (c->cmax < CORR_HASH0 ? c->cmax : CORR_HASH0) - 1;
 	/* One more than the limits: a report may need a record to refuse. */
 	corr_arena_init(&c->sarena, p->max_sources + 1,
 	    sizeof(struct corr_src));
 	corr_arena_init(&c->tarena, p->max_tracks + 1, sizeof(struct corr_sys));
-	corr_arena_init(&c->iarena, p->max_tracks + CORR_IRESERVE,
-	    sizeof(struct corr_iblk));
+	for (i = 0; i < 2; i++)
+		corr_arena_init(&c->iarena[i], p->max_tracks + CORR_IRESERVE,
+		    CORR_IBSIZE(i));
 	corr_arena_init(&c->parena, p->max_sources + p->max_tracks +
 	    CORR_PRESERVE, sizeof(struct corr_prof));
 	for (i = 0; i < CORR_ALEVELS * CORR_ASLOTS; i++)
@@ -4756,7 +4915,8 @@ corr_free(struct corr *c)
 	}
 	corr_arena_free(&c->sarena);
 	corr_arena_free(&c->tarena);
-	corr_arena_free(&c->iarena);
+	corr_arena_free(&c->iarena[0]);
+	corr_arena_free(&c->iarena[1]);
 	corr_arena_free(&c->parena);
 	corr_arena_free(&c->sbarena);
 	corr_arena_free(&c->cbarena);
@@ -4766,7 +4926,9 @@ corr_free(struct corr *c)
 /*
  * New parameters (config reload). Unusable ones are ignored. The hash
  * tables keep the size they got at corr_new(): longer chains, same
- * answers. A new cell size re-files every track in the index.
+ * answers (a cell the index's full table has no room for puts its
+ * tracks on the global list). A new cell size re-files every track in
+ * the index.
  */
 void
 corr_set_params(struct corr *c, const struct corr_params *p)

@@ -1378,6 +1378,64 @@ test_index_all(void **state)
 	test_rec_clear(&rec);
 }
 
+/*
+ * Crowded cells and a cell table that grows and empties: 400 tracks of
+ * 1 km sigma 16 km apart (up to sixteen to a 64 km cell, in blocks of
+ * both sizes) are each found by a second sensor's report 0.9 x the gate
+ * off; then all go (dropped, coasting, expired) and the next set, 30 km
+ * off the first (cells in part the same) and then on a cube face edge,
+ * is found the same way.
+ */
+static void
+test_index_crowd(void **state)
+{
+	enum { N = 400, W = 20 };
+	static const double	 at[3][2] = {
+		{ 35.0, 130.0 }, { 35.27, 130.33 }, { 0.5, 44.8 }
+	};
+	struct tf_report	 r;
+	struct tf_drop		 d;
+	struct rec		 rec;
+	struct corr		*c;
+	double			 lat, east, m;
+	int64_t			 tk;
+	int			 i, k, s;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	m = sqrt(0.9 * 22.46 * (1000.0 * 1000.0 + 100.0 * 100.0));
+	for (k = 0; k < 3; k++) {
+		tk = T0 + k * 300 * SEC;
+		for (s = 0; s < 2; s++)
+			for (i = 0; i < N; i++) {
+				lat = at[k][0] + (i / W) * 16000.0 / 111000.0;
+				east = (i % W) * 16000.0 + (s ? m : 0.0);
+				r = test_report(s ? "JPN-AEGIS-1" : "USA-E2D-1",
+				    k * N + i + 1, tk + i * (SEC / 100), lat,
+				    at[k][1], 10000.0, east, 0.0,
+				    s ? 100.0 : 1000.0, 20.0, TF_CAT_AIR);
+				assert_int_equal(corr_report(c, &r), CORR_OK);
+				if (s)
+					assert_int_equal(test_contributors(
+					    &rec, k * N + i + 1), 2);
+			}
+		assert_int_equal(corr_count(c), N);
+		for (s = 0; s < 2; s++)
+			for (i = 0; i < N; i++) {
+				memset(&d, 0, sizeof(d));
+				snprintf(d.sensor, sizeof(d.sensor), "%s",
+				    s ? "JPN-AEGIS-1" : "USA-E2D-1");
+				d.local_track = k * N + i + 1;
+				d.t_ns = tk + 5 * SEC;
+				corr_drop(c, &d);
+			}
+		corr_advance(c, tk + 200 * SEC);
+		assert_int_equal(corr_count(c), 0);
+	}
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
 /* Bad parameters make no core; foreach visits in ascending id. */
 static void
 test_params(void **state)
@@ -2383,6 +2441,7 @@ main(void)
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_index_far),
 		cmocka_unit_test(test_index_all),
+		cmocka_unit_test(test_index_crowd),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_gnn),
 		cmocka_unit_test(test_chain),
