@@ -428,13 +428,25 @@ struct corr {
 
 /* ---- 6x6 linear algebra ------------------------------------------------ */
 
+/*
+ * The sizes here are fixed (3 and 6), and at -O2 gcc neither unrolls
+ * nor vectorises most of these loops: kept rolled, a 6x6 kernel spends
+ * more instructions on loop control and index arithmetic than on
+ * arithmetic. The loops are unrolled in full (CORR_UNROLL), so that the
+ * triangular bounds become constants and every index a fixed offset;
+ * the arithmetic, and its order, is the same.
+ */
+#define CORR_UNROLL	_Pragma("GCC unroll 8")
+
 /* A stored (float) upper triangle as a full double 6x6. */
 static void
 corr_cov_unpackf(const float *t, double *P)
 {
 	int	i, j, k = 0;
 
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)
+		CORR_UNROLL
 		for (j = i; j < 6; j++, k++)
 			P[i * 6 + j] = P[j * 6 + i] = t[k];
 }
@@ -451,7 +463,9 @@ corr_cov_packf(const double *P, float *t)
 
 	double	v;
 
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)
+		CORR_UNROLL
 		for (j = i; j < 6; j++, k++) {
 			v = P[i * 6 + j];
 			if (v > FLT_MAX)
@@ -465,24 +479,32 @@ corr_cov_packf(const double *P, float *t)
 /*
  * The square-root-free factor A = U D^-1 U^T of a symmetric 6x6 A (U
  * lower, row major, only its lower triangle written, with diagonal D) and
- * r = D^-1; -1 if A is not PD. The chain from row to row holds one
- * division per row and no square root.
+ * r = D^-1; -1 if A is not PD (a pivot not positive, not finite, or so
+ * small that its reciprocal is not). The chain from row to row holds one
+ * division per row and no square root. A finished row is kept scaled as
+ * well, M = U D^-1 (unit lower), so that each product U_ik U_jk r_k
+ * costs one multiplication, not two (the same product, rounded alike).
  */
 static int
 corr_ldl(const double *restrict A, double *restrict U, double *restrict r)
 {
-	double	s;
+	double	M[36], s;
 	int	i, j, k;
 
+	CORR_UNROLL
 	for (i = 0; i < 6; i++) {
+		CORR_UNROLL
 		for (j = 0; j <= i; j++) {
 			s = A[i * 6 + j];
+			CORR_UNROLL
 			for (k = 0; k < j; k++)
-				s -= U[i * 6 + k] * (U[j * 6 + k] * r[k]);
+				s -= U[i * 6 + k] * M[j * 6 + k];
 			U[i * 6 + j] = s;
+			if (j < i)
+				M[i * 6 + j] = s * r[j];
 		}
 		r[i] = 1.0 / s;
-		if (!(s > 0.0) || !isfinite(s) || !isfinite(r[i]))
+		if (!(s > 0.0 && s <= DBL_MAX && r[i] <= DBL_MAX))
 			return -1;
 	}
 	return 0;
@@ -522,9 +544,12 @@ corr_chol(const double *restrict A, double *restrict L)
 
 	if (corr_ldl(A, U, r) == -1)
 		return -1;
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)
 		r[i] = sqrt(r[i]);
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)
+		CORR_UNROLL
 		for (j = 0; j <= i; j++)
 			L[i * 6 + j] = U[i * 6 + j] * r[j];
 	return 0;
@@ -533,7 +558,8 @@ corr_chol(const double *restrict A, double *restrict L)
 /*
  * Inverse of A = L L^T as L^-T L^-1: invert the triangle by forward
  * substitution, then multiply; about half the work of six solves, and
- * symmetric by construction.
+ * symmetric by construction. Only the lower triangle of M = L^-1 is
+ * read, so only that is written.
  */
 static void
 corr_chol_inv(const double *restrict L, double *restrict Ai)
@@ -541,18 +567,25 @@ corr_chol_inv(const double *restrict L, double *restrict Ai)
 	double	M[36], s;
 	int	i, j, k;
 
-	memset(M, 0, sizeof(M));
+	CORR_UNROLL
 	for (i = 0; i < 6; i++) {
 		M[i * 7] = 1.0 / L[i * 7];
+		CORR_UNROLL
 		for (j = 0; j < i; j++) {
-			for (s = 0.0, k = j; k < i; k++)
+			s = 0.0;
+			CORR_UNROLL
+			for (k = j; k < i; k++)
 				s += L[i * 6 + k] * M[k * 6 + j];
 			M[i * 6 + j] = -s * M[i * 7];
 		}
 	}
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)
+		CORR_UNROLL
 		for (j = 0; j <= i; j++) {
-			for (s = 0.0, k = i; k < 6; k++)
+			s = 0.0;
+			CORR_UNROLL
+			for (k = i; k < 6; k++)
 				s += M[k * 6 + i] * M[k * 6 + j];
 			Ai[i * 6 + j] = Ai[j * 6 + i] = s;
 		}
@@ -588,18 +621,28 @@ corr_rotate(const double m[3][3], const double p[36], double out[36])
 	double	t[3][3], s;
 	int	bi, bj, i, j, k;
 
+	CORR_UNROLL
 	for (bi = 0; bi < 6; bi += 3)
+		CORR_UNROLL
 		for (bj = bi; bj < 6; bj += 3) {
+			CORR_UNROLL
 			for (i = 0; i < 3; i++)		/* t = m P_IJ */
+				CORR_UNROLL
 				for (j = 0; j < 3; j++) {
-					for (s = 0.0, k = 0; k < 3; k++)
+					s = 0.0;
+					CORR_UNROLL
+					for (k = 0; k < 3; k++)
 						s += m[i][k] *
 						    p[(bi + k) * 6 + bj + j];
 					t[i][j] = s;
 				}
+			CORR_UNROLL
 			for (i = 0; i < 3; i++)		/* t m^T */
+				CORR_UNROLL
 				for (j = 0; j < 3; j++) {
-					for (s = 0.0, k = 0; k < 3; k++)
+					s = 0.0;
+					CORR_UNROLL
+					for (k = 0; k < 3; k++)
 						s += t[i][k] * m[j][k];
 					out[(bi + i) * 6 + bj + j] = s;
 					if (bi != bj)
@@ -614,6 +657,7 @@ corr_enu_to_ecef(const double r[3][3], const double v[3], double out[3])
 {
 	int	i;
 
+	CORR_UNROLL
 	for (i = 0; i < 3; i++)
 		out[i] = r[0][i] * v[0] + r[1][i] * v[1] + r[2][i] * v[2];
 }
@@ -715,7 +759,9 @@ corr_predict(enum tf_category cat, double dt, const double x[6],
 	 * By 3x3 blocks, each element of F P F^T from the four of P that
 	 * make it (the same sums as R = F P, then R F^T); Po may be P.
 	 */
+	CORR_UNROLL
 	for (i = 0; i < 3; i++)
+		CORR_UNROLL
 		for (j = 0; j < 3; j++) {
 			a = P[i * 6 + j];
 			b = P[i * 6 + j + 3];
@@ -728,6 +774,7 @@ corr_predict(enum tf_category cat, double dt, const double x[6],
 		}
 	q = corr_q(cat);
 	ad = fabs(dt);
+	CORR_UNROLL
 	for (i = 0; i < 3; i++) {
 		Po[i * 6 + i] += q * ad * ad * ad / 3.0;
 		Po[i * 6 + i + 3] += q * dt * ad / 2.0;
@@ -750,13 +797,18 @@ corr_mdist(const double a[6], const double Pa[36], const double b[6],
 	double	S[36], U[36], r[6], y[6], s, p;
 	int	i, k;
 
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)		/* the lower triangle is enough */
+		CORR_UNROLL
 		for (k = 0; k <= i; k++)
 			S[i * 6 + k] = Pa[i * 6 + k] + Pb[i * 6 + k];
 	if (corr_ldl(S, U, r) == -1)
 		return -1;
-	for (p = 0.0, i = 0; i < 6; i++) {
+	p = 0.0;
+	CORR_UNROLL
+	for (i = 0; i < 6; i++) {
 		s = a[i] - b[i];
+		CORR_UNROLL
 		for (k = 0; k < i; k++)
 			s -= U[i * 6 + k] * y[k];
 		y[i] = s * r[i];
@@ -786,6 +838,7 @@ corr_ysum(size_t n, const double (*Y)[36], const double *w, double Yw[36])
 	memset(Yw, 0, 36 * sizeof(double));
 	for (i = 0; i < n; i++)
 		if (w[i] > 0.0)
+			CORR_UNROLL
 			for (k = 0; k < 36; k++)
 				Yw[k] += w[i] * Y[i][k];
 }
@@ -940,14 +993,19 @@ corr_lsolve6(const double *restrict L, const double *restrict di,
 	double	x[6], l;
 	int	r, c, k;
 
+	CORR_UNROLL
 	for (r = 0; r < 6; r++) {
+		CORR_UNROLL
 		for (c = 0; c < 6; c++)
 			x[c] = B[r * 6 + c];
+		CORR_UNROLL
 		for (k = 0; k < r; k++) {
 			l = L[r * 6 + k];
+			CORR_UNROLL
 			for (c = 0; c < 6; c++)
 				x[c] -= l * X[k * 6 + c];
 		}
+		CORR_UNROLL
 		for (c = 0; c < 6; c++)
 			X[r * 6 + c] = x[c] * di[r];
 	}
@@ -969,7 +1027,9 @@ corr_ci_xform(const double *restrict L, const double *restrict di,
 	int	r, c;
 
 	corr_lsolve6(L, di, S, X);	/* X = L^-1 S */
+	CORR_UNROLL
 	for (r = 0; r < 6; r++)
+		CORR_UNROLL
 		for (c = 0; c < 6; c++)
 			Xt[r * 6 + c] = X[c * 6 + r];
 	corr_lsolve6(L, di, Xt, A);	/* A = L^-1 X^T */
@@ -982,7 +1042,9 @@ corr_ci_dot(const double a[36], const double b[36])
 	double	s[6] = { 0 };
 	int	r, c;
 
+	CORR_UNROLL
 	for (r = 0; r < 6; r++)
+		CORR_UNROLL
 		for (c = 0; c < 6; c++)
 			s[c] += a[r * 6 + c] * b[r * 6 + c];
 	return (s[0] + s[1]) + (s[2] + s[3]) + (s[4] + s[5]);
@@ -994,6 +1056,7 @@ corr_chol_rdiag(const double L[36], double di[6])
 {
 	int	i;
 
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)
 		di[i] = 1.0 / L[i * 7];
 }
@@ -1273,22 +1336,32 @@ corr_info(const double *restrict P, double *restrict Y, double *ld)
 
 	if (corr_ldl(P, U, r) == -1)
 		return -1;
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)		/* U becomes M, below the diagonal */
+		CORR_UNROLL
 		for (j = 0; j < i; j++)
 			U[i * 6 + j] *= r[j];
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)		/* N = M^-1, unit lower */
+		CORR_UNROLL
 		for (j = 0; j < i; j++) {
 			s = U[i * 6 + j];
+			CORR_UNROLL
 			for (k = j + 1; k < i; k++)
 				s += U[i * 6 + k] * N[k * 6 + j];
 			N[i * 6 + j] = -s;
 		}
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)		/* U = D^-1 N, strictly lower */
+		CORR_UNROLL
 		for (j = 0; j < i; j++)
 			U[i * 6 + j] = r[i] * N[i * 6 + j];
+	CORR_UNROLL
 	for (i = 0; i < 6; i++)		/* Y = N^T D^-1 N */
+		CORR_UNROLL
 		for (j = 0; j <= i; j++) {
 			s = i == j ? r[i] : U[i * 6 + j];
+			CORR_UNROLL
 			for (k = i + 1; k < 6; k++)
 				s += U[k * 6 + i] * N[k * 6 + j];
 			Y[i * 6 + j] = Y[j * 6 + i] = s;
