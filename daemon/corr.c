@@ -483,12 +483,14 @@ corr_cov_packf(const double *P, float *t)
  * small that its reciprocal is not). The chain from row to row holds one
  * division per row and no square root. A finished row is kept scaled as
  * well, M = U D^-1 (unit lower), so that each product U_ik U_jk r_k
- * costs one multiplication, not two (the same product, rounded alike).
+ * costs one multiplication, not two (the same product, rounded alike);
+ * only its strict lower triangle is written.
  */
-static int
-corr_ldl(const double *restrict A, double *restrict U, double *restrict r)
+static inline int
+corr_ldlm(const double *restrict A, double *restrict U, double *restrict M,
+    double *restrict r)
 {
-	double	M[36], s;
+	double	s;
 	int	i, j, k;
 
 	CORR_UNROLL
@@ -508,6 +510,15 @@ corr_ldl(const double *restrict A, double *restrict U, double *restrict r)
 			return -1;
 	}
 	return 0;
+}
+
+/* corr_ldlm without M. */
+static int
+corr_ldl(const double *restrict A, double *restrict U, double *restrict r)
+{
+	double	M[36];
+
+	return corr_ldlm(A, U, M, r);
 }
 
 /*
@@ -828,19 +839,35 @@ corr_distance(const double a[6], const double Pa[36], const double b[6],
 	return corr_mdist(a, Pa, b, Pb, d2, NULL);
 }
 
-/* Weighted information sum Y(w) = sum w_i Y_i. */
+/*
+ * Y += a X over the lower triangle of symmetric 6x6 matrices (the part
+ * that corr_chol reads).
+ */
+static void
+corr_lower_axpy(double a, const double *restrict X, double *restrict Y)
+{
+	int	i, j;
+
+	CORR_UNROLL
+	for (i = 0; i < 6; i++)
+		CORR_UNROLL
+		for (j = 0; j <= i; j++)
+			Y[i * 6 + j] += a * X[i * 6 + j];
+}
+
+/*
+ * Weighted information sum Y(w) = sum w_i Y_i, its lower triangle only:
+ * it is only ever factored (corr_chol).
+ */
 static void
 corr_ysum(size_t n, const double (*Y)[36], const double *w, double Yw[36])
 {
 	size_t	i;
-	int	k;
 
 	memset(Yw, 0, 36 * sizeof(double));
 	for (i = 0; i < n; i++)
 		if (w[i] > 0.0)
-			CORR_UNROLL
-			for (k = 0; k < 36; k++)
-				Yw[k] += w[i] * Y[i][k];
+			corr_lower_axpy(w[i], Y[i], Yw);
 }
 
 /*
@@ -867,9 +894,8 @@ corr_ci_cost(size_t n, const double (*Y)[36], const double *w, double L[36])
 static void
 corr_ci_start(size_t n, const double (*Y)[36], const double *ld, double *w)
 {
-	double	ones[CORR_FUSE_MAX], Yw[36], L[36], ldY, ldo, sum;
+	double	ones[CORR_FUSE_MAX], Yw[36], Yo[36], L[36], ldY, ldo, sum;
 	size_t	i;
-	int	k;
 
 	for (i = 0; i < CORR_FUSE_MAX; i++)
 		ones[i] = 1.0;
@@ -878,11 +904,9 @@ corr_ci_start(size_t n, const double (*Y)[36], const double *ld, double *w)
 		goto uniform;
 	ldY = corr_chol_logdet(L);
 	for (sum = 0.0, i = 0; i < n; i++) {
-		for (k = 0; k < 36; k++)
-			Yw[k] -= Y[i][k];
-		ldo = corr_chol(Yw, L) == 0 ? corr_chol_logdet(L) : -HUGE_VAL;
-		for (k = 0; k < 36; k++)
-			Yw[k] += Y[i][k];
+		memcpy(Yo, Yw, sizeof(Yo));	/* Y - Y_i */
+		corr_lower_axpy(-1.0, Y[i], Yo);
+		ldo = corr_chol(Yo, L) == 0 ? corr_chol_logdet(L) : -HUGE_VAL;
 		w[i] = 1.0 - exp(ldo - ldY) + exp(ld[i] - ldY);
 		if (!(w[i] > 0.0) || !isfinite(w[i]))
 			w[i] = 0.0;
@@ -1325,30 +1349,25 @@ corr_ci_normalise(size_t n, double *w, double L[36], double *P)
  * The information Y = P^-1 of a symmetric 6x6 P, and log det Y when ld
  * is not NULL; -1 if P is not PD (the test of corr_chol). From the
  * square-root-free factor of corr_chol, P = M D M^T with M unit lower
- * (U = M D), Y = N^T D^-1 N with N = M^-1: no square root, and the unit
- * triangle inverts without a division.
+ * (corr_ldlm has it), Y = N^T D^-1 N with N = M^-1: no square root, and
+ * the unit triangle inverts without a division.
  */
 static int
 corr_info(const double *restrict P, double *restrict Y, double *ld)
 {
-	double	U[36], N[36], r[6], s;
+	double	U[36], M[36], N[36], r[6], s;
 	int	i, j, k;
 
-	if (corr_ldl(P, U, r) == -1)
+	if (corr_ldlm(P, U, M, r) == -1)
 		return -1;
-	CORR_UNROLL
-	for (i = 0; i < 6; i++)		/* U becomes M, below the diagonal */
-		CORR_UNROLL
-		for (j = 0; j < i; j++)
-			U[i * 6 + j] *= r[j];
 	CORR_UNROLL
 	for (i = 0; i < 6; i++)		/* N = M^-1, unit lower */
 		CORR_UNROLL
 		for (j = 0; j < i; j++) {
-			s = U[i * 6 + j];
+			s = M[i * 6 + j];
 			CORR_UNROLL
 			for (k = j + 1; k < i; k++)
-				s += U[i * 6 + k] * N[k * 6 + j];
+				s += M[i * 6 + k] * N[k * 6 + j];
 			N[i * 6 + j] = -s;
 		}
 	CORR_UNROLL
