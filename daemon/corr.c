@@ -662,6 +662,46 @@ corr_rotate(const double m[3][3], const double p[36], double out[36])
 		}
 }
 
+/*
+ * The upper triangle (tf_cov_idx order) of T P T^T, T = blockdiag(m, m),
+ * for a P stored as a float upper triangle: corr_rotate read from and
+ * written to the stored form, with no full matrix on either side, and
+ * of the diagonal blocks (symmetric) only their upper triangles.
+ */
+static void
+corr_rotate_f(const double m[3][3], const float *p, double *out)
+{
+	double	t[3][3], s;
+	int	bi, bj, i, j, k;
+
+	CORR_UNROLL
+	for (bi = 0; bi < 6; bi += 3)
+		CORR_UNROLL
+		for (bj = bi; bj < 6; bj += 3) {
+			CORR_UNROLL
+			for (i = 0; i < 3; i++)		/* t = m P_IJ */
+				CORR_UNROLL
+				for (j = 0; j < 3; j++) {
+					s = 0.0;
+					CORR_UNROLL
+					for (k = 0; k < 3; k++)
+						s += m[i][k] *
+						    p[tf_cov_idx(bi + k, bj + j)];
+					t[i][j] = s;
+				}
+			CORR_UNROLL
+			for (i = 0; i < 3; i++)		/* t m^T */
+				CORR_UNROLL
+				for (j = bi == bj ? i : 0; j < 3; j++) {
+					s = 0.0;
+					CORR_UNROLL
+					for (k = 0; k < 3; k++)
+						s += t[i][k] * m[j][k];
+					out[tf_cov_idx(bi + i, bj + j)] = s;
+				}
+		}
+}
+
 /* ENU vector to ECEF with basis r (geo_enu_to_ecef_vec): out = R^T v. */
 static void
 corr_enu_to_ecef(const double r[3][3], const double v[3], double out[3])
@@ -747,6 +787,54 @@ corr_fly(double x[6], double dt)
 	}
 }
 
+/* The state of corr_predict. */
+static void
+corr_predict_x(enum tf_category cat, double dt, const double x[6],
+    double xo[6])
+{
+	int	i;
+
+	memcpy(xo, x, 6 * sizeof(double));
+	if (corr_ballistic(cat))
+		corr_fly(xo, dt);
+	else
+		for (i = 0; i < 3; i++)
+			xo[i] += dt * x[3 + i];
+}
+
+/*
+ * Element (i, j) of each 3x3 block of F P F^T, F = [I dt I; 0 I], from
+ * the four of P that make it, a = P_ij, b = P_i,j+3, bt = P_i+3,j and
+ * cc = P_i+3,j+3 (the same sums as R = F P, then R F^T).
+ */
+static inline void
+corr_predict_el(double dt, double a, double b, double bt, double cc, int i,
+    int j, double Po[36])
+{
+	Po[i * 6 + j] = (a + dt * bt) + dt * (b + dt * cc);
+	Po[i * 6 + j + 3] = b + dt * cc;
+	Po[(i + 3) * 6 + j] = bt + dt * cc;
+	Po[(i + 3) * 6 + j + 3] = cc;
+}
+
+/* The process noise Q of corr_predict, added to Po. */
+static void
+corr_predict_q(enum tf_category cat, double dt, double Po[36])
+{
+	double	q, ad;
+	int	i;
+
+	q = corr_q(cat);
+	ad = fabs(dt);
+	CORR_UNROLL
+	for (i = 0; i < 3; i++) {
+		Po[i * 6 + i] += q * ad * ad * ad / 3.0;
+		Po[i * 6 + i + 3] += q * dt * ad / 2.0;
+		Po[(i + 3) * 6 + i] += q * dt * ad / 2.0;
+		Po[(i + 3) * 6 + i + 3] += q * ad;
+	}
+}
+
 /*
  * Constant velocity (plus gravity for ballistic categories) with white
  * acceleration noise: P' = F P F^T + Q, F = [I dt I; 0 I]. Backward
@@ -757,41 +845,37 @@ void
 corr_predict(enum tf_category cat, double dt, const double x[6],
     const double P[36], double xo[6], double Po[36])
 {
-	double	q, ad, a, b, bt, cc;
 	int	i, j;
 
-	memcpy(xo, x, 6 * sizeof(double));
-	if (corr_ballistic(cat))
-		corr_fly(xo, dt);
-	else
-		for (i = 0; i < 3; i++)
-			xo[i] += dt * x[3 + i];
-	/*
-	 * By 3x3 blocks, each element of F P F^T from the four of P that
-	 * make it (the same sums as R = F P, then R F^T); Po may be P.
-	 */
+	corr_predict_x(cat, dt, x, xo);
+	CORR_UNROLL
+	for (i = 0; i < 3; i++)		/* Po may be P */
+		CORR_UNROLL
+		for (j = 0; j < 3; j++)
+			corr_predict_el(dt, P[i * 6 + j], P[i * 6 + j + 3],
+			    P[(i + 3) * 6 + j], P[(i + 3) * 6 + j + 3], i, j, Po);
+	corr_predict_q(cat, dt, Po);
+}
+
+/*
+ * corr_predict of a stored covariance (a float upper triangle), read in
+ * place: no full double copy to make first.
+ */
+static void
+corr_predict_f(enum tf_category cat, double dt, const double x[6],
+    const float *t, double xo[6], double Po[36])
+{
+	int	i, j;
+
+	corr_predict_x(cat, dt, x, xo);
 	CORR_UNROLL
 	for (i = 0; i < 3; i++)
 		CORR_UNROLL
-		for (j = 0; j < 3; j++) {
-			a = P[i * 6 + j];
-			b = P[i * 6 + j + 3];
-			bt = P[(i + 3) * 6 + j];
-			cc = P[(i + 3) * 6 + j + 3];
-			Po[i * 6 + j] = (a + dt * bt) + dt * (b + dt * cc);
-			Po[i * 6 + j + 3] = b + dt * cc;
-			Po[(i + 3) * 6 + j] = bt + dt * cc;
-			Po[(i + 3) * 6 + j + 3] = cc;
-		}
-	q = corr_q(cat);
-	ad = fabs(dt);
-	CORR_UNROLL
-	for (i = 0; i < 3; i++) {
-		Po[i * 6 + i] += q * ad * ad * ad / 3.0;
-		Po[i * 6 + i + 3] += q * dt * ad / 2.0;
-		Po[(i + 3) * 6 + i] += q * dt * ad / 2.0;
-		Po[(i + 3) * 6 + i + 3] += q * ad;
-	}
+		for (j = 0; j < 3; j++)
+			corr_predict_el(dt, t[tf_cov_idx(i, j)],
+			    t[tf_cov_idx(i, j + 3)], t[tf_cov_idx(j, i + 3)],
+			    t[tf_cov_idx(i + 3, j + 3)], i, j, Po);
+	corr_predict_q(cat, dt, Po);
 }
 
 /* ---- gating and fusion ------------------------------------------------- */
@@ -1059,19 +1143,25 @@ corr_ci_xform(const double *restrict L, const double *restrict di,
 	corr_lsolve6(L, di, Xt, A);	/* A = L^-1 X^T */
 }
 
-/* Frobenius product of two 6x6 matrices, one partial sum per column. */
+/*
+ * Frobenius product of two symmetric 6x6 matrices, from their lower
+ * triangles (the diagonal once, the rest twice): 21 products, not 36.
+ * One partial sum per column.
+ */
 static double
 corr_ci_dot(const double a[36], const double b[36])
 {
-	double	s[6] = { 0 };
+	double	s[6] = { 0 }, d = 0.0;
 	int	r, c;
 
 	CORR_UNROLL
-	for (r = 0; r < 6; r++)
+	for (r = 0; r < 6; r++) {
+		d += a[r * 7] * b[r * 7];
 		CORR_UNROLL
-		for (c = 0; c < 6; c++)
+		for (c = 0; c < r; c++)
 			s[c] += a[r * 6 + c] * b[r * 6 + c];
-	return (s[0] + s[1]) + (s[2] + s[3]) + (s[4] + s[5]);
+	}
+	return d + 2.0 * ((s[0] + s[1]) + (s[2] + s[3]) + s[4]);
 }
 
 /* Reciprocals of the diagonal of a Cholesky factor. */
@@ -3035,7 +3125,6 @@ corr_gather(struct corr *c, const struct corr_sys *t,
     const struct corr_src *skip, int64_t tt, uint32_t *sig)
 {
 	struct corr_src	*s;
-	double		 P[36];
 	double		 x[6];
 	uint32_t	 h = 2166136261U;
 	size_t		 n = 0;
@@ -3047,9 +3136,8 @@ corr_gather(struct corr *c, const struct corr_sys *t,
 			geo_cov_unpack(s->Pt, c->fP[n]);
 			corr_src_x(s, c->fx[n]);
 		} else {
-			geo_cov_unpack(s->Pt, P);
 			corr_src_x(s, x);
-			corr_predict(s->cat, (tt - s->t) * CORR_NS, x, P,
+			corr_predict_f(s->cat, (tt - s->t) * CORR_NS, x, s->Pt,
 			    c->fx[n], c->fP[n]);
 		}
 		h = (h ^ (s->sidx >= 0 ? (uint32_t)s->sidx :
@@ -3436,7 +3524,7 @@ static void
 corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 {
 	struct corr_src	*s, *best;
-	double		 P[36], Pe[36], r[3][3];
+	double		 r[3][3];
 	int		 sides = 0, i;
 
 	memset(pt, 0, sizeof(*pt));
@@ -3447,9 +3535,7 @@ corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 	for (i = 0; i < 3; i++)
 		pt->vel[i] = r[i][0] * t->x[3] + r[i][1] * t->x[4] +
 		    r[i][2] * t->x[5];
-	geo_cov_unpack(t->Pt, P);
-	corr_rotate((const double (*)[3])r, P, Pe);
-	geo_cov_pack(Pe, pt->cov);
+	corr_rotate_f((const double (*)[3])r, t->Pt, pt->cov);
 	if (t->ncontrib == 0) {
 		corr_keep_load(t, pt);
 		return;
@@ -3855,11 +3941,10 @@ static int
 corr_src_distance(const struct corr_src *k, const struct corr_sys *t,
     double *d2, double *ld)
 {
-	double	x[6], xk[6], P[36], Ps[36], Pk[36];
+	double	x[6], xk[6], P[36], Pk[36];
 
-	geo_cov_unpack(t->Pt, Ps);
 	geo_cov_unpack(k->Pt, Pk);
-	corr_predict(t->cat, (k->t - t->t) * CORR_NS, t->x, Ps, x, P);
+	corr_predict_f(t->cat, (k->t - t->t) * CORR_NS, t->x, t->Pt, x, P);
 	corr_src_x(k, xk);
 	return corr_mdist(xk, Pk, x, P, d2, ld);
 }
@@ -3912,13 +3997,12 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
     struct corr_src **rep, struct corr_src **blk)
 {
 	struct corr_src	*s;
-	double		 x[6], P[36], Ps[36];
+	double		 x[6], P[36];
 
 	if (!corr_compatible(t->cat, o->cat) ||
 	    t->ncontrib >= CORR_FUSE_MAX || corr_far_sys(c, t, o))
 		return 0;
-	geo_cov_unpack(t->Pt, Ps);
-	corr_predict(t->cat, (o->t - t->t) * CORR_NS, t->x, Ps, x, P);
+	corr_predict_f(t->cat, (o->t - t->t) * CORR_NS, t->x, t->Pt, x, P);
 	if (corr_far(c, o->x, o->P, x, P) ||
 	    corr_mdist(o->x, o->P, x, P, d2, ld) == -1 ||
 	    !(*d2 < c->p.gate_chi2))
