@@ -454,18 +454,26 @@ corr_cov_unpackf(const float *t, double *P)
 /*
  * The upper triangle of a double 6x6, stored as float; absurd values
  * (a sigma beyond 1e19 m) are clamped to the float range, so that what
- * the core shows stays finite.
+ * the core shows stays finite. They are rare: the clamping pass runs only
+ * when the largest magnitude calls for it (a NaN stays NaN either way).
  */
 static void
 corr_cov_packf(const double *P, float *t)
 {
+	double	v, m = 0.0;
 	int	i, j, k = 0;
-
-	double	v;
 
 	CORR_UNROLL
 	for (i = 0; i < 6; i++)
 		CORR_UNROLL
+		for (j = i; j < 6; j++, k++) {
+			v = fabs(P[i * 6 + j]);
+			m = v > m ? v : m;
+			t[k] = (float)P[i * 6 + j];
+		}
+	if (!(m > FLT_MAX))
+		return;
+	for (k = 0, i = 0; i < 6; i++)
 		for (j = i; j < 6; j++, k++) {
 			v = P[i * 6 + j];
 			if (v > FLT_MAX)
@@ -627,7 +635,8 @@ corr_chol_logdet(const double L[36])
  * blocks, and one block of four left to mirror).
  */
 static void
-corr_rotate(const double m[3][3], const double p[36], double out[36])
+corr_rotate(const double m[3][3], const double p[36],
+    double *restrict out)
 {
 	double	t[3][3], s;
 	int	bi, bj, i, j, k;
@@ -669,7 +678,7 @@ corr_rotate(const double m[3][3], const double p[36], double out[36])
  * of the diagonal blocks (symmetric) only their upper triangles.
  */
 static void
-corr_rotate_f(const double m[3][3], const float *p, double *out)
+corr_rotate_f(const double m[3][3], const float *p, double *restrict out)
 {
 	double	t[3][3], s;
 	int	bi, bj, i, j, k;
@@ -1249,6 +1258,7 @@ corr_ci_dir(size_t n, const double (*Y)[36], const double *w,
 	for (i = 0; i < n; i++) {
 		if (!(w[i] > 0.0) || i == r)
 			continue;
+		CORR_UNROLL
 		for (e = 0; e < 36; e++)
 			D[e] = Y[i][e] - Y[r][e];
 		corr_ci_xform(L, di, D, A[k]);
@@ -1381,6 +1391,7 @@ corr_ci_enter(size_t n, const double (*Y)[36], double *w, double *f,
 	for (i = 0; i < n; i++) {
 		if (w[i] > 0.0 || !((g = tr - corr_ci_dot(P, Y[i])) < 0.0))
 			continue;
+		CORR_UNROLL
 		for (e = 0; e < 36; e++)
 			D[e] = Y[i][e] - Y[r][e];
 		corr_ci_xform(L, di, D, A);
@@ -1514,21 +1525,29 @@ corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
 	for (i = 1; i < n; i++) {
 		if (!(w[i] > 0.0))
 			continue;
+		CORR_UNROLL
 		for (j = 0; j < 6; j++)
 			d[j] = x[i][j] - x[0][j];
+		CORR_UNROLL
 		for (j = 0; j < 6; j++) {
-			for (s = 0.0, k = 0; k < 6; k++)
+			s = 0.0;
+			CORR_UNROLL
+			for (k = 0; k < 6; k++)
 				s += Y[i][j * 6 + k] * d[k];
 			b[j] += w[i] * s;
 		}
 	}
 	if (!have)
 		corr_chol_inv(L, Po);
+	CORR_UNROLL
 	for (j = 0; j < 6; j++) {
-		for (s = 0.0, k = 0; k < 6; k++)
+		s = 0.0;
+		CORR_UNROLL
+		for (k = 0; k < 6; k++)
 			s += Po[j * 6 + k] * b[k];
 		dx[j] = s;
 	}
+	CORR_UNROLL
 	for (j = 0; j < 6; j++)
 		xo[j] = x[0][j] + dx[j];
 }
