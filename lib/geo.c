@@ -256,12 +256,16 @@ static const unsigned char geo_lower[TF_COV_N] = {
 	28, 34, 35
 };
 
-/* Expand the 21-value upper triangle into a full symmetric 6x6. */
+/*
+ * Expand the 21-value upper triangle into a full symmetric 6x6. Unrolled
+ * in full, every index is a constant: a load and a store per element.
+ */
 void
 geo_cov_unpack(const double tri[TF_COV_N], double full[36])
 {
 	int	k;
 
+#pragma GCC unroll 36
 	for (k = 0; k < 36; k++)
 		full[k] = tri[geo_tri[k]];
 }

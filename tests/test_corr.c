@@ -1053,6 +1053,122 @@ test_fuse_warm(void **state)
 	assert_true(moved > 50);
 }
 
+/*
+ * Each element (i, j) of a picture covariance against the reference's,
+ * to rel relative to the scale sqrt(m_i m_j), m_i the largest variance
+ * of i's block (position, velocity): a rotation spreads the rounding of
+ * the largest element over the whole block.
+ */
+static void
+test_cov_near(const double *got, const double *ref, double rel)
+{
+	double	m[2] = { 0.0, 0.0 };
+	int	i, j;
+
+	for (i = 0; i < 6; i++)
+		m[i / 3] = fmax(m[i / 3], ref[tf_cov_idx(i, i)]);
+	for (i = 0; i < 6; i++)
+		for (j = i; j < 6; j++)
+			test_near(got[tf_cov_idx(i, j)], ref[tf_cov_idx(i, j)],
+			    rel * sqrt(m[i / 3] * m[j / 3]), "cov");
+}
+
+/* An air report at (lat, lon) with a random full ENU covariance. */
+static struct tf_report
+test_report_spd(uint64_t *seed, const char *sensor, int64_t t, double lat,
+    double lon, double east)
+{
+	struct tf_report	r;
+	double			P[36];
+
+	r = test_report(sensor, 1, t, lat, lon, 9000.0, east, 200.0, 100.0,
+	    10.0, TF_CAT_AIR);
+	test_spd(seed, P);
+	geo_cov_pack(P, r.cov);
+	return r;
+}
+
+/*
+ * A lone report's covariance comes back in the picture: full (random SPD,
+ * correlated axes of mixed scale), at latitudes that mix every ECEF axis
+ * into every ENU one. It goes ENU -> ECEF (corr_rotate), to its stored
+ * float triangle, and back to ENU from that triangle (corr_rotate_f, by
+ * blocks, upper halves only): an index or a block mixed up would show.
+ */
+static void
+test_cov_stored(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	uint64_t		 seed = 4242;
+	int			 it;
+
+	(void)state;
+	for (it = 0; it < 40; it++) {
+		c = test_core(&rec, NULL);
+		r = test_report_spd(&seed, "USA-E2D-1", T0,
+		    -80.0 + 4.0 * it, -170.0 + 8.5 * it, 0.0);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+		assert_int_equal(rec.n, 1);
+		test_cov_near(rec.pt[0].cov, r.cov, 1e-6);
+		corr_free(c);
+		test_rec_clear(&rec);
+	}
+}
+
+/*
+ * Two sensors' reports of one aircraft, 2 s apart, fuse to what the
+ * exported primitives make of them: each converted to ECEF (geo), the
+ * older predicted to the newer's time (corr_predict, from a full double
+ * matrix), both fused (corr_fuse) and the result turned to ENU. The core
+ * predicts from the stored float triangle (corr_predict_f) to gate and to
+ * fuse, and fuses from there: agreement to float storage (and to where
+ * Newton stops) says that the stored-form kernels read the right
+ * elements.
+ */
+static void
+test_fuse_stored(void **state)
+{
+	struct tf_report	 r[2];
+	struct rec		 rec;
+	struct corr		*c;
+	const struct tf_picture_track *pt;
+	double			 x[2][6], P[2][36], Pe[36], xo[6], Po[36];
+	double			 ref[TF_COV_N];
+	uint64_t		 seed = 99;
+	int			 it, k;
+
+	(void)state;
+	for (it = 0; it < 20; it++) {
+		c = test_core(&rec, NULL);
+		r[0] = test_report_spd(&seed, "USA-E2D-1", T0, 35.0 + it,
+		    128.0 + it, 0.0);
+		r[1] = test_report_spd(&seed, "JPN-E767-1", T0 + 2 * SEC,
+		    35.0 + it, 128.0 + it, 400.0);
+		for (k = 0; k < 2; k++) {
+			assert_int_equal(corr_report(c, &r[k]), CORR_OK);
+			geo_lla_to_ecef(r[k].lat_deg, r[k].lon_deg, r[k].alt_m,
+			    x[k]);
+			geo_enu_to_ecef_vec(r[k].lat_deg, r[k].lon_deg,
+			    r[k].vel, x[k] + 3);
+			geo_cov_unpack(r[k].cov, Pe);
+			geo_cov_enu_to_ecef(r[k].lat_deg, r[k].lon_deg, Pe,
+			    P[k]);
+		}
+		pt = &rec.pt[rec.n - 1];
+		assert_int_equal(pt->contributors, 2);
+		corr_predict(TF_CAT_AIR, 2.0, x[0], P[0], x[0], P[0]);
+		assert_int_equal(corr_fuse(2, (const double (*)[6])x,
+		    (const double (*)[36])P, xo, Po, NULL), 0);
+		geo_cov_ecef_to_enu(pt->lat_deg, pt->lon_deg, Po, Pe);
+		geo_cov_pack(Pe, ref);
+		test_cov_near(pt->cov, ref, 1e-4);
+		corr_free(c);
+		test_rec_clear(&rec);
+	}
+}
+
 /* Feed n pseudo-random reports (fixed seed) to c. */
 static void
 test_feed_random(struct corr *c, int n)
@@ -2430,6 +2546,8 @@ main(void)
 		cmocka_unit_test(test_fuse_ci),
 		cmocka_unit_test(test_fuse_pair),
 		cmocka_unit_test(test_fuse_warm),
+		cmocka_unit_test(test_cov_stored),
+		cmocka_unit_test(test_fuse_stored),
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_expiry_order),
 		cmocka_unit_test(test_detach),
