@@ -4038,6 +4038,17 @@ corr_bias_anchor(struct corr *c, int ncomp)
 }
 
 /*
+ * Unknowns of the bias solve: 3 per sensor (nsens never leaves
+ * [0, CORR_SENSORS]; said here so that gcc sees the bound of the memsets).
+ */
+static size_t
+corr_bias_n3(const struct corr *c)
+{
+	return (size_t)(c->nsens > 0 && c->nsens <= CORR_SENSORS ?
+	    c->nsens : 0) * 3;
+}
+
+/*
  * The normal equations N b = r of all biases (3 per sensor): each pair
  * (i, j) adds its information W to blocks ii and jj, subtracts it from
  * ij and ji, and its information-weighted difference to r_i (and its
@@ -4048,7 +4059,7 @@ static void
 corr_bias_normal(const struct corr *c, double *N, double *r)
 {
 	const struct corr_pair	*pr;
-	size_t			 n3 = (size_t)c->nsens * 3, ia, jk;
+	size_t			 n3 = corr_bias_n3(c), ia, jk;
 	int			 i, j, a, k;
 
 	memset(N, 0, n3 * n3 * sizeof(*N));
@@ -4122,7 +4133,7 @@ corr_bias_chol(size_t n, double *N, double *r)
 static void
 corr_bias_solve(struct corr *c)
 {
-	size_t	n3 = (size_t)c->nsens * 3;
+	size_t	n3 = corr_bias_n3(c);
 	int	i, a, ncomp = 0;
 
 	if (c->nsens == 0)
