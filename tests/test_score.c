@@ -379,7 +379,7 @@ static double
 test_ospa_full(const double (*x)[3], size_t m, const double (*y)[3],
     size_t n, double c, double p)
 {
-	double	a[60 * 60], work[LAP_WORK_BYTES(60) / sizeof(double) + 1];
+	double	a[60 * 60] = { 0 }, work[LAP_WORK_BYTES(60) / sizeof(double) + 1];
 	double	d, cost = 0.0;
 	size_t	col[60], i, j, r = m <= n ? m : n, k = m <= n ? n : m;
 	int	e;
