@@ -2164,7 +2164,7 @@ test_age_report(struct corr *c, struct age_model *m, int i, int64_t t)
 
 /*
  * The age wheel against a model: 300 sources reported at random times
- * over about 20 hours (jumps of hours cross every level of the wheel,
+ * over about 200 hours (jumps of hours cross every level of the wheel,
  * reports late by about stale_ns land in the tick being expired), twelve
  * of them often (updates that leave a source where it was filed), others
  * again so that they have a period, stale_ns changed to 6 h (past the
@@ -2220,8 +2220,9 @@ test_age_wheel(void **state)
 		assert_int_equal(corr_sources(c), test_age_live(&m, now, stale));
 	}
 	corr_get_stats(c, &st);
-	print_message("age wheel: %llu expired, %zu left\n",
-	    (unsigned long long)st.expired, corr_sources(c));
+	print_message("age wheel: %llu expired, %zu left, %.0f h\n",
+	    (unsigned long long)st.expired, corr_sources(c),
+	    (double)(now - T0) / 3600e9);
 	assert_true(st.expired > 1000);
 	corr_free(c);
 	test_rec_clear(&rec);
