@@ -520,7 +520,9 @@ corr_cov_packf(const double *P, float *t)
  * The square-root-free factor A = U D^-1 U^T of a symmetric 6x6 A (U
  * lower, row major, only its lower triangle written, with diagonal D) and
  * r = D^-1; -1 if A is not PD (a pivot not positive, not finite, or so
- * small that its reciprocal is not). The chain from row to row holds one
+ * small that its reciprocal is not; the rows after a bad pivot are
+ * computed all the same, from NaN or infinity, and the test is one branch
+ * at the end, not three a row). The chain from row to row holds one
  * division per row and no square root. A finished row is kept scaled as
  * well, M = U D^-1 (unit lower), so that each product U_ik U_jk r_k
  * costs one multiplication, not two (the same product, rounded alike);
@@ -535,7 +537,7 @@ corr_ldlm(const double *restrict A, double *restrict U, double *restrict M,
     double *restrict r)
 {
 	double	s;
-	int	i, j, k;
+	int	i, j, k, ok = 1;
 
 	CORR_UNROLL
 	for (i = 0; i < 6; i++) {
@@ -556,10 +558,9 @@ corr_ldlm(const double *restrict A, double *restrict U, double *restrict M,
 			s -= (U[i * 7 - 1] * U[i * 7 - 1]) * r[i - 1];
 		U[i * 7] = s;
 		r[i] = 1.0 / s;
-		if (!(s > 0.0 && s <= DBL_MAX && r[i] <= DBL_MAX))
-			return -1;
+		ok &= (s > 0.0) & (s <= DBL_MAX) & (r[i] <= DBL_MAX);
 	}
-	return 0;
+	return ok ? 0 : -1;
 }
 
 /* corr_ldlm without M. */
@@ -4575,7 +4576,7 @@ corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o,
     double *cost)
 {
 	struct corr_src	*k;
-	double		 x[6], P[36], Ps[36], d2, ld;
+	double		 x[6], P[36], d2, ld;
 
 	*cost = 0.0;
 	if (s->sys->ncontrib < 2)
@@ -4583,9 +4584,8 @@ corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o,
 	TAILQ_FOREACH(k, &s->sys->contribs, centry)
 		if (k != s && !corr_compatible(k->cat, o->cat))
 			return 0;
-	geo_cov_unpack(s->sys->Pt, Ps);
-	corr_predict(s->sys->cat, (o->t - s->sys->t) * CORR_NS, s->sys->x,
-	    Ps, x, P);
+	corr_predict_f(s->sys->cat, (o->t - s->sys->t) * CORR_NS, s->sys->x,
+	    s->sys->Pt, x, P);
 	if (corr_mdist(o->x, o->P, x, P, &d2, &ld) == -1)
 		return 0;
 	*cost = d2 + ld;
@@ -4620,10 +4620,10 @@ corr_coast_show(struct corr *c, const struct corr_sys *t)
 {
 	struct corr_sys		tmp = *t;
 	struct tf_picture_track	pt;
-	double			P[36], Pp[36];
+	double			Pp[36];
 
-	geo_cov_unpack(t->Pt, P);
-	corr_predict(t->cat, (c->now - t->t) * CORR_NS, t->x, P, tmp.x, Pp);
+	corr_predict_f(t->cat, (c->now - t->t) * CORR_NS, t->x, t->Pt, tmp.x,
+	    Pp);
 	geo_cov_pack(Pp, tmp.Pt);
 	tmp.t = c->now;
 	corr_picture(&tmp, &pt);
