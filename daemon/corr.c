@@ -3907,31 +3907,49 @@ corr_bias_ecef(const struct corr *c, int i, const double B[3][3],
 /*
  * Information (ENU at B's place) of a position difference of s and k, k
  * predicted over dt: the inverse of the sum of their position blocks.
+ * The loops are unrolled (CORR_UNROLL: the stored triangle's indices
+ * become constants), and S and W are symmetric: only their upper
+ * triangles are computed (S exactly so: its two sums of cross terms
+ * differ only in the order of an addition).
  */
 static int
 corr_bias_info(const struct corr_src *s, const struct corr_src *k, double dt,
     const double B[3][3], double W[9])
 {
-	double	S[9], Wi[9], T[9];
+	double	S[9], Wi[9], T[9], v;
 	int	i, j, a;
 
+	CORR_UNROLL
 	for (i = 0; i < 3; i++)
-		for (j = 0; j < 3; j++)
-			S[i * 3 + j] = s->Pt[tf_cov_idx(i, j)] +
+		CORR_UNROLL
+		for (j = i; j < 3; j++)
+			S[i * 3 + j] = S[j * 3 + i] = s->Pt[tf_cov_idx(i, j)] +
 			    k->Pt[tf_cov_idx(i, j)] +
 			    dt * (k->Pt[tf_cov_idx(i, j + 3)] +
 			    k->Pt[tf_cov_idx(i + 3, j)]) +
 			    dt * dt * k->Pt[tf_cov_idx(i + 3, j + 3)];
 	if (geo_inv3(S, Wi) == -1)
 		return -1;
+	CORR_UNROLL
 	for (i = 0; i < 3; i++)		/* T = B Wi */
-		for (j = 0; j < 3; j++)
-			for (T[i * 3 + j] = 0.0, a = 0; a < 3; a++)
-				T[i * 3 + j] += B[i][a] * Wi[a * 3 + j];
+		CORR_UNROLL
+		for (j = 0; j < 3; j++) {
+			v = 0.0;
+			CORR_UNROLL
+			for (a = 0; a < 3; a++)
+				v += B[i][a] * Wi[a * 3 + j];
+			T[i * 3 + j] = v;
+		}
+	CORR_UNROLL
 	for (i = 0; i < 3; i++)		/* W = T B^T */
-		for (j = 0; j < 3; j++)
-			for (W[i * 3 + j] = 0.0, a = 0; a < 3; a++)
-				W[i * 3 + j] += T[i * 3 + a] * B[j][a];
+		CORR_UNROLL
+		for (j = i; j < 3; j++) {
+			v = 0.0;
+			CORR_UNROLL
+			for (a = 0; a < 3; a++)
+				v += T[i * 3 + a] * B[j][a];
+			W[i * 3 + j] = W[j * 3 + i] = v;
+		}
 	return 0;
 }
 
@@ -3949,13 +3967,15 @@ static void
 corr_pair_add(struct corr_pair *pr, const double e[3], const double W[9],
     double sg)
 {
+	double	f = 1.0 / CORR_BIAS_DECOR;
 	int	i, j;
 
+	CORR_UNROLL
 	for (i = 0; i < 3; i++) {
+		CORR_UNROLL
 		for (j = 0; j < 3; j++) {
-			pr->W[i * 3 + j] += W[i * 3 + j] / CORR_BIAS_DECOR;
-			pr->wd[i] += sg * W[i * 3 + j] * e[j] /
-			    CORR_BIAS_DECOR;
+			pr->W[i * 3 + j] += W[i * 3 + j] * f;
+			pr->wd[i] += sg * W[i * 3 + j] * e[j] * f;
 		}
 	}
 	pr->n++;

@@ -2365,6 +2365,61 @@ test_landed(void **state)
 }
 
 /*
+ * test_bias_oriented away from the equator (40 N, where ECEF mixes all
+ * three axes) and with the precise direction tilted off the axes (30
+ * degrees north of east for half the objects, 120 for the other half):
+ * the whole 3x3 position information a difference is weighed by
+ * counts (off-diagonal terms included), and a wrong one lets the
+ * kilometre noise in.
+ */
+static void
+test_bias_tilted(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	struct test_bias	 tb;
+	uint64_t		 seed = 11;
+	double			 off[2] = { -40.0, 60.0 }, th, ct, st, z1, z2;
+	double			 e, n;
+	int			 i, k, j;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 60; i++)
+		for (k = 0; k < 20; k++)
+			for (j = 0; j < 2; j++) {
+				th = (k % 2 ? 120.0 : 30.0) * GEO_DEG;
+				ct = cos(th);
+				st = sin(th);
+				z1 = 20.0 * test_noise(&seed);
+				z2 = 1000.0 * test_noise(&seed);
+				e = ct * z1 - st * z2 + j * off[0];
+				n = st * z1 + ct * z2 + j * off[1];
+				r = test_report(j ? "KOR-E7-1" : "USA-AEGIS-1",
+				    k + 1, T0 + i * SEC,
+				    40.0 + n / GEO_A / GEO_DEG,
+				    130.0 + k * 0.5, 10000.0, e, 0.0, 50.0,
+				    10.0, TF_CAT_AIR);
+				r.cov[tf_cov_idx(0, 0)] = ct * ct * 400.0 +
+				    st * st * 1e6;
+				r.cov[tf_cov_idx(1, 1)] = st * st * 400.0 +
+				    ct * ct * 1e6;
+				r.cov[tf_cov_idx(0, 1)] = ct * st *
+				    (400.0 - 1e6);
+				assert_int_equal(corr_report(c, &r), CORR_OK);
+			}
+	memset(&tb, 0, sizeof(tb));
+	corr_foreach_bias(c, test_bias_fn, &tb);
+	assert_int_equal(corr_count(c), 20);
+	assert_int_equal(tb.n, 2);
+	test_near(tb.b[0] - tb.a[0], off[0], 6.0, "tilted relative east");
+	test_near(tb.b[1] - tb.a[1], off[1], 6.0, "tilted relative north");
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
  * Bias from oriented covariances: each pair of tracks is precise in one
  * horizontal direction only (30 m; east for half the objects, north for
  * the other half) and a kilometre off across it. Weighing each difference by
@@ -2572,6 +2627,7 @@ main(void)
 		cmocka_unit_test(test_age_wheel),
 		cmocka_unit_test(test_landed),
 		cmocka_unit_test(test_bias_oriented),
+		cmocka_unit_test(test_bias_tilted),
 		cmocka_unit_test(test_formation),
 		cmocka_unit_test(test_crossing),
 		cmocka_unit_test(test_noalloc),
