@@ -873,17 +873,20 @@ corr_predict_el(double dt, double a, double b, double bt, double cc, int i,
 static void
 corr_predict_q(enum tf_category cat, double dt, double Po[36])
 {
-	double	q, ad;
+	double	q, ad, q3, q2, q1;
 	int	i;
 
 	q = corr_q(cat);
 	ad = fabs(dt);
+	q3 = q * ad * ad * ad / 3.0;	/* once, not once a row */
+	q2 = q * dt * ad / 2.0;
+	q1 = q * ad;
 	CORR_UNROLL
 	for (i = 0; i < 3; i++) {
-		Po[i * 6 + i] += q * ad * ad * ad / 3.0;
-		Po[i * 6 + i + 3] += q * dt * ad / 2.0;
-		Po[(i + 3) * 6 + i] += q * dt * ad / 2.0;
-		Po[(i + 3) * 6 + i + 3] += q * ad;
+		Po[i * 6 + i] += q3;
+		Po[i * 6 + i + 3] += q2;
+		Po[(i + 3) * 6 + i] += q2;
+		Po[(i + 3) * 6 + i + 3] += q1;
 	}
 }
 
@@ -1639,10 +1642,17 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 		corr_ci_warm(n, w);
 	else
 		corr_ci_start(n, (const double (*)[36])Y, ld, w);
-	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
+	/*
+	 * A kept warm start needs the factor but not the cost (a log): that
+	 * is taken only when Newton is to start from it.
+	 */
+	corr_ysum(n, (const double (*)[36])Y, w, Yw);
+	f = corr_chol(Yw, L) == -1 ? HUGE_VAL : 0.0;
 	if ((how & CORR_CI_WARM) && f < HUGE_VAL &&
 	    corr_ci_kept(n, (const double (*)[36])Y, L, Po))
 		have = 1;
+	else if (f < HUGE_VAL)
+		f = -corr_chol_logdet(L);
 	for (k = 0; !have && f < HUGE_VAL && k < CORR_NEWTON; k++)
 		if (corr_ci_step(n, (const double (*)[36])Y,
 		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0) {
