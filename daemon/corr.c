@@ -1001,12 +1001,23 @@ corr_lower_axpy(double a, const double *restrict X, double *restrict Y)
 static void
 corr_ysum(size_t n, const double (*Y)[36], const double *w, double Yw[36])
 {
-	size_t	i;
+	size_t	i, j;
+	int	r, c;
 
-	memset(Yw, 0, 36 * sizeof(double));
-	for (i = 0; i < n; i++)
-		if (w[i] > 0.0)
-			corr_lower_axpy(w[i], Y[i], Yw);
+	for (i = 0; i < n && !(w[i] > 0.0); i++)
+		;
+	if (i == n) {
+		memset(Yw, 0, 36 * sizeof(double));
+		return;
+	}
+	CORR_UNROLL
+	for (r = 0; r < 6; r++)		/* the first term set, not added */
+		CORR_UNROLL
+		for (c = 0; c <= r; c++)
+			Yw[r * 6 + c] = w[i] * Y[i][r * 6 + c];
+	for (j = i + 1; j < n; j++)
+		if (w[j] > 0.0)
+			corr_lower_axpy(w[j], Y[j], Yw);
 }
 
 /*
