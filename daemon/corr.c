@@ -519,14 +519,16 @@ corr_cov_packf(const double *P, float *t)
 /*
  * The square-root-free factor A = U D^-1 U^T of a symmetric 6x6 A (U
  * lower, row major, only its lower triangle written, with diagonal D) and
- * r = D^-1; -1 if A is not PD (a pivot not positive, not finite, or so
- * small that its reciprocal is not; the rows after a bad pivot are
- * computed all the same, from NaN or infinity, and the test is one branch
- * at the end, not three a row). The chain from row to row holds one
- * division per row and no square root. A finished row is kept scaled as
- * well, M = U D^-1 (unit lower), so that each product U_ik U_jk r_k
- * costs one multiplication, not two (the same product, rounded alike);
- * only its strict lower triangle is written. The pivots make a chain,
+ * r = D^-1; -1 if A is not PD: a pivot not positive, not finite, or so
+ * small that its reciprocal is not, which is exactly a reciprocal out of
+ * (0, DBL_MAX] (+0 for an infinite pivot, NaN for NaN). The rows after a
+ * bad pivot are computed all the same, from NaN or infinity, and the
+ * test is one branch at the end, not three a row. The chain from row to
+ * row holds one division per row and no square root. A finished row is
+ * kept scaled as well, M = U D^-1 (unit lower), so that each product
+ * U_ik U_jk r_k costs one multiplication, not two (the same product,
+ * rounded alike); only its strict lower triangle is written. The pivots
+ * make a chain,
  * each waiting on the previous one's division: the last term of a pivot
  * is taken as (U_ik U_ik) r_k, k = i - 1, so that one multiplication,
  * not two, stands between r_k and the next division (-5% time in a
@@ -558,7 +560,7 @@ corr_ldlm(const double *restrict A, double *restrict U, double *restrict M,
 			s -= (U[i * 7 - 1] * U[i * 7 - 1]) * r[i - 1];
 		U[i * 7] = s;
 		r[i] = 1.0 / s;
-		ok &= (s > 0.0) & (s <= DBL_MAX) & (r[i] <= DBL_MAX);
+		ok &= (r[i] > 0.0) & (r[i] <= DBL_MAX);
 	}
 	return ok ? 0 : -1;
 }

@@ -369,6 +369,56 @@ test_gate(void **state)
 	}
 }
 
+/*
+ * The factorisation's test of positive definiteness (corr_ldlm, one
+ * test at the end of the chain), through corr_distance: a bad pivot in
+ * any row (negative, zero, infinite, NaN, or so small that its
+ * reciprocal overflows) or an indefinite 2x2 block is refused; a tiny
+ * or a huge but representable pivot is not.
+ */
+static void
+test_distance_pd(void **state)
+{
+	double	x1[6] = { 0 }, x2[6] = { 1, 2, 3, 4, 5, 6 }, P[36], Z[36];
+	double	bad[] = { -1.0, 0.0, -0.0, INFINITY, -INFINITY, NAN, 1e-320 };
+	double	good[] = { 1e-300, 1e300, 1.5e308 };
+	double	d2, e;
+	size_t	i, k;
+
+	(void)state;
+	memset(Z, 0, sizeof(Z));
+	for (i = 0; i < 6; i++) {
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			test_diag(P, (double[6]){ 4, 4, 4, 1, 1, 1 });
+			P[i * 7] = bad[k];
+			if (corr_distance(x1, P, x2, Z, &d2) != -1) {
+				print_error("row %zu pivot %g taken\n", i,
+				    bad[k]);
+				fail();
+			}
+		}
+		for (k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+			test_diag(P, (double[6]){ 4, 4, 4, 1, 1, 1 });
+			P[i * 7] = good[k];
+			if (corr_distance(x1, P, x2, Z, &d2) != 0) {
+				print_error("row %zu pivot %g refused\n", i,
+				    good[k]);
+				fail();
+			}
+			/* sum (j + 1)^2 / P_jj: 14 / 4 + 77, row i changed */
+			e = (double)(i + 1) * (i + 1);
+			e = 80.5 - e / (i < 3 ? 4.0 : 1.0) + e / good[k];
+			test_near(d2, e, 1e-12 * e, "pd d2");
+		}
+	}
+	/* |correlation| 2 between rows 2 and 3: the pivot of row 3 is -3. */
+	test_diag(P, (double[6]){ 1, 1, 1, 1, 1, 1 });
+	P[2 * 6 + 3] = P[3 * 6 + 2] = 2.0;
+	assert_int_equal(corr_distance(x1, P, x2, Z, &d2), -1);
+	P[2 * 6 + 3] = P[3 * 6 + 2] = 0.5;
+	assert_int_equal(corr_distance(x1, P, x2, Z, &d2), 0);
+}
+
 /* Air and surface never join; ballistic missile and space do. */
 static void
 test_category(void **state)
@@ -2628,6 +2678,7 @@ main(void)
 		cmocka_unit_test(test_landed),
 		cmocka_unit_test(test_bias_oriented),
 		cmocka_unit_test(test_bias_tilted),
+		cmocka_unit_test(test_distance_pd),
 		cmocka_unit_test(test_formation),
 		cmocka_unit_test(test_crossing),
 		cmocka_unit_test(test_noalloc),
