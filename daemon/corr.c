@@ -677,7 +677,8 @@ corr_chol_logdet(const double L[36])
  * out = T P T^T, T = blockdiag(m, m), for a symmetric P, with a basis the
  * caller already has: by 3x3 blocks, m P_IJ m^T, the lower off-diagonal
  * block the transpose of the upper one (no products with T's zero
- * blocks, and one block of four left to mirror).
+ * blocks, and one block of four left to mirror), and of the diagonal
+ * blocks (symmetric) only the upper triangles computed, then mirrored.
  */
 static void
 corr_rotate(const double m[3][3], const double p[36],
@@ -704,14 +705,13 @@ corr_rotate(const double m[3][3], const double p[36],
 			CORR_UNROLL
 			for (i = 0; i < 3; i++)		/* t m^T */
 				CORR_UNROLL
-				for (j = 0; j < 3; j++) {
+				for (j = bi == bj ? i : 0; j < 3; j++) {
 					s = 0.0;
 					CORR_UNROLL
 					for (k = 0; k < 3; k++)
 						s += t[i][k] * m[j][k];
-					out[(bi + i) * 6 + bj + j] = s;
-					if (bi != bj)
-						out[(bj + j) * 6 + bi + i] = s;
+					out[(bi + i) * 6 + bj + j] =
+					    out[(bj + j) * 6 + bi + i] = s;
 				}
 		}
 }
