@@ -3701,14 +3701,16 @@ corr_rel_has(const struct tf_label *l, const char *nation)
 static void
 corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 {
-	const struct tf_label	*first = &TAILQ_FIRST(&t->contribs)->prof->label;
-	struct corr_src		*s;
+	struct corr_src		*s, *s0 = TAILQ_FIRST(&t->contribs);
+	const struct tf_label	*first = &s0->prof->label;
 	size_t			 i;
 	int			 all;
 
+	/* The first contribution's own list has its nations: not asked. */
 	for (i = 0; i < first->nrel && i < TF_MAX_REL; i++) {
 		all = 1;
-		TAILQ_FOREACH(s, &t->contribs, centry)
+		for (s = TAILQ_NEXT(s0, centry); s != NULL && all;
+		    s = TAILQ_NEXT(s, centry))
 			if (!corr_rel_has(&s->prof->label, first->rel[i]))
 				all = 0;
 		if (all)
