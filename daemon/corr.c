@@ -997,8 +997,9 @@ corr_lower_axpy(double a, const double *restrict X, double *restrict Y)
 }
 
 /*
- * Weighted information sum Y(w) = sum w_i Y_i, its lower triangle only:
- * it is only ever factored (corr_chol).
+ * Weighted information sum Y(w) = sum w_i Y_i, its lower triangle only
+ * (the upper is not written unless every weight is zero): it is only
+ * ever factored (corr_chol).
  */
 static void
 corr_ysum(size_t n, const double (*Y)[36], const double *w, double Yw[36])
