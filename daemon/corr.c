@@ -519,12 +519,16 @@ corr_cov_packf(const double *P, float *t)
 /*
  * The square-root-free factor A = U D^-1 U^T of a symmetric 6x6 A (U
  * lower, row major, only its lower triangle written, with diagonal D) and
- * r = D^-1; -1 if A is not PD (a pivot not positive, not finite, or so
- * small that its reciprocal is not). The chain from row to row holds one
- * division per row and no square root. A finished row is kept scaled as
- * well, M = U D^-1 (unit lower), so that each product U_ik U_jk r_k
- * costs one multiplication, not two (the same product, rounded alike);
- * only its strict lower triangle is written. The pivots make a chain,
+ * r = D^-1; -1 if A is not PD: a pivot not positive, not finite, or so
+ * small that its reciprocal is not, which is exactly a reciprocal out of
+ * (0, DBL_MAX] (+0 for an infinite pivot, NaN for NaN). The rows after a
+ * bad pivot are computed all the same, from NaN or infinity, and the
+ * test is one branch at the end, not three a row. The chain from row to
+ * row holds one division per row and no square root. A finished row is
+ * kept scaled as well, M = U D^-1 (unit lower), so that each product
+ * U_ik U_jk r_k costs one multiplication, not two (the same product,
+ * rounded alike); only its strict lower triangle is written. The pivots
+ * make a chain,
  * each waiting on the previous one's division: the last term of a pivot
  * is taken as (U_ik U_ik) r_k, k = i - 1, so that one multiplication,
  * not two, stands between r_k and the next division (-5% time in a
@@ -535,7 +539,7 @@ corr_ldlm(const double *restrict A, double *restrict U, double *restrict M,
     double *restrict r)
 {
 	double	s;
-	int	i, j, k;
+	int	i, j, k, ok = 1;
 
 	CORR_UNROLL
 	for (i = 0; i < 6; i++) {
@@ -556,10 +560,9 @@ corr_ldlm(const double *restrict A, double *restrict U, double *restrict M,
 			s -= (U[i * 7 - 1] * U[i * 7 - 1]) * r[i - 1];
 		U[i * 7] = s;
 		r[i] = 1.0 / s;
-		if (!(s > 0.0 && s <= DBL_MAX && r[i] <= DBL_MAX))
-			return -1;
+		ok &= (r[i] > 0.0) & (r[i] <= DBL_MAX);
 	}
-	return 0;
+	return ok ? 0 : -1;
 }
 
 /* corr_ldlm without M. */
@@ -674,7 +677,8 @@ corr_chol_logdet(const double L[36])
  * out = T P T^T, T = blockdiag(m, m), for a symmetric P, with a basis the
  * caller already has: by 3x3 blocks, m P_IJ m^T, the lower off-diagonal
  * block the transpose of the upper one (no products with T's zero
- * blocks, and one block of four left to mirror).
+ * blocks, and one block of four left to mirror), and of the diagonal
+ * blocks (symmetric) only the upper triangles computed, then mirrored.
  */
 static void
 corr_rotate(const double m[3][3], const double p[36],
@@ -701,14 +705,13 @@ corr_rotate(const double m[3][3], const double p[36],
 			CORR_UNROLL
 			for (i = 0; i < 3; i++)		/* t m^T */
 				CORR_UNROLL
-				for (j = 0; j < 3; j++) {
+				for (j = bi == bj ? i : 0; j < 3; j++) {
 					s = 0.0;
 					CORR_UNROLL
 					for (k = 0; k < 3; k++)
 						s += t[i][k] * m[j][k];
-					out[(bi + i) * 6 + bj + j] = s;
-					if (bi != bj)
-						out[(bj + j) * 6 + bi + i] = s;
+					out[(bi + i) * 6 + bj + j] =
+					    out[(bj + j) * 6 + bi + i] = s;
 				}
 		}
 }
@@ -872,17 +875,20 @@ corr_predict_el(double dt, double a, double b, double bt, double cc, int i,
 static void
 corr_predict_q(enum tf_category cat, double dt, double Po[36])
 {
-	double	q, ad;
+	double	q, ad, q3, q2, q1;
 	int	i;
 
 	q = corr_q(cat);
 	ad = fabs(dt);
+	q3 = q * ad * ad * ad / 3.0;	/* once, not once a row */
+	q2 = q * dt * ad / 2.0;
+	q1 = q * ad;
 	CORR_UNROLL
 	for (i = 0; i < 3; i++) {
-		Po[i * 6 + i] += q * ad * ad * ad / 3.0;
-		Po[i * 6 + i + 3] += q * dt * ad / 2.0;
-		Po[(i + 3) * 6 + i] += q * dt * ad / 2.0;
-		Po[(i + 3) * 6 + i + 3] += q * ad;
+		Po[i * 6 + i] += q3;
+		Po[i * 6 + i + 3] += q2;
+		Po[(i + 3) * 6 + i] += q2;
+		Po[(i + 3) * 6 + i + 3] += q1;
 	}
 }
 
@@ -991,18 +997,30 @@ corr_lower_axpy(double a, const double *restrict X, double *restrict Y)
 }
 
 /*
- * Weighted information sum Y(w) = sum w_i Y_i, its lower triangle only:
- * it is only ever factored (corr_chol).
+ * Weighted information sum Y(w) = sum w_i Y_i, its lower triangle only
+ * (the upper is not written unless every weight is zero): it is only
+ * ever factored (corr_chol).
  */
 static void
 corr_ysum(size_t n, const double (*Y)[36], const double *w, double Yw[36])
 {
-	size_t	i;
+	size_t	i, j;
+	int	r, c;
 
-	memset(Yw, 0, 36 * sizeof(double));
-	for (i = 0; i < n; i++)
-		if (w[i] > 0.0)
-			corr_lower_axpy(w[i], Y[i], Yw);
+	for (i = 0; i < n && !(w[i] > 0.0); i++)
+		;
+	if (i == n) {
+		memset(Yw, 0, 36 * sizeof(double));
+		return;
+	}
+	CORR_UNROLL
+	for (r = 0; r < 6; r++)		/* the first term set, not added */
+		CORR_UNROLL
+		for (c = 0; c <= r; c++)
+			Yw[r * 6 + c] = w[i] * Y[i][r * 6 + c];
+	for (j = i + 1; j < n; j++)
+		if (w[j] > 0.0)
+			corr_lower_axpy(w[j], Y[j], Yw);
 }
 
 /*
@@ -1638,10 +1656,17 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 		corr_ci_warm(n, w);
 	else
 		corr_ci_start(n, (const double (*)[36])Y, ld, w);
-	f = corr_ci_cost(n, (const double (*)[36])Y, w, L);
+	/*
+	 * A kept warm start needs the factor but not the cost (a log): that
+	 * is taken only when Newton is to start from it.
+	 */
+	corr_ysum(n, (const double (*)[36])Y, w, Yw);
+	f = corr_chol(Yw, L) == -1 ? HUGE_VAL : 0.0;
 	if ((how & CORR_CI_WARM) && f < HUGE_VAL &&
 	    corr_ci_kept(n, (const double (*)[36])Y, L, Po))
 		have = 1;
+	else if (f < HUGE_VAL)
+		f = -corr_chol_logdet(L);
 	for (k = 0; !have && f < HUGE_VAL && k < CORR_NEWTON; k++)
 		if (corr_ci_step(n, (const double (*)[36])Y,
 		    (how & CORR_CI_GENERAL) != 0, w, &f, L) != 0) {
@@ -3677,14 +3702,16 @@ corr_rel_has(const struct tf_label *l, const char *nation)
 static void
 corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 {
-	const struct tf_label	*first = &TAILQ_FIRST(&t->contribs)->prof->label;
-	struct corr_src		*s;
+	struct corr_src		*s, *s0 = TAILQ_FIRST(&t->contribs);
+	const struct tf_label	*first = &s0->prof->label;
 	size_t			 i;
 	int			 all;
 
+	/* The first contribution's own list has its nations: not asked. */
 	for (i = 0; i < first->nrel && i < TF_MAX_REL; i++) {
 		all = 1;
-		TAILQ_FOREACH(s, &t->contribs, centry)
+		for (s = TAILQ_NEXT(s0, centry); s != NULL && all;
+		    s = TAILQ_NEXT(s, centry))
 			if (!corr_rel_has(&s->prof->label, first->rel[i]))
 				all = 0;
 		if (all)
@@ -3906,31 +3933,49 @@ corr_bias_ecef(const struct corr *c, int i, const double B[3][3],
 /*
  * Information (ENU at B's place) of a position difference of s and k, k
  * predicted over dt: the inverse of the sum of their position blocks.
+ * The loops are unrolled (CORR_UNROLL: the stored triangle's indices
+ * become constants), and S and W are symmetric: only their upper
+ * triangles are computed (S exactly so: its two sums of cross terms
+ * differ only in the order of an addition).
  */
 static int
 corr_bias_info(const struct corr_src *s, const struct corr_src *k, double dt,
     const double B[3][3], double W[9])
 {
-	double	S[9], Wi[9], T[9];
+	double	S[9], Wi[9], T[9], v;
 	int	i, j, a;
 
+	CORR_UNROLL
 	for (i = 0; i < 3; i++)
-		for (j = 0; j < 3; j++)
-			S[i * 3 + j] = s->Pt[tf_cov_idx(i, j)] +
+		CORR_UNROLL
+		for (j = i; j < 3; j++)
+			S[i * 3 + j] = S[j * 3 + i] = s->Pt[tf_cov_idx(i, j)] +
 			    k->Pt[tf_cov_idx(i, j)] +
 			    dt * (k->Pt[tf_cov_idx(i, j + 3)] +
 			    k->Pt[tf_cov_idx(i + 3, j)]) +
 			    dt * dt * k->Pt[tf_cov_idx(i + 3, j + 3)];
 	if (geo_inv3(S, Wi) == -1)
 		return -1;
+	CORR_UNROLL
 	for (i = 0; i < 3; i++)		/* T = B Wi */
-		for (j = 0; j < 3; j++)
-			for (T[i * 3 + j] = 0.0, a = 0; a < 3; a++)
-				T[i * 3 + j] += B[i][a] * Wi[a * 3 + j];
+		CORR_UNROLL
+		for (j = 0; j < 3; j++) {
+			v = 0.0;
+			CORR_UNROLL
+			for (a = 0; a < 3; a++)
+				v += B[i][a] * Wi[a * 3 + j];
+			T[i * 3 + j] = v;
+		}
+	CORR_UNROLL
 	for (i = 0; i < 3; i++)		/* W = T B^T */
-		for (j = 0; j < 3; j++)
-			for (W[i * 3 + j] = 0.0, a = 0; a < 3; a++)
-				W[i * 3 + j] += T[i * 3 + a] * B[j][a];
+		CORR_UNROLL
+		for (j = i; j < 3; j++) {
+			v = 0.0;
+			CORR_UNROLL
+			for (a = 0; a < 3; a++)
+				v += T[i * 3 + a] * B[j][a];
+			W[i * 3 + j] = W[j * 3 + i] = v;
+		}
 	return 0;
 }
 
@@ -3948,13 +3993,15 @@ static void
 corr_pair_add(struct corr_pair *pr, const double e[3], const double W[9],
     double sg)
 {
+	double	f = 1.0 / CORR_BIAS_DECOR;
 	int	i, j;
 
+	CORR_UNROLL
 	for (i = 0; i < 3; i++) {
+		CORR_UNROLL
 		for (j = 0; j < 3; j++) {
-			pr->W[i * 3 + j] += W[i * 3 + j] / CORR_BIAS_DECOR;
-			pr->wd[i] += sg * W[i * 3 + j] * e[j] /
-			    CORR_BIAS_DECOR;
+			pr->W[i * 3 + j] += W[i * 3 + j] * f;
+			pr->wd[i] += sg * W[i * 3 + j] * e[j] * f;
 		}
 	}
 	pr->n++;
@@ -4586,7 +4633,7 @@ corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o,
     double *cost)
 {
 	struct corr_src	*k;
-	double		 x[6], P[36], Ps[36], d2, ld;
+	double		 x[6], P[36], d2, ld;
 
 	*cost = 0.0;
 	if (s->sys->ncontrib < 2)
@@ -4594,9 +4641,8 @@ corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o,
 	TAILQ_FOREACH(k, &s->sys->contribs, centry)
 		if (k != s && !corr_compatible(k->cat, o->cat))
 			return 0;
-	geo_cov_unpack(s->sys->Pt, Ps);
-	corr_predict(s->sys->cat, (o->t - s->sys->t) * CORR_NS, s->sys->x,
-	    Ps, x, P);
+	corr_predict_f(s->sys->cat, (o->t - s->sys->t) * CORR_NS, s->sys->x,
+	    s->sys->Pt, x, P);
 	if (corr_mdist(o->x, o->P, x, P, &d2, &ld) == -1)
 		return 0;
 	*cost = d2 + ld;
@@ -4631,10 +4677,10 @@ corr_coast_show(struct corr *c, const struct corr_sys *t)
 {
 	struct corr_sys		tmp = *t;
 	struct tf_picture_track	pt;
-	double			P[36], Pp[36];
+	double			Pp[36];
 
-	geo_cov_unpack(t->Pt, P);
-	corr_predict(t->cat, (c->now - t->t) * CORR_NS, t->x, P, tmp.x, Pp);
+	corr_predict_f(t->cat, (c->now - t->t) * CORR_NS, t->x, t->Pt, tmp.x,
+	    Pp);
 	geo_cov_pack(Pp, tmp.Pt);
 	tmp.t = c->now;
 	corr_picture(&tmp, &pt);

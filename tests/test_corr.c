@@ -369,6 +369,56 @@ test_gate(void **state)
 	}
 }
 
+/*
+ * The factorisation's test of positive definiteness (corr_ldlm, one
+ * test at the end of the chain), through corr_distance: a bad pivot in
+ * any row (negative, zero, infinite, NaN, or so small that its
+ * reciprocal overflows) or an indefinite 2x2 block is refused; a tiny
+ * or a huge but representable pivot is not.
+ */
+static void
+test_distance_pd(void **state)
+{
+	double	x1[6] = { 0 }, x2[6] = { 1, 2, 3, 4, 5, 6 }, P[36], Z[36];
+	double	bad[] = { -1.0, 0.0, -0.0, INFINITY, -INFINITY, NAN, 1e-320 };
+	double	good[] = { 1e-300, 1e300, 1.5e308 };
+	double	d2, e;
+	size_t	i, k;
+
+	(void)state;
+	memset(Z, 0, sizeof(Z));
+	for (i = 0; i < 6; i++) {
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			test_diag(P, (double[6]){ 4, 4, 4, 1, 1, 1 });
+			P[i * 7] = bad[k];
+			if (corr_distance(x1, P, x2, Z, &d2) != -1) {
+				print_error("row %zu pivot %g taken\n", i,
+				    bad[k]);
+				fail();
+			}
+		}
+		for (k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+			test_diag(P, (double[6]){ 4, 4, 4, 1, 1, 1 });
+			P[i * 7] = good[k];
+			if (corr_distance(x1, P, x2, Z, &d2) != 0) {
+				print_error("row %zu pivot %g refused\n", i,
+				    good[k]);
+				fail();
+			}
+			/* sum (j + 1)^2 / P_jj: 14 / 4 + 77, row i changed */
+			e = (double)(i + 1) * (i + 1);
+			e = 80.5 - e / (i < 3 ? 4.0 : 1.0) + e / good[k];
+			test_near(d2, e, 1e-12 * e, "pd d2");
+		}
+	}
+	/* |correlation| 2 between rows 2 and 3: the pivot of row 3 is -3. */
+	test_diag(P, (double[6]){ 1, 1, 1, 1, 1, 1 });
+	P[2 * 6 + 3] = P[3 * 6 + 2] = 2.0;
+	assert_int_equal(corr_distance(x1, P, x2, Z, &d2), -1);
+	P[2 * 6 + 3] = P[3 * 6 + 2] = 0.5;
+	assert_int_equal(corr_distance(x1, P, x2, Z, &d2), 0);
+}
+
 /* Air and surface never join; ballistic missile and space do. */
 static void
 test_category(void **state)
@@ -2366,6 +2416,61 @@ test_landed(void **state)
 }
 
 /*
+ * test_bias_oriented away from the equator (40 N, where ECEF mixes all
+ * three axes) and with the precise direction tilted off the axes (30
+ * degrees north of east for half the objects, 120 for the other half):
+ * the whole 3x3 position information a difference is weighed by
+ * counts (off-diagonal terms included), and a wrong one lets the
+ * kilometre noise in.
+ */
+static void
+test_bias_tilted(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	struct test_bias	 tb;
+	uint64_t		 seed = 11;
+	double			 off[2] = { -40.0, 60.0 }, th, ct, st, z1, z2;
+	double			 e, n;
+	int			 i, k, j;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 60; i++)
+		for (k = 0; k < 20; k++)
+			for (j = 0; j < 2; j++) {
+				th = (k % 2 ? 120.0 : 30.0) * GEO_DEG;
+				ct = cos(th);
+				st = sin(th);
+				z1 = 20.0 * test_noise(&seed);
+				z2 = 1000.0 * test_noise(&seed);
+				e = ct * z1 - st * z2 + j * off[0];
+				n = st * z1 + ct * z2 + j * off[1];
+				r = test_report(j ? "KOR-E7-1" : "USA-AEGIS-1",
+				    k + 1, T0 + i * SEC,
+				    40.0 + n / GEO_A / GEO_DEG,
+				    130.0 + k * 0.5, 10000.0, e, 0.0, 50.0,
+				    10.0, TF_CAT_AIR);
+				r.cov[tf_cov_idx(0, 0)] = ct * ct * 400.0 +
+				    st * st * 1e6;
+				r.cov[tf_cov_idx(1, 1)] = st * st * 400.0 +
+				    ct * ct * 1e6;
+				r.cov[tf_cov_idx(0, 1)] = ct * st *
+				    (400.0 - 1e6);
+				assert_int_equal(corr_report(c, &r), CORR_OK);
+			}
+	memset(&tb, 0, sizeof(tb));
+	corr_foreach_bias(c, test_bias_fn, &tb);
+	assert_int_equal(corr_count(c), 20);
+	assert_int_equal(tb.n, 2);
+	test_near(tb.b[0] - tb.a[0], off[0], 6.0, "tilted relative east");
+	test_near(tb.b[1] - tb.a[1], off[1], 6.0, "tilted relative north");
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
  * Bias from oriented covariances: each pair of tracks is precise in one
  * horizontal direction only (30 m; east for half the objects, north for
  * the other half) and a kilometre off across it. Weighing each difference by
@@ -2573,6 +2678,8 @@ main(void)
 		cmocka_unit_test(test_age_wheel),
 		cmocka_unit_test(test_landed),
 		cmocka_unit_test(test_bias_oriented),
+		cmocka_unit_test(test_bias_tilted),
+		cmocka_unit_test(test_distance_pd),
 		cmocka_unit_test(test_formation),
 		cmocka_unit_test(test_crossing),
 		cmocka_unit_test(test_noalloc),
