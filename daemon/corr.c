@@ -673,6 +673,36 @@ corr_chol_logdet(const double L[36])
 	return 2.0 * s;
 }
 
+/* b = m a m^T for a 3x3 block a; of b only the upper triangle if sym. */
+static inline void
+corr_rotate_block(const double m[3][3], const double a[3][3], int sym,
+    double b[3][3])
+{
+	double	t[3][3], s;
+	int	i, j, k;
+
+	CORR_UNROLL
+	for (i = 0; i < 3; i++)			/* t = m a */
+		CORR_UNROLL
+		for (j = 0; j < 3; j++) {
+			s = 0.0;
+			CORR_UNROLL
+			for (k = 0; k < 3; k++)
+				s += m[i][k] * a[k][j];
+			t[i][j] = s;
+		}
+	CORR_UNROLL
+	for (i = 0; i < 3; i++)			/* t m^T */
+		CORR_UNROLL
+		for (j = sym ? i : 0; j < 3; j++) {
+			s = 0.0;
+			CORR_UNROLL
+			for (k = 0; k < 3; k++)
+				s += t[i][k] * m[j][k];
+			b[i][j] = s;
+		}
+}
+
 /*
  * out = T P T^T, T = blockdiag(m, m), for a symmetric P, with a basis the
  * caller already has: by 3x3 blocks, m P_IJ m^T, the lower off-diagonal
@@ -684,75 +714,51 @@ static void
 corr_rotate(const double m[3][3], const double p[36],
     double *restrict out)
 {
-	double	t[3][3], s;
-	int	bi, bj, i, j, k;
+	double	a[3][3], b[3][3];
+	int	bi, bj, i, j;
 
 	CORR_UNROLL
 	for (bi = 0; bi < 6; bi += 3)
 		CORR_UNROLL
 		for (bj = bi; bj < 6; bj += 3) {
 			CORR_UNROLL
-			for (i = 0; i < 3; i++)		/* t = m P_IJ */
-				CORR_UNROLL
-				for (j = 0; j < 3; j++) {
-					s = 0.0;
-					CORR_UNROLL
-					for (k = 0; k < 3; k++)
-						s += m[i][k] *
-						    p[(bi + k) * 6 + bj + j];
-					t[i][j] = s;
-				}
+			for (i = 0; i < 9; i++)
+				a[i / 3][i % 3] = p[(bi + i / 3) * 6 + bj + i % 3];
+			corr_rotate_block(m, (const double (*)[3])a, bi == bj, b);
 			CORR_UNROLL
-			for (i = 0; i < 3; i++)		/* t m^T */
+			for (i = 0; i < 3; i++)
 				CORR_UNROLL
-				for (j = bi == bj ? i : 0; j < 3; j++) {
-					s = 0.0;
-					CORR_UNROLL
-					for (k = 0; k < 3; k++)
-						s += t[i][k] * m[j][k];
+				for (j = bi == bj ? i : 0; j < 3; j++)
 					out[(bi + i) * 6 + bj + j] =
-					    out[(bj + j) * 6 + bi + i] = s;
-				}
+					    out[(bj + j) * 6 + bi + i] = b[i][j];
 		}
 }
 
 /*
  * The upper triangle (tf_cov_idx order) of T P T^T, T = blockdiag(m, m),
  * for a P stored as a float upper triangle: corr_rotate read from and
- * written to the stored form, with no full matrix on either side, and
- * of the diagonal blocks (symmetric) only their upper triangles.
+ * written to the stored form, with no full matrix on either side.
  */
 static void
 corr_rotate_f(const double m[3][3], const float *p, double *restrict out)
 {
-	double	t[3][3], s;
-	int	bi, bj, i, j, k;
+	double	a[3][3], b[3][3];
+	int	bi, bj, i, j;
 
 	CORR_UNROLL
 	for (bi = 0; bi < 6; bi += 3)
 		CORR_UNROLL
 		for (bj = bi; bj < 6; bj += 3) {
 			CORR_UNROLL
-			for (i = 0; i < 3; i++)		/* t = m P_IJ */
-				CORR_UNROLL
-				for (j = 0; j < 3; j++) {
-					s = 0.0;
-					CORR_UNROLL
-					for (k = 0; k < 3; k++)
-						s += m[i][k] *
-						    p[tf_cov_idx(bi + k, bj + j)];
-					t[i][j] = s;
-				}
+			for (i = 0; i < 9; i++)
+				a[i / 3][i % 3] =
+				    p[tf_cov_idx(bi + i / 3, bj + i % 3)];
+			corr_rotate_block(m, (const double (*)[3])a, bi == bj, b);
 			CORR_UNROLL
-			for (i = 0; i < 3; i++)		/* t m^T */
+			for (i = 0; i < 3; i++)
 				CORR_UNROLL
-				for (j = bi == bj ? i : 0; j < 3; j++) {
-					s = 0.0;
-					CORR_UNROLL
-					for (k = 0; k < 3; k++)
-						s += t[i][k] * m[j][k];
-					out[tf_cov_idx(bi + i, bj + j)] = s;
-				}
+				for (j = bi == bj ? i : 0; j < 3; j++)
+					out[tf_cov_idx(bi + i, bj + j)] = b[i][j];
 		}
 }
 
