@@ -599,6 +599,11 @@ corr_ldl_logdet(const double r[6])
  * square-root-free form), then L = U D^-1/2: the chain from row to row
  * holds one division per row and no square root (the six roots come
  * after, all at once).
+ *
+ * The diagonal of L is stored as its reciprocal, 1 / L_ii = D_i^-1/2,
+ * which the roots give for free: every user of the factor (the
+ * substitutions of corr_lsolve6 and corr_chol_inv, corr_chol_logdet)
+ * wants it that way, and so none of them divides.
  */
 static int
 corr_chol(const double *restrict A, double *restrict L)
@@ -612,18 +617,20 @@ corr_chol(const double *restrict A, double *restrict L)
 	for (i = 0; i < 6; i++)
 		r[i] = sqrt(r[i]);
 	CORR_UNROLL
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 6; i++) {
 		CORR_UNROLL
-		for (j = 0; j <= i; j++)
+		for (j = 0; j < i; j++)
 			L[i * 6 + j] = U[i * 6 + j] * r[j];
+		L[i * 7] = r[i];
+	}
 	return 0;
 }
 
 /*
- * Inverse of A = L L^T as L^-T L^-1: invert the triangle by forward
- * substitution, then multiply; about half the work of six solves, and
- * symmetric by construction. Only the lower triangle of M = L^-1 is
- * read, so only that is written.
+ * Inverse of A = L L^T as L^-T L^-1 (L from corr_chol, reciprocal
+ * diagonal): invert the triangle by forward substitution, then multiply;
+ * about half the work of six solves, and symmetric by construction. Only
+ * the lower triangle of M = L^-1 is read, so only that is written.
  */
 static void
 corr_chol_inv(const double *restrict L, double *restrict Ai)
@@ -633,7 +640,7 @@ corr_chol_inv(const double *restrict L, double *restrict Ai)
 
 	CORR_UNROLL
 	for (i = 0; i < 6; i++) {
-		M[i * 7] = 1.0 / L[i * 7];
+		M[i * 7] = L[i * 7];
 		CORR_UNROLL
 		for (j = 0; j < i; j++) {
 			s = 0.0;
@@ -656,8 +663,9 @@ corr_chol_inv(const double *restrict L, double *restrict Ai)
 }
 
 /*
- * log det of A = L L^T: one log of the diagonal's product, or one per
- * element should the product leave the normal range.
+ * log det of A = L L^T (L from corr_chol: its diagonal holds 1 / L_ii):
+ * one log of the diagonal's product, or one per element should the
+ * product leave the normal range.
  */
 static double
 corr_chol_logdet(const double L[36])
@@ -667,10 +675,10 @@ corr_chol_logdet(const double L[36])
 
 	p = (L[0] * L[7]) * (L[14] * L[21]) * (L[28] * L[35]);
 	if (isnormal(p))
-		return 2.0 * log(p);
+		return -2.0 * log(p);
 	for (i = 0; i < 6; i++)
 		s += log(L[i * 6 + i]);
-	return 2.0 * s;
+	return -2.0 * s;
 }
 
 /* b = m a m^T for a 3x3 block a; of b only the upper triangle if sym. */
@@ -1167,11 +1175,12 @@ corr_kkt(size_t m, const double *H, const double *g, double *dw)
 
 /*
  * X = L^-1 B for a 6x6 B, L lower triangular with the reciprocals of its
- * diagonal in di: forward substitution row by row, six columns at a time.
+ * diagonal on the diagonal (corr_chol): forward substitution row by row,
+ * six columns at a time.
  */
 static void
-corr_lsolve6(const double *restrict L, const double *restrict di,
-    const double *restrict B, double *restrict X)
+corr_lsolve6(const double *restrict L, const double *restrict B,
+    double *restrict X)
 {
 	double	x[6], l;
 	int	r, c, k;
@@ -1190,7 +1199,7 @@ corr_lsolve6(const double *restrict L, const double *restrict di,
 		}
 		CORR_UNROLL
 		for (c = 0; c < 6; c++)
-			X[r * 6 + c] = x[c] * di[r];
+			X[r * 6 + c] = x[c] * L[r * 7];
 	}
 }
 
@@ -1198,24 +1207,24 @@ corr_lsolve6(const double *restrict L, const double *restrict di,
  * A = L^-1 S L^-T for a symmetric S. With P = (L L^T)^-1, P S = L^-T A
  * L^T, so tr(P S) = tr(A) and tr(P S P T) = <A, B> (Frobenius,
  * corr_ci_dot): the CI derivatives without an inverse and without a 6x6
- * product per input. di holds the reciprocals of L's diagonal. Both
+ * product per input. L is corr_chol's (reciprocal diagonal). Both
  * triangular solves run row by row, six columns at a time (the inner
  * loops vectorise).
  */
 static void
-corr_ci_xform(const double *restrict L, const double *restrict di,
-    const double *restrict S, double *restrict A)
+corr_ci_xform(const double *restrict L, const double *restrict S,
+    double *restrict A)
 {
 	double	X[36], Xt[36];
 	int	r, c;
 
-	corr_lsolve6(L, di, S, X);	/* X = L^-1 S */
+	corr_lsolve6(L, S, X);	/* X = L^-1 S */
 	CORR_UNROLL
 	for (r = 0; r < 6; r++)
 		CORR_UNROLL
 		for (c = 0; c < 6; c++)
 			Xt[r * 6 + c] = X[c * 6 + r];
-	corr_lsolve6(L, di, Xt, A);	/* A = L^-1 X^T */
+	corr_lsolve6(L, Xt, A);	/* A = L^-1 X^T */
 }
 
 /*
@@ -1239,17 +1248,6 @@ corr_ci_dot(const double a[36], const double b[36])
 	return d + 2.0 * ((s[0] + s[1]) + (s[2] + s[3]) + s[4]);
 }
 
-/* Reciprocals of the diagonal of a Cholesky factor. */
-static void
-corr_chol_rdiag(const double L[36], double di[6])
-{
-	int	i;
-
-	CORR_UNROLL
-	for (i = 0; i < 6; i++)
-		di[i] = 1.0 / L[i * 7];
-}
-
 /*
  * Gradient and Hessian of f(w) = -log det Y(w) over the active weights,
  * given the Cholesky factor L of Y(w): g_i = -tr(P Y_i), H_ij =
@@ -1260,14 +1258,13 @@ static size_t
 corr_ci_derivs(size_t n, const double (*Y)[36], const double *w,
     const double L[36], size_t *act, double *g, double *H)
 {
-	double	A[CORR_FUSE_MAX][36], di[6];
+	double	A[CORR_FUSE_MAX][36];
 	size_t	i, j, m = 0;
 
-	corr_chol_rdiag(L, di);
 	for (i = 0; i < n; i++)
 		if (w[i] > 0.0) {
 			act[m] = i;
-			corr_ci_xform(L, di, Y[i], A[m]);
+			corr_ci_xform(L, Y[i], A[m]);
 			g[m] = -(A[m][0] + A[m][7] + A[m][14] + A[m][21] +
 			    A[m][28] + A[m][35]);
 			m++;
@@ -1309,7 +1306,7 @@ static int
 corr_ci_dir(size_t n, const double (*Y)[36], const double *w,
     const double L[36], size_t *act, size_t *m, double *dw, double *slope)
 {
-	double	A[CORR_FUSE_MAX][36], D[36], di[6];
+	double	A[CORR_FUSE_MAX][36], D[36];
 	double	g[CORR_FUSE_MAX], H[CORR_FUSE_MAX * CORR_FUSE_MAX];
 	double	v[CORR_FUSE_MAX], b[CORR_FUSE_MAX];
 	size_t	i, j, r = n, k = 0;
@@ -1320,14 +1317,13 @@ corr_ci_dir(size_t n, const double (*Y)[36], const double *w,
 			r = i;
 	if (r == n)
 		return -1;
-	corr_chol_rdiag(L, di);
 	for (i = 0; i < n; i++) {
 		if (!(w[i] > 0.0) || i == r)
 			continue;
 		CORR_UNROLL
 		for (e = 0; e < 36; e++)
 			D[e] = Y[i][e] - Y[r][e];
-		corr_ci_xform(L, di, D, A[k]);
+		corr_ci_xform(L, D, A[k]);
 		g[k] = -(A[k][0] + A[k][7] + A[k][14] + A[k][21] +
 		    A[k][28] + A[k][35]);
 		b[k] = -g[k];
@@ -1439,7 +1435,7 @@ static int
 corr_ci_enter(size_t n, const double (*Y)[36], double *w, double *f,
     double L[36], double P[36])
 {
-	double	A[36], D[36], di[6], wt[CORR_FUSE_MAX], Lt[36];
+	double	A[36], D[36], wt[CORR_FUSE_MAX], Lt[36];
 	double	g, h, tr, best = 0.0, t = 0.0, f1;
 	size_t	i, r = 0, in = n;
 	int	e, zero = 0;
@@ -1453,14 +1449,13 @@ corr_ci_enter(size_t n, const double (*Y)[36], double *w, double *f,
 	if (!zero)
 		return 0;
 	tr = corr_ci_dot(P, Y[r]);
-	corr_chol_rdiag(L, di);
 	for (i = 0; i < n; i++) {
 		if (w[i] > 0.0 || !((g = tr - corr_ci_dot(P, Y[i])) < 0.0))
 			continue;
 		CORR_UNROLL
 		for (e = 0; e < 36; e++)
 			D[e] = Y[i][e] - Y[r][e];
-		corr_ci_xform(L, di, D, A);
+		corr_ci_xform(L, D, A);
 		h = corr_ci_dot(A, A);
 		if (h > 0.0 && isfinite(h) &&
 		    g * g / (2.0 * h) > CORR_CI_TOL && g * g / h > best) {
@@ -1487,13 +1482,14 @@ corr_ci_enter(size_t n, const double (*Y)[36], double *w, double *f,
 /*
  * Normalise weights to sum to one, and the factor L of Y(w) and its
  * inverse P (when not NULL) with them: Y(w / s) = Y(w) / s, so L / sqrt(s)
- * is its factor and s P its inverse (Newton keeps the sum to rounding: s
- * is 1 to within a few ulps).
+ * is its factor (its stored reciprocal diagonal times sqrt(s)) and s P
+ * its inverse (Newton keeps the sum to rounding: s is 1 to within a few
+ * ulps).
  */
 static void
 corr_ci_normalise(size_t n, double *w, double L[36], double *P)
 {
-	double	s = 0.0, r;
+	double	s = 0.0, q, r;
 	size_t	k;
 	int	i, j;
 
@@ -1503,10 +1499,13 @@ corr_ci_normalise(size_t n, double *w, double L[36], double *P)
 		return;
 	for (k = 0; k < n; k++)
 		w[k] /= s;
-	r = 1.0 / sqrt(s);
-	for (i = 0; i < 6; i++)
-		for (j = 0; j <= i; j++)
+	q = sqrt(s);
+	r = 1.0 / q;
+	for (i = 0; i < 6; i++) {
+		for (j = 0; j < i; j++)
 			L[i * 6 + j] *= r;
+		L[i * 7] *= q;
+	}
 	if (P != NULL)
 		for (i = 0; i < 36; i++)
 			P[i] *= s;
