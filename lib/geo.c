@@ -15,6 +15,7 @@
 #define GEO_E2		(GEO_F * (2.0 - GEO_F))
 #define GEO_EP2		(GEO_E2 / ((1.0 - GEO_F) * (1.0 - GEO_F)))
 #define GEO_ITER_MAX	16
+#define GEO_RAD		(180.0 / 3.14159265358979323846)	/* 1 / GEO_DEG */
 /*
  * Bowring's iteration converges quadratically (each change of beta is
  * about 5e-3 times the square of the one before): once a change is below
@@ -75,14 +76,16 @@ geo_ecef_to_lla_trig(const double x[3], double *lat, double *lon,
  * takes no sine, cosine or arctangent, the basis none either, and the
  * whole costs two arctangents. Near the polar axis (where the tangent
  * blows up), deep inside the earth and far beyond the moon (where the
- * squares overflow) the angle form takes over.
+ * squares overflow) the angle form takes over. Outside the loop, one
+ * reciprocal of p and one of the hypotenuse make the divisions
+ * multiplications (results move by an ulp or so).
  */
 void
 geo_ecef_to_lla_enu(const double x[3], double *lat, double *lon,
     double *alt, double r[3][3])
 {
 	double	p2 = x[0] * x[0] + x[1] * x[1], p = sqrt(p2), z = x[2];
-	double	t, nt, cb, sb, num = 0.0, den = 1.0, h, sp, cp;
+	double	t, nt, cb, sb, num = 0.0, den = 1.0, h, sp, cp, ip;
 	int	i;
 
 	if (!(p > 1e-6 * fabs(z)) || !(p2 + z * z > 1e10) ||
@@ -101,16 +104,17 @@ geo_ecef_to_lla_enu(const double x[3], double *lat, double *lon,
 			break;
 		t = nt;
 	}
-	h = sqrt(num * num + den * den);
-	sp = num / h;
-	cp = den / h;
-	*lat = atan2(num, den) / GEO_DEG;
-	*lon = atan2(x[1], x[0]) / GEO_DEG;
+	h = 1.0 / sqrt(num * num + den * den);
+	sp = num * h;
+	cp = den * h;
+	*lat = atan2(num, den) * GEO_RAD;
+	*lon = atan2(x[1], x[0]) * GEO_RAD;
 	*alt = p * cp + z * sp - GEO_A * sqrt(1.0 - GEO_E2 * sp * sp);
 	if (r == NULL)
 		return;
-	r[0][0] = -x[1] / p;
-	r[0][1] = x[0] / p;
+	ip = 1.0 / p;
+	r[0][0] = -x[1] * ip;
+	r[0][1] = x[0] * ip;
 	r[0][2] = 0.0;
 	r[1][0] = -sp * r[0][1];
 	r[1][1] = sp * r[0][0];
