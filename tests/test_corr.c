@@ -829,7 +829,11 @@ test_reclaim(void **state)
 	test_rec_clear(&rec);
 }
 
-/* Nations, label, identity and conflict of a fused track. */
+/*
+ * Nations, label, identity and conflict of a fused track. Nations
+ * compare as strncmp does: "U" with different bytes after its NUL is one
+ * nation, and sorts before "USA".
+ */
 static void
 test_label(void **state)
 {
@@ -844,16 +848,16 @@ test_label(void **state)
 	a.ident = TF_IDENT_HOSTILE;
 	a.quality = 0.4f;
 	a.label.cls = TF_CLASS_CONFIDENTIAL;
-	a.label.nrel = 3;
-	memcpy(a.label.rel, (char[3][TF_NATION_LEN]){ "KOR", "USA", "JPN" },
-	    sizeof(char[3][TF_NATION_LEN]));
+	a.label.nrel = 4;
+	memcpy(a.label.rel, (char[4][TF_NATION_LEN]){ "KOR", "USA", "JPN",
+	    "U\0X" }, sizeof(char[4][TF_NATION_LEN]));
 	b = test_air("KOR-AEGIS-1", 1, T0, 10.0);
 	b.ident = TF_IDENT_FRIEND;
 	b.quality = 0.9f;
 	b.label.cls = TF_CLASS_SECRET;
-	b.label.nrel = 2;
-	memcpy(b.label.rel, (char[2][TF_NATION_LEN]){ "USA", "KOR" },
-	    sizeof(char[2][TF_NATION_LEN]));
+	b.label.nrel = 3;
+	memcpy(b.label.rel, (char[3][TF_NATION_LEN]){ "USA", "U\0Y", "KOR" },
+	    sizeof(char[3][TF_NATION_LEN]));
 	assert_int_equal(corr_report(c, &a), CORR_OK);
 	pt = &rec.pt[0];
 	assert_string_equal(pt->label.owner, "USA");
@@ -866,9 +870,10 @@ test_label(void **state)
 	assert_string_equal(pt->nations[1], "USA");
 	assert_string_equal(pt->label.owner, "");
 	assert_int_equal(pt->label.cls, TF_CLASS_SECRET);
-	assert_int_equal(pt->label.nrel, 2);
+	assert_int_equal(pt->label.nrel, 3);
 	assert_string_equal(pt->label.rel[0], "KOR");
-	assert_string_equal(pt->label.rel[1], "USA");
+	assert_string_equal(pt->label.rel[1], "U");
+	assert_string_equal(pt->label.rel[2], "USA");
 	assert_int_equal(pt->ident, TF_IDENT_FRIEND);
 	assert_int_equal(pt->ident_conflict, 1);
 	test_near(pt->quality, 0.9, 1e-6, "quality");
