@@ -1204,34 +1204,27 @@ corr_lsolve6(const double *restrict L, const double *restrict B,
 }
 
 /*
- * A = L^-1 S L^-T for a symmetric S, its lower triangle only (all that
- * corr_ci_dot and the traces read). With P = (L L^T)^-1, P S = L^-T A
+ * A = L^-1 S L^-T for a symmetric S. With P = (L L^T)^-1, P S = L^-T A
  * L^T, so tr(P S) = tr(A) and tr(P S P T) = <A, B> (Frobenius,
  * corr_ci_dot): the CI derivatives without an inverse and without a 6x6
- * product per input. L is corr_chol's (reciprocal diagonal). X = L^-1 S
- * comes by rows, six columns at a time (the inner loops vectorise); then
- * A = X L^-T, whose row i solves L a = x_i: the first i + 1 elements of
- * a need only the first i + 1 of x_i, so the lower triangle costs 56
- * products where the whole would cost 126 and a transpose.
+ * product per input. L is corr_chol's (reciprocal diagonal). Both
+ * triangular solves run row by row, six columns at a time (the inner
+ * loops vectorise).
  */
 static void
 corr_ci_xform(const double *restrict L, const double *restrict S,
     double *restrict A)
 {
-	double	X[36], s;
-	int	i, c, k;
+	double	X[36], Xt[36];
+	int	r, c;
 
 	corr_lsolve6(L, S, X);	/* X = L^-1 S */
 	CORR_UNROLL
-	for (c = 0; c < 6; c++)
+	for (r = 0; r < 6; r++)
 		CORR_UNROLL
-		for (i = c; i < 6; i++) {
-			s = X[i * 6 + c];
-			CORR_UNROLL
-			for (k = 0; k < c; k++)
-				s -= L[c * 6 + k] * A[i * 6 + k];
-			A[i * 6 + c] = s * L[c * 7];
-		}
+		for (c = 0; c < 6; c++)
+			Xt[r * 6 + c] = X[c * 6 + r];
+	corr_lsolve6(L, Xt, A);	/* A = L^-1 X^T */
 }
 
 /*
