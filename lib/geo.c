@@ -346,11 +346,15 @@ geo_surface_dist(double lat1, double lon1, double lat2, double lon2)
 	return 2.0 * GEO_A * asin(sqrt(h));
 }
 
-/* Invert a positive definite 3x3 matrix (row major); -1 when it is not. */
+/*
+ * Invert a positive definite 3x3 matrix (row major); -1 when it is not.
+ * The adjugate is scaled by one reciprocal of the determinant, not nine
+ * divisions, unless that reciprocal overflows (a subnormal determinant).
+ */
 int
 geo_inv3(const double m[9], double r[9])
 {
-	double	det;
+	double	det, id;
 	int	i;
 
 	r[0] = m[4] * m[8] - m[5] * m[7];
@@ -365,7 +369,12 @@ geo_inv3(const double m[9], double r[9])
 	det = m[0] * r[0] + m[1] * r[3] + m[2] * r[6];
 	if (!(det > 0.0) || !isfinite(det))
 		return -1;
-	for (i = 0; i < 9; i++)
-		r[i] /= det;
+	id = 1.0 / det;
+	if (isfinite(id))
+		for (i = 0; i < 9; i++)
+			r[i] *= id;
+	else
+		for (i = 0; i < 9; i++)
+			r[i] /= det;
 	return 0;
 }

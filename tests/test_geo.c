@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <math.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -312,6 +313,41 @@ test_great_circle(void **state)
 	t_near(lon, -179.5, 1e-9);
 }
 
+/*
+ * geo_inv3: m r = I for PD matrices of very different scales (down to a
+ * subnormal determinant, where 1 / det overflows); -1 for a singular and
+ * an indefinite one.
+ */
+static void
+test_inv3(void **state)
+{
+	static const double sc[] = { 1.0, 1e6, 1e-6, 1e100, 1e-104 };
+	double	m[9], r[9], p, e;
+	size_t	k;
+	int	i, j, a;
+
+	(void)state;
+	for (k = 0; k < sizeof(sc) / sizeof(sc[0]); k++) {
+		double	b[9] = { 4, 1, 0.5, 1, 3, -0.25, 0.5, -0.25, 2 };
+
+		for (i = 0; i < 9; i++)
+			m[i] = b[i] * sc[k];
+		assert_int_equal(geo_inv3(m, r), 0);
+		for (i = 0; i < 3; i++)
+			for (j = 0; j < 3; j++) {
+				for (p = 0.0, a = 0; a < 3; a++)
+					p += m[i * 3 + a] * r[a * 3 + j];
+				e = i == j ? 1.0 : 0.0;
+				t_near(p, e, 1e-12);
+			}
+	}
+	memset(m, 0, sizeof(m));
+	m[0] = m[4] = 1.0;
+	assert_int_equal(geo_inv3(m, r), -1);
+	m[8] = -1.0;
+	assert_int_equal(geo_inv3(m, r), -1);
+}
+
 /* Run every test of this module. */
 int
 main(void)
@@ -326,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_cov_roundtrip),
 		cmocka_unit_test(test_cov_axes),
 		cmocka_unit_test(test_great_circle),
+		cmocka_unit_test(test_inv3),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
