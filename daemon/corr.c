@@ -712,43 +712,14 @@ corr_rotate_block(const double m[3][3], const double a[3][3], int sym,
 }
 
 /*
- * out = T P T^T, T = blockdiag(m, m), for a symmetric P, with a basis the
- * caller already has: by 3x3 blocks, m P_IJ m^T, the lower off-diagonal
- * block the transpose of the upper one (no products with T's zero
- * blocks, and one block of four left to mirror), and of the diagonal
- * blocks (symmetric) only the upper triangles computed, then mirrored.
+ * out = T P T^T, T = blockdiag(m, m), for a symmetric P, both as upper
+ * triangles (tf_cov_idx order, the wire's and the store's), with a basis
+ * the caller already has: by 3x3 blocks, m P_IJ m^T (no products with T's
+ * zero blocks), and of the diagonal blocks (symmetric) only the upper
+ * triangles.
  */
 static void
-corr_rotate(const double m[3][3], const double p[36],
-    double *restrict out)
-{
-	double	a[3][3], b[3][3];
-	int	bi, bj, i, j;
-
-	CORR_UNROLL
-	for (bi = 0; bi < 6; bi += 3)
-		CORR_UNROLL
-		for (bj = bi; bj < 6; bj += 3) {
-			CORR_UNROLL
-			for (i = 0; i < 9; i++)
-				a[i / 3][i % 3] = p[(bi + i / 3) * 6 + bj + i % 3];
-			corr_rotate_block(m, (const double (*)[3])a, bi == bj, b);
-			CORR_UNROLL
-			for (i = 0; i < 3; i++)
-				CORR_UNROLL
-				for (j = bi == bj ? i : 0; j < 3; j++)
-					out[(bi + i) * 6 + bj + j] =
-					    out[(bj + j) * 6 + bi + i] = b[i][j];
-		}
-}
-
-/*
- * The upper triangle (tf_cov_idx order) of T P T^T, T = blockdiag(m, m),
- * for a P stored as a float upper triangle: corr_rotate read from and
- * written to the stored form, with no full matrix on either side.
- */
-static void
-corr_rotate_f(const double m[3][3], const float *p, double *restrict out)
+corr_rotate(const double m[3][3], const double *p, double *restrict out)
 {
 	double	a[3][3], b[3][3];
 	int	bi, bj, i, j;
@@ -3803,7 +3774,7 @@ static void
 corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 {
 	struct corr_src	*s, *best;
-	double		 r[3][3];
+	double		 r[3][3], P[TF_COV_N];
 	int		 sides = 0, i;
 
 	memset(pt, 0, sizeof(*pt));
@@ -3814,7 +3785,9 @@ corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 	for (i = 0; i < 3; i++)
 		pt->vel[i] = r[i][0] * t->x[3] + r[i][1] * t->x[4] +
 		    r[i][2] * t->x[5];
-	corr_rotate_f((const double (*)[3])r, t->Pt, pt->cov);
+	for (i = 0; i < TF_COV_N; i++)
+		P[i] = t->Pt[i];
+	corr_rotate((const double (*)[3])r, P, pt->cov);
 	if (t->ncontrib == 0) {
 		corr_keep_load(t, pt);
 		return;
@@ -3947,8 +3920,8 @@ static int
 corr_bias_info(const struct corr_src *s, const struct corr_src *k, double dt,
     const double B[3][3], double W[9])
 {
-	double	S[9], Wi[9], T[9], v;
-	int	i, j, a;
+	double	S[9], Wi[9], T[3][3];
+	int	i, j;
 
 	CORR_UNROLL
 	for (i = 0; i < 3; i++)
@@ -3961,26 +3934,12 @@ corr_bias_info(const struct corr_src *s, const struct corr_src *k, double dt,
 			    dt * dt * k->Pt[tf_cov_idx(i + 3, j + 3)];
 	if (geo_inv3(S, Wi) == -1)
 		return -1;
+	corr_rotate_block(B, (const double (*)[3])Wi, 1, T);	/* B Wi B^T */
 	CORR_UNROLL
-	for (i = 0; i < 3; i++)		/* T = B Wi */
+	for (i = 0; i < 3; i++)
 		CORR_UNROLL
-		for (j = 0; j < 3; j++) {
-			v = 0.0;
-			CORR_UNROLL
-			for (a = 0; a < 3; a++)
-				v += B[i][a] * Wi[a * 3 + j];
-			T[i * 3 + j] = v;
-		}
-	CORR_UNROLL
-	for (i = 0; i < 3; i++)		/* W = T B^T */
-		CORR_UNROLL
-		for (j = i; j < 3; j++) {
-			v = 0.0;
-			CORR_UNROLL
-			for (a = 0; a < 3; a++)
-				v += T[i * 3 + a] * B[j][a];
-			W[i * 3 + j] = W[j * 3 + i] = v;
-		}
+		for (j = i; j < 3; j++)
+			W[i * 3 + j] = W[j * 3 + i] = T[i][j];
 	return 0;
 }
 
@@ -4767,8 +4726,9 @@ static int
 corr_convert(const struct tf_report *r, double x[6], double P[36],
     double B[3][3], double *ldP)
 {
-	double	Pe[36], U[36], d[6], Bt[3][3];
-	int	i, j;
+	double		 Pe[36], U[36], d[6], Bt[3][3], Pt[TF_COV_N];
+	const double	*cov = r->cov;
+	int		 i, j;
 
 	if (r->t_ns < 0 || r->t_ns > CORR_TMAX)
 		return -1;
@@ -4788,6 +4748,8 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 			Pe[i * 7] += 1e-9 * fabs(Pe[i * 7]) + 1e-6;
 		if (corr_ldl(Pe, U, d) == -1)
 			return -1;
+		geo_cov_pack(Pe, Pt);
+		cov = Pt;
 	}
 	*ldP = corr_ldl_logdet(d);
 	corr_lla_frame(r->lat_deg, r->lon_deg, r->alt_m, x, B);
@@ -4795,7 +4757,8 @@ corr_convert(const struct tf_report *r, double x[6], double P[36],
 	for (i = 0; i < 3; i++)
 		for (j = 0; j < 3; j++)
 			Bt[i][j] = B[j][i];
-	corr_rotate((const double (*)[3])Bt, Pe, P);
+	corr_rotate((const double (*)[3])Bt, cov, Pt);
+	geo_cov_unpack(Pt, P);
 	return 0;
 }
 

@@ -1147,7 +1147,7 @@ test_report_spd(uint64_t *seed, const char *sensor, int64_t t, double lat,
  * A lone report's covariance comes back in the picture: full (random SPD,
  * correlated axes of mixed scale), at latitudes that mix every ECEF axis
  * into every ENU one. It goes ENU -> ECEF (corr_rotate), to its stored
- * float triangle, and back to ENU from that triangle (corr_rotate_f, by
+ * float triangle, and back to ENU in the picture (corr_rotate again, by
  * blocks, upper halves only): an index or a block mixed up would show.
  */
 static void
