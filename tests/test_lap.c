@@ -12,25 +12,9 @@
 #include <cmocka.h>
 
 #include "trackfuse/lap.h"
+#include "testrand.h"
 
 #define TEST_MAXM	8
-
-/* xorshift64*: fixed seed, same numbers every run. */
-static uint64_t
-test_rand(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-/* Uniform in [0, 1). */
-static double
-test_unif(uint64_t *s)
-{
-	return (test_rand(s) >> 11) * (1.0 / 9007199254740992.0);
-}
 
 /* Brute force: least total cost of rows r..n-1 to unused columns. */
 static double

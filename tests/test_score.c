@@ -13,6 +13,7 @@
 
 #include "trackfuse/lap.h"
 #include "trackfuse/siap.h"
+#include "testrand.h"
 
 #define NS	1000000000LL
 
@@ -418,16 +419,12 @@ test_ospa_parts(void **state)
 		c = 100.0;
 		p = it % 2 ? 2.0 : 1.0;
 		for (i = 0; i < 6; i++)
-			for (e = 0; e < 3; e++) {
-				s = s * 6364136223846793005ULL + 1;
-				ctr[i][e] = (double)(s >> 40) / 16777216.0 * 600.0;
-			}
+			for (e = 0; e < 3; e++)
+				ctr[i][e] = test_unif(&s) * 600.0;
 		for (i = 0; i < m + n; i++)
-			for (e = 0; e < 3; e++) {
-				s = s * 6364136223846793005ULL + 1;
+			for (e = 0; e < 3; e++)
 				(i < m ? x[i] : y[i - m])[e] = ctr[i % 6][e] +
-				    (double)(s >> 40) / 16777216.0 * 120.0;
-			}
+				    test_unif(&s) * 120.0;
 		assert_float_equal(siap_ospa((const double (*)[3])x, m,
 		    (const double (*)[3])y, n, c, p),
 		    test_ospa_full((const double (*)[3])x, m,
