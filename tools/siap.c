@@ -554,17 +554,17 @@ siap_near_one(void *arg, int32_t i)
 
 /*
  * Index (in the sample's truths g, filed in w->tg) of the covered truth
- * nearest pos within max (w->tg's cell edge), -1 if none.
+ * nearest pos within assoc_m (w->tg's cell edge), -1 if none.
  */
 static int32_t
 siap_nearest(const struct siap_work *w, const struct siap_truth *g,
-    const double pos[3], double max, double *dp)
+    const double pos[3], double *dp)
 {
 	struct siap_near	n;
 
 	n.g = g;
 	n.q = pos;
-	n.bd = max;
+	n.bd = w->p->assoc_m;
 	n.best = -1;
 	siap_grid_near(&w->tg, pos, siap_near_one, &n);
 	*dp = n.bd;
@@ -659,7 +659,7 @@ siap_sample_assoc(struct siap_work *w, const struct siap_truth *g, size_t ng,
 		if (siap_track_at(&in->trk[k], t, w->p->max_age_ns,
 		    &w->st[k]) == -1)
 			continue;
-		j = siap_nearest(w, g, w->st[k].pos, w->p->assoc_m, &d);
+		j = siap_nearest(w, g, w->st[k].pos, &d);
 		w->alive[k] = 1;
 		r->sum_n++;
 		r->trk_alive[k]++;
@@ -710,7 +710,7 @@ siap_sample_sensors(struct siap_work *w, const struct siap_truth *g,
 		    in->nsensors ? in->period_ns[s->sensor] : w->p->max_age_ns));
 		if (siap_track_at(s, t, age, &w->sst) == -1)
 			continue;
-		j = siap_nearest(w, g, w->sst.pos, w->p->assoc_m, &d);
+		j = siap_nearest(w, g, w->sst.pos, &d);
 		if (j != -1 && d < w->sbest[j])
 			w->sbest[j] = d;
 	}
