@@ -201,8 +201,10 @@ test_ambiguous_spurious(void **state)
 	trk[1].id = 2;
 	trk[2].id = 3;
 	u = tu(0, 30.0, 0.0, 0.0, 1.0);
+	u.contributors = 3;
 	siap_track_push(&trk[0], &u);
 	u = tu(0, 10.0, 0.0, 0.0, 1.0);
+	u.contributors = 1;
 	siap_track_push(&trk[1], &u);
 	u = tu(0, 100000.0, 0.0, 0.0, 1.0);
 	siap_track_push(&trk[2], &u);
@@ -217,6 +219,11 @@ test_ambiguous_spurious(void **state)
 	/* NEES with P = I: mean of 30^2 and 10^2. */
 	assert_int_equal(r.nees_n, 2);
 	assert_float_equal(r.nees_mean, (900.0 + 100.0) / 2.0, 1e-6);
+	/* Apart: the fused track's 30^2, the one-sensor track's 10^2. */
+	assert_int_equal(r.nees_fused_n, 1);
+	assert_float_equal(r.nees_fused_mean, 900.0, 1e-6);
+	assert_int_equal(r.nees_single_n, 1);
+	assert_float_equal(r.nees_single_mean, 100.0, 1e-6);
 	siap_result_free(&r);
 	siap_track_free(&trk[0]);
 	siap_track_free(&trk[1]);

@@ -763,6 +763,7 @@ score_picture_env(struct score *s, const char *path, const Envelope *env)
 		}
 		score_update(&u, pt.t_ns, pt.lat_deg, pt.lon_deg, pt.alt_m,
 		    pt.vel, pt.cov);
+		u.contributors = pt.contributors;
 		siap_track_push(score_tracks_get(&s->pic, pt.track_id,
 		    pt.track_id, 0), &u);
 		break;
@@ -940,6 +941,10 @@ score_json(const struct score *s, const struct siap_result *r)
 		printf("\"nees_band\":null,");
 	printf("\"nees_inside\":%s,\"nees_samples\":%zu,\"nees_skipped\":%zu,",
 	    r->nees_inside ? "true" : "false", r->nees_n, r->nees_skipped);
+	score_jnum("nees_single_mean", r->nees_single_mean, ",");
+	score_jnum("nees_fused_mean", r->nees_fused_mean, ",");
+	printf("\"nees_single_samples\":%zu,\"nees_fused_samples\":%zu,",
+	    r->nees_single_n, r->nees_fused_n);
 	score_jnum("fused_rms_m", r->fused_rms_m, ",");
 	score_jnum("single_rms_m", r->single_rms_m, ",");
 	printf("\"gain_samples\":%zu,\"samples\":%zu,"
@@ -994,6 +999,10 @@ score_table(const struct score *s, const struct siap_result *r)
 	    "inside its 95% band" : "OUTSIDE its 95% band");
 	printf("%-34s [%.4g, %.4g] over %zu samples\n", "nees_band",
 	    r->nees_lo, r->nees_hi, r->nees_n);
+	score_row("nees_single_mean", r->nees_single_mean,
+	    "one-sensor updates");
+	score_row("nees_fused_mean", r->nees_fused_mean,
+	    "updates fusing two or more");
 	if (s->o.ngroup > 0)
 		printf("%-34s %12zu  of %zu samples with all %zu covered "
 		    "(fewest %zu)\n", "group_whole", r->group_whole,

@@ -59,6 +59,7 @@ struct siap_work {
 	size_t				 sample;
 	double				 pos_sum, vel_sum, ospa_sum;
 	double				 nees_sum, fused2, single2;
+	double				 nees_one, nees_many;
 	double				 tracked_s;
 };
 
@@ -233,6 +234,7 @@ siap_predict(const struct siap_update *u, int64_t t, struct siap_update *out)
 	memcpy(out->cov, c, sizeof(c));
 	out->t_ns = t;
 	out->drop = 0;
+	out->contributors = u->contributors;
 }
 
 /*
@@ -638,6 +640,19 @@ siap_obj_tracked(struct siap_object *o, uint64_t id, size_t k, int64_t t)
 	o->last_k = k;
 }
 
+/* Count a NEES by the number of sensor tracks the update fused. */
+static void
+siap_nees_split(struct siap_work *w, uint32_t contributors, double nees)
+{
+	if (contributors == 1) {
+		w->nees_one += nees;
+		w->r->nees_single_n++;
+	} else if (contributors > 1) {
+		w->nees_many += nees;
+		w->r->nees_fused_n++;
+	}
+}
+
 /* Associate the picture tracks at t with the sample's truths g[0..ng). */
 static void
 siap_sample_assoc(struct siap_work *w, const struct siap_truth *g, size_t ng,
@@ -686,6 +701,7 @@ siap_sample_assoc(struct siap_work *w, const struct siap_truth *g, size_t ng,
 		else {
 			w->nees_sum += nees;
 			r->nees_n++;
+			siap_nees_split(w, w->st[k].contributors, nees);
 		}
 	}
 }
@@ -846,6 +862,9 @@ siap_finish(struct siap_work *w)
 	r->single_rms_m = sqrt(siap_ratio(w->single2, (double)r->gain_n));
 	r->fusion_gain = siap_ratio(r->fused_rms_m, r->single_rms_m);
 	r->nees_mean = siap_ratio(w->nees_sum, (double)r->nees_n);
+	r->nees_single_mean = siap_ratio(w->nees_one,
+	    (double)r->nees_single_n);
+	r->nees_fused_mean = siap_ratio(w->nees_many, (double)r->nees_fused_n);
 	siap_nees_band(r->nees_n, 3, &r->nees_lo, &r->nees_hi);
 	r->nees_inside = r->nees_n > 0 && r->nees_mean >= r->nees_lo &&
 	    r->nees_mean <= r->nees_hi;

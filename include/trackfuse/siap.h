@@ -31,6 +31,7 @@ struct siap_truth {
 struct siap_update {
 	int64_t		t_ns;
 	int		drop;		/* 1: the track ends at t_ns */
+	uint32_t	contributors;	/* sensor tracks fused (0: not said) */
 	double		pos[3];
 	double		vel[3];
 	double		cov[36];
@@ -110,6 +111,12 @@ struct siap_result {
 	double			 nees_lo;
 	double			 nees_hi;
 	int			 nees_inside;
+	/*
+	 * The NEES mean apart for one-sensor updates (contributors 1) and
+	 * fused ones (2 or more): where a mean off its band comes from.
+	 */
+	double			 nees_single_mean, nees_fused_mean;
+	size_t			 nees_single_n, nees_fused_n;
 	double			 fused_rms_m;
 	double			 single_rms_m;
 	size_t			 samples;

@@ -130,6 +130,8 @@ for seed in $SEEDS; do
 	    "nees=$(jget "$js" nees_mean)" \
 	    "nees_band=$(echo "$js" | grep -o '"nees_band":[^]]*]' | cut -d: -f2)" \
 	    "nees_inside=$(jget "$js" nees_inside)" \
+	    "nees_single=$(jget "$js" nees_single_mean)" \
+	    "nees_fused=$(jget "$js" nees_fused_mean)" \
 	    "tracks=$(jget "$js" tracks)"
 	check "$seed" ambiguity "$(jget "$js" ambiguity)" "<=" 1.02
 	check "$seed" spuriousness "$(jget "$js" spuriousness)" "<=" 0.02
