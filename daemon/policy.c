@@ -1626,10 +1626,37 @@ policy_print_owner(FILE *fp, const struct policy_owner_info *i)
 }
 
 /*
+ * The recipient an uplink stands for, as uplink_judge() asks about it:
+ * the link's id and its recipient nation; no per-center secret applies.
+ */
+struct policy_recipient
+policy_uplink_recipient(const char *link_id, const char *nation)
+{
+	struct policy_recipient	r;
+
+	r.id = link_id;
+	r.nation = nation;
+	r.has_secret = 1;
+	return (r);
+}
+
+/* One owner's row of cells for one recipient, every category. */
+static void
+policy_print_row(FILE *fp, const struct policy_owner *o,
+    const struct policy_recipient *rcp)
+{
+	int	c;
+
+	for (c = TF_CAT_NONE + 1; c < TF_CAT_MAX; c++)
+		policy_print_cell(fp, o, rcp, (enum tf_category)c);
+}
+
+/*
  * The effective release matrix, rule level: what each owner's rules let
- * each subscriber receive per category, for a contribution whose label
- * allows the recipient. "via=X" when this daemon is not operated by X
- * means only data that reached it from an X daemon.
+ * each subscriber, then each uplink's recipient nation, receive per
+ * category, for a contribution whose label allows the recipient. "via=X"
+ * when this daemon is not operated by X means only data that reached it
+ * from an X daemon.
  */
 void
 policy_print_matrix(const struct policy_set *set, const struct config *cfg,
@@ -1637,21 +1664,28 @@ policy_print_matrix(const struct policy_set *set, const struct config *cfg,
 {
 	struct policy_recipient	 rcp;
 	unsigned		 i, j;
-	int			 c;
 
-	fprintf(fp, "release matrix daemon=%s nation=%s owners=%u\n",
-	    cfg->name, cfg->nation, policy_nowners(set));
+	fprintf(fp, "release matrix daemon=%s nation=%s owners=%u "
+	    "uplinks=%u\n", cfg->name, cfg->nation, policy_nowners(set),
+	    cfg->nuplinks);
 	for (i = 0; i < policy_nowners(set); i++)
 		policy_print_owner(fp, &set->owners[i]->info);
-	for (i = 0; i < policy_nowners(set); i++)
+	for (j = 0; j < cfg->nuplinks; j++)
+		fprintf(fp, "uplink %s recipient=%s\n", cfg->uplinks[j].id,
+		    cfg->uplinks[j].recipient);
+	for (i = 0; i < policy_nowners(set); i++) {
 		for (j = 0; j < cfg->nidentities; j++) {
 			if (cfg->identities[j].role != CONFIG_ROLE_SUBSCRIBER)
 				continue;
 			rcp = policy_recipient(&cfg->identities[j]);
-			for (c = TF_CAT_NONE + 1; c < TF_CAT_MAX; c++)
-				policy_print_cell(fp, set->owners[i], &rcp,
-				    (enum tf_category)c);
+			policy_print_row(fp, set->owners[i], &rcp);
 		}
+		for (j = 0; j < cfg->nuplinks; j++) {
+			rcp = policy_uplink_recipient(cfg->uplinks[j].id,
+			    cfg->uplinks[j].recipient);
+			policy_print_row(fp, set->owners[i], &rcp);
+		}
+	}
 }
 
 /*

@@ -249,10 +249,7 @@ uplink_judge(const struct policy_set *ps, const char *daemon_nation,
 	if (from->federation && from->peer_daemon_nation != NULL)
 		snprintf(c.from_daemon, sizeof(c.from_daemon), "%s",
 		    from->peer_daemon_nation);
-	/* The link stands for a nation: no per-center secret applies. */
-	rcpt.id = link_id;
-	rcpt.nation = recipient;
-	rcpt.has_secret = 1;
+	rcpt = policy_uplink_recipient(link_id, recipient);
 	if (ps == NULL || !policy_evaluate(ps, &c, &rcpt, daemon_nation, &d))
 		return UPLINK_WITHHELD;
 	uplink_sanitize(&d.san, link_id, key, keylen, in, out);

@@ -726,6 +726,45 @@ test_matrix(void **state)
 	    "owner (unsanitized)\n"));
 	assert_non_null(strstr(buf, "release USA CC-USA-NOSECRET/USA air "
 	    "deny no-secret\n"));
+	/* No uplinks configured: none listed, no uplink rows. */
+	assert_non_null(strstr(buf, " uplinks=0\n"));
+	assert_null(strstr(buf, "\nuplink "));
+	free(buf);
+}
+
+/*
+ * An uplink's recipient gets its rows like a subscriber's, judged as
+ * uplink_judge() judges it: by nation, a secret taken as present.
+ */
+static void
+test_matrix_uplink(void **state)
+{
+	struct policy_set	*set = *state;
+	struct config_uplink	 up;
+	char			*buf = NULL;
+	size_t			 len = 0;
+	FILE			*fp;
+
+	memset(&up, 0, sizeof(up));
+	up.id = "TF-KOR-LINK";
+	up.recipient = "JPN";
+	test_cfg->uplinks = &up;
+	test_cfg->nuplinks = 1;
+	fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	policy_print_matrix(set, test_cfg, fp);
+	fclose(fp);
+	test_cfg->uplinks = NULL;
+	test_cfg->nuplinks = 0;
+	assert_non_null(strstr(buf, " uplinks=1\n"));
+	assert_non_null(strstr(buf, "\nuplink TF-KOR-LINK recipient=JPN\n"));
+	/* KOR's rules for JPN apply to the link as to CC-JPN. */
+	assert_non_null(strstr(buf, "release KOR TF-KOR-LINK/JPN air allow "
+	    "via=USA areas=+east-sea,+south,-dmz-buffer max=secret "
+	    "coarsen_m=1000 delay_s=10 strip_sensor rules=KOR/3/1\n"));
+	assert_non_null(strstr(buf, "release JPN TF-KOR-LINK/JPN surface "
+	    "allow owner (unsanitized)\n"));
+	assert_null(strstr(buf, "TF-KOR-LINK/JPN air deny no-secret"));
 	free(buf);
 }
 
@@ -856,6 +895,7 @@ main(void)
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_coarsen),
 		cmocka_unit_test(test_matrix),
+		cmocka_unit_test(test_matrix_uplink),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_shipped),
 	};

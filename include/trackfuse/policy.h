@@ -162,8 +162,14 @@ void		 policy_class_key(const struct policy_set *,
  * strings point into the identity, valid while that config lives.
  */
 struct policy_recipient policy_recipient(const struct config_identity *);
+/*
+ * The recipient an uplink stands for: its id and recipient nation, no
+ * per-center secret (the strings are the caller's).
+ */
+struct policy_recipient policy_uplink_recipient(const char *link_id,
+		    const char *nation);
 
-/* Effective release matrix owner x subscriber x category, for -n. */
+/* Effective release matrix owner x (subscriber, uplink) x category, for -n. */
 void		 policy_print_matrix(const struct policy_set *,
 		    const struct config *, FILE *);
 
