@@ -1614,7 +1614,10 @@ corr_ci_kept(size_t n, const double (*Y)[36], const double L[36],
  * with w on the simplex minimising det P, by Newton from the improved
  * fast-CI start, or with CORR_CI_WARM from the weights w holds (those of
  * the previous fusion of the same inputs: they are kept if still good
- * enough, corr_ci_kept, else a step or two is left to take).
+ * enough, corr_ci_kept, else a step or two is left to take, and the
+ * steps stop as soon as corr_ci_kept says the same of where they got:
+ * a warm fusion answers to one tolerance, CORR_CI_KEEP, whichever way
+ * it goes; a cold one converges fully).
  * CORR_CI_GENERAL takes the steps in their KKT form (tests).
  */
 static int
@@ -1651,6 +1654,10 @@ corr_ci(size_t n, const double (*x)[6], const double (*P)[36],
 				have = 1;
 				break;
 			}
+		} else if ((how & CORR_CI_WARM) &&
+		    corr_ci_kept(n, (const double (*)[36])Y, L, Po)) {
+			have = 1;
+			break;
 		}
 	corr_ci_normalise(n, w, L, have ? Po : NULL);
 	if (!(f < HUGE_VAL)) {
