@@ -367,6 +367,8 @@ main_reload(struct trackfused *env)
 	main_reload_log(env, ncfg);
 	old = env->cfg;
 	env->cfg = ncfg;
+	if (env->uplinks != NULL)
+		uplink_reload(env->uplinks);
 	config_free(old);
 	if (nctx != NULL) {
 		SSL_CTX_free(env->ssl_ctx);	/* live SSLs hold a reference */
@@ -496,7 +498,6 @@ static void
 main_run(struct trackfused *env)
 {
 	struct event	*sigs[4];
-	struct uplink_set *uplinks;
 	struct timeval	 hb = { MAIN_HEARTBEAT_S, 0 };
 	char		 f[128], s[128];
 	int		 i;
@@ -508,7 +509,7 @@ main_run(struct trackfused *env)
 	if (peer_listen(env, PEER_FEED) == -1 ||
 	    peer_listen(env, PEER_SUBSCRIBER) == -1)
 		fatalx("cannot open the listeners");
-	uplinks = uplink_start(env);
+	env->uplinks = uplink_start(env);
 	sigs[0] = main_event(env, SIGHUP, main_signalcb);
 	sigs[1] = main_event(env, SIGTERM, main_signalcb);
 	sigs[2] = main_event(env, SIGINT, main_signalcb);
@@ -527,7 +528,8 @@ main_run(struct trackfused *env)
 	    f, s, env->cfg->nidentities);
 
 	event_base_dispatch(env->base);
-	uplink_stop(uplinks);
+	uplink_stop(env->uplinks);
+	env->uplinks = NULL;
 
 	peer_listen_close(env);
 	peer_free_all(env);

@@ -120,8 +120,10 @@ struct uplink {
 	char			 id[TF_ID_LEN];
 	unsigned char		 key[128];	/* pseudonym key */
 	size_t			 keylen;
+	int			 has_secret;	/* key is uplinks[].secret */
 	char			 recipient[TF_NATION_LEN];
 	char			 peer[128];
+	char			*conf;		/* settings, see uplink_conf */
 	struct sockaddr_storage	 ss;
 	int			 sslen;
 	int			 tls;
@@ -148,12 +150,13 @@ struct uplink_set {
 	const struct policy_set	*policy;	/* NULL: release's in force */
 	char			 nation[TF_NATION_LEN];
 	int64_t			 now;		/* event-time watermark */
-	struct uplink		*links;
+	struct uplink		**links;
 	unsigned		 nlinks;
 	struct event		*sweep_ev;
 };
 
 static void	uplink_connect(struct uplink *);
+static void	uplink_free_link(struct uplink *);
 static void	uplink_flush(struct uplink *);
 
 /* The feed stage's tap: every accepted input comes through here. */
@@ -486,8 +489,8 @@ uplink_advance(struct uplink_set *set, int64_t t)
 		return;
 	set->now = t;
 	for (i = 0; i < set->nlinks; i++) {
-		uplink_release_due(&set->links[i], t);
-		uplink_flush(&set->links[i]);
+		uplink_release_due(set->links[i], t);
+		uplink_flush(set->links[i]);
 	}
 }
 
@@ -499,10 +502,10 @@ uplink_report(struct uplink_set *set, const struct config_identity *from,
 	unsigned	i;
 
 	for (i = 0; i < set->nlinks; i++)
-		uplink_link_report(&set->links[i], from, r);
+		uplink_link_report(set->links[i], from, r);
 	uplink_advance(set, r->t_ns);
 	for (i = 0; i < set->nlinks; i++)
-		uplink_flush(&set->links[i]);
+		uplink_flush(set->links[i]);
 }
 
 /* An accepted drop: every link that forwarded the track drops it too. */
@@ -515,13 +518,13 @@ uplink_drop(struct uplink_set *set, const struct config_identity *from,
 
 	(void)from;
 	for (i = 0; i < set->nlinks; i++) {
-		t = uplink_find(&set->links[i], d->sensor, d->local_track);
+		t = uplink_find(set->links[i], d->sensor, d->local_track);
 		if (t != NULL)
-			uplink_withdraw(&set->links[i], t, d->t_ns);
+			uplink_withdraw(set->links[i], t, d->t_ns);
 	}
 	uplink_advance(set, d->t_ns);
 	for (i = 0; i < set->nlinks; i++)
-		uplink_flush(&set->links[i]);
+		uplink_flush(set->links[i]);
 }
 
 /* Tap entry: a report. */
@@ -856,10 +859,9 @@ uplink_sweepcb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (i = 0; i < set->nlinks; i++)
-		uplink_sweep(&set->links[i], set->now);
+		uplink_sweep(set->links[i], set->now);
 }
 
-/* Set up one link from its config; it connects at once. */
 /*
  * The pseudonym key: uplinks[].secret, or without one a random key for
  * this run (pseudonyms then change at each start, and the far daemon sees
@@ -871,6 +873,7 @@ uplink_init_key(struct uplink *l, const struct config_uplink *cu)
 	if (cu->secret != NULL && cu->secretlen <= sizeof(l->key)) {
 		memcpy(l->key, cu->secret, cu->secretlen);
 		l->keylen = cu->secretlen;
+		l->has_secret = 1;
 		return;
 	}
 	l->keylen = 32;
@@ -880,15 +883,63 @@ uplink_init_key(struct uplink *l, const struct config_uplink *cu)
 	    "keyed for this run only", l->id);
 }
 
-static void
-uplink_init(struct uplink_set *set, struct uplink *l,
+/*
+ * The settings of a link as one text: a reload keeps a running link
+ * whose text (and secret) is unchanged. The CA file is the config's.
+ */
+static char *
+uplink_conf(const struct config *cfg, const struct config_uplink *cu)
+{
+	char	*s;
+
+	if (asprintf(&s, "connect=%s:%u recipient=%s tls=%d ca=%s cert=%s "
+	    "key=%s max_tracks=%u", cu->address, cu->port, cu->recipient,
+	    cu->tls, cu->tls && cfg->ca != NULL ? cfg->ca : "-",
+	    cu->cert != NULL ? cu->cert : "-", cu->key != NULL ? cu->key : "-",
+	    cu->max_tracks) == -1)
+		fatal("%s: asprintf", __func__);
+	return s;
+}
+
+/* Whether running link l has the settings of cu (under cfg). */
+static int
+uplink_same(const struct uplink *l, const struct config *cfg,
     const struct config_uplink *cu)
+{
+	char	*s = uplink_conf(cfg, cu);
+	int	 same;
+
+	same = strcmp(l->id, cu->id) == 0 && strcmp(l->conf, s) == 0 &&
+	    (cu->secret == NULL ? !l->has_secret : l->has_secret &&
+	    l->keylen == cu->secretlen &&
+	    memcmp(l->key, cu->secret, cu->secretlen) == 0);
+	free(s);
+	return same;
+}
+
+/*
+ * A link from its config, not yet connected; NULL (why says it) when
+ * its TLS context cannot be built, the one thing a config that loaded
+ * can still get wrong (a certificate file gone or unreadable).
+ */
+static struct uplink *
+uplink_new(struct uplink_set *set, const struct config_uplink *cu,
+    char *why, size_t whylen)
 {
 	const struct config	*cfg = set->env->cfg;
 	struct event_base	*base = set->env->base;
-	char			 buf[128], why[256];
+	struct uplink		*l;
+	SSL_CTX			*ctx = NULL;
+	char			 buf[128];
 
+	if (cu->tls && (ctx = tls_client_ctx(cfg->ca, cu->cert, cu->key,
+	    why, whylen)) == NULL)
+		return NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("%s: calloc", __func__);
 	l->set = set;
+	l->ctx = ctx;
+	l->conf = uplink_conf(cfg, cu);
 	snprintf(l->id, sizeof(l->id), "%s", cu->id);
 	snprintf(l->recipient, sizeof(l->recipient), "%s", cu->recipient);
 	uplink_init_key(l, cu);
@@ -898,13 +949,11 @@ uplink_init(struct uplink_set *set, struct uplink *l,
 		snprintf(buf, sizeof(buf), "%s:%u", cu->address, cu->port);
 	snprintf(l->peer, sizeof(l->peer), "%s", buf);
 	l->sslen = sizeof(l->ss);
+	/* config_load() took only numeric addresses. */
 	if (evutil_parse_sockaddr_port(buf, (struct sockaddr *)&l->ss,
 	    &l->sslen) == -1)
 		fatalx("uplink: bad address id=%s connect=%s", l->id, buf);
 	l->tls = cu->tls;
-	if (l->tls && (l->ctx = tls_client_ctx(cfg->ca, cu->cert, cu->key,
-	    why, sizeof(why))) == NULL)
-		fatalx("uplink: id=%s tls: %s", l->id, why);
 	l->max_tracks = cu->max_tracks;
 	for (l->nbuckets = 64; l->nbuckets < l->max_tracks &&
 	    l->nbuckets < 65536; l->nbuckets *= 2)
@@ -917,17 +966,37 @@ uplink_init(struct uplink_set *set, struct uplink *l,
 	if ((l->retry_ev = evtimer_new(base, uplink_retrycb, l)) == NULL ||
 	    (l->hb_ev = evtimer_new(base, uplink_hbcb, l)) == NULL)
 		fatalx("uplink: evtimer_new failed");
+	return l;
+}
+
+/* Start connecting link l. */
+static void
+uplink_go(struct uplink *l)
+{
 	log_info("uplink: starting id=%s connect=%s recipient=%s tls=%s", l->id,
 	    l->peer, l->recipient, l->tls ? "on" : "off");
 	uplink_connect(l);
 }
 
-/* The set's sweep timer. */
+/*
+ * Tap the feed stage and run the sweep timer while there are links (n),
+ * neither when there are none.
+ */
 static void
-uplink_events(struct uplink_set *set)
+uplink_wire(struct uplink_set *set, unsigned n)
 {
 	struct timeval	tv = { UPLINK_SWEEP_S, 0 };
 
+	if (n == 0) {
+		feed_set_tap(set->env->feed, NULL, NULL);
+		if (set->sweep_ev != NULL)
+			event_free(set->sweep_ev);
+		set->sweep_ev = NULL;
+		return;
+	}
+	feed_set_tap(set->env->feed, &uplink_tap, set);
+	if (set->sweep_ev != NULL)
+		return;
 	set->sweep_ev = event_new(set->env->base, -1, EV_PERSIST,
 	    uplink_sweepcb, set);
 	if (set->sweep_ev == NULL)
@@ -941,6 +1010,7 @@ uplink_start(struct trackfused *env)
 {
 	struct uplink_set	*set;
 	unsigned		 i;
+	char			 why[256];
 
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("%s: calloc", __func__);
@@ -949,15 +1019,118 @@ uplink_start(struct trackfused *env)
 	feed_set_config(env->feed, (const struct config *const *)&env->cfg);
 	if (env->cfg->nuplinks == 0)
 		return set;
-	uplink_events(set);
+	uplink_wire(set, env->cfg->nuplinks);
 	if ((set->links = calloc(env->cfg->nuplinks,
 	    sizeof(*set->links))) == NULL)
 		fatal("%s: calloc", __func__);
-	set->nlinks = env->cfg->nuplinks;
-	feed_set_tap(env->feed, &uplink_tap, set);
-	for (i = 0; i < set->nlinks; i++)
-		uplink_init(set, &set->links[i], &env->cfg->uplinks[i]);
+	for (i = 0; i < env->cfg->nuplinks; i++) {
+		if ((set->links[i] = uplink_new(set, &env->cfg->uplinks[i], why,
+		    sizeof(why))) == NULL)
+			fatalx("uplink: id=%s tls: %s", env->cfg->uplinks[i].id,
+			    why);
+		set->nlinks++;
+		uplink_go(set->links[i]);
+	}
 	return set;
+}
+
+/*
+ * The running link of cu's id, taken out of the set (its slot NULL), or
+ * NULL. With same, only if its settings are cu's.
+ */
+static struct uplink *
+uplink_take(struct uplink_set *set, const struct config_uplink *cu,
+    int same)
+{
+	struct uplink	*l;
+	unsigned	 i;
+
+	for (i = 0; i < set->nlinks; i++) {
+		if ((l = set->links[i]) == NULL || strcmp(l->id, cu->id) != 0)
+			continue;
+		if (same && !uplink_same(l, set->env->cfg, cu))
+			return NULL;
+		set->links[i] = NULL;
+		return l;
+	}
+	return NULL;
+}
+
+/*
+ * Kept link l takes a TLS context built anew from cu (renewed
+ * certificates at the same paths), for its next connection; the one
+ * running holds its own reference. On failure l keeps the old one.
+ */
+static void
+uplink_renew_tls(struct uplink *l, const struct config_uplink *cu)
+{
+	SSL_CTX	*ctx;
+	char	 why[256];
+
+	if (!l->tls)
+		return;
+	if ((ctx = tls_client_ctx(l->set->env->cfg->ca, cu->cert, cu->key,
+	    why, sizeof(why))) == NULL) {
+		log_warnx("uplink: reload id=%s tls: %s; keeping the running "
+		    "certificates", l->id, why);
+		return;
+	}
+	SSL_CTX_free(l->ctx);
+	l->ctx = ctx;
+}
+
+/*
+ * The link of cu after a reload: the running one if its settings did not
+ * change; else a new one, which replaces a running one of the same id only
+ * once it could be built (else that one stays, and the reload says so).
+ */
+static struct uplink *
+uplink_reload_one(struct uplink_set *set, const struct config_uplink *cu)
+{
+	struct uplink	*l, *old;
+	char		 why[256];
+
+	if ((l = uplink_take(set, cu, 1)) != NULL) {
+		uplink_renew_tls(l, cu);
+		return l;
+	}
+	old = uplink_take(set, cu, 0);
+	if ((l = uplink_new(set, cu, why, sizeof(why))) == NULL) {
+		log_warnx("uplink: reload id=%s tls: %s; %s", cu->id, why,
+		    old != NULL ? "keeping the running link" : "link not started");
+		return old;
+	}
+	if (old != NULL) {
+		log_info("uplink: changed id=%s", cu->id);
+		uplink_free_link(old);
+	}
+	uplink_go(l);
+	return l;
+}
+
+/* See uplink.h. */
+void
+uplink_reload(struct uplink_set *set)
+{
+	const struct config	*cfg = set->env->cfg;
+	struct uplink		**links;
+	unsigned		 i, n = 0;
+
+	if ((links = calloc(cfg->nuplinks + 1, sizeof(*links))) == NULL)
+		fatal("%s: calloc", __func__);
+	for (i = 0; i < cfg->nuplinks; i++)
+		if ((links[n] = uplink_reload_one(set,
+		    &cfg->uplinks[i])) != NULL)
+			n++;
+	for (i = 0; i < set->nlinks; i++)
+		if (set->links[i] != NULL) {
+			log_info("uplink: removed id=%s", set->links[i]->id);
+			uplink_free_link(set->links[i]);
+		}
+	free(set->links);
+	set->links = links;
+	set->nlinks = n;
+	uplink_wire(set, n);
 }
 
 /* See uplink.h. */
@@ -991,6 +1164,8 @@ uplink_free_link(struct uplink *l)
 	SSL_CTX_free(l->ctx);
 	log_info("uplink: stopped id=%s sent=%llu withheld=%llu", l->id,
 	    (unsigned long long)l->sent, (unsigned long long)l->withheld);
+	free(l->conf);
+	free(l);
 }
 
 /* See uplink.h. */
@@ -1004,7 +1179,7 @@ uplink_stop(struct uplink_set *set)
 	feed_set_tap(set->env->feed, NULL, NULL);
 	feed_set_config(set->env->feed, NULL);
 	for (i = 0; i < set->nlinks; i++)
-		uplink_free_link(&set->links[i]);
+		uplink_free_link(set->links[i]);
 	free(set->links);
 	if (set->sweep_ev != NULL)
 		event_free(set->sweep_ev);

@@ -67,6 +67,7 @@ struct trackfused {
 	struct release		*release;
 	struct publish		*publish;
 	struct feed		*feed;
+	struct uplink_set	*uplinks;	/* federation links out */
 	struct peer_listener	*listeners[PEER_NKINDS];
 	struct peer_head	 peers;
 	unsigned		 npeers[PEER_NKINDS];	/* all connections */

@@ -37,6 +37,14 @@ enum uplink_verdict {
  * connecting. Call after the pipeline and listeners are up; never NULL.
  */
 struct uplink_set *uplink_start(struct trackfused *);
+/*
+ * After a reload (the daemon's cfg swapped): keep each link whose settings
+ * did not change (with a TLS context built anew for its next connection),
+ * restart the changed ones, start the new ones, close the removed ones.
+ * A link whose TLS context cannot be built is not started, and a running
+ * one of its id is kept; each case is logged.
+ */
+void		 uplink_reload(struct uplink_set *);
 /* Untap the feed, close every link, free everything; NULL is fine. */
 void		 uplink_stop(struct uplink_set *);
 /*

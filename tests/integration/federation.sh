@@ -239,6 +239,48 @@ run_case 2 "USA, KOR, JPN"
 [ "$UJ" -gt 0 ] || fail "case 2: CC-JPN got no KOR-derived track at the USA daemon (via USA)"
 say "ok: case 2: via USA, KOR data reaches JPN only through the USA daemon"
 
+# SIGHUP applies uplinks: changes. An unchanged link carries on; a link
+# taken out of kor.yaml is closed (the USA daemon sees its feed go); put
+# back, it connects again; with a setting changed, it is restarted.
+# hup_kor RE...: SIGHUP the KOR daemon, wait for each RE in its log after.
+# (HUP_FROM: where the log stood before the signal.)
+hup_kor() {
+	local re
+	DLOG=$T/kor.log
+	HUP_FROM=$(log_size)
+	kill -HUP "$PID_kor"
+	log_wait "config: reloaded" 5 "$HUP_FROM" ||
+	    fail "uplink reload: the KOR daemon did not reload"
+	for re in "$@"; do
+		log_wait "$re" 10 "$HUP_FROM" ||
+		    fail "uplink reload: no /$re/ in the KOR log"
+	done
+}
+rm -f "$T/kor.log" "$T/usa.log"
+start usa
+start kor
+DLOG=$T/kor.log
+log_wait "uplink: accepted id=KOR-LINK" 10 || fail "uplink reload: no link"
+hup_kor "config: reloaded"
+sleep 1
+tail -c +$((HUP_FROM + 1)) "$T/kor.log" |
+    grep -Eq "uplink: (removed|changed|stopped|starting)" &&
+    fail "uplink reload: an unchanged link was touched: $(grep 'uplink:' "$T/kor.log" | tail -2)"
+cp "$T/kor.yaml" "$T/kor-link.yaml"
+sed '/^uplinks:/,$d' "$T/kor-link.yaml" >"$T/kor.yaml"
+hup_kor "uplink: removed id=KOR-LINK"
+DLOG=$T/usa.log
+log_wait "feed: disconnected id=KOR-LINK" 5 ||
+    fail "uplink reload: the USA daemon still holds the removed link"
+cp "$T/kor-link.yaml" "$T/kor.yaml"
+hup_kor "uplink: accepted id=KOR-LINK"
+sed 's/^    key: certs\/KOR-LINK.key$/&\n    max_tracks: 5000/' \
+    "$T/kor-link.yaml" >"$T/kor.yaml"
+grep -q "max_tracks: 5000" "$T/kor.yaml" || fail "uplink reload: edit failed"
+hup_kor "uplink: changed id=KOR-LINK" "uplink: accepted id=KOR-LINK"
+say "uplink reload: $(grep -E 'uplink: (removed|changed|accepted)' "$T/kor.log" | sed 's/.*uplink: /uplink: /' | paste -sd';' -)"
+stop_all
+
 # A federation link that sends an unlabeled report, or names one of the
 # receiving daemon's own sensors, is refused with an Error and closed.
 DLOG=$T/usa.log
