@@ -260,6 +260,8 @@ struct corr_sys {
 	uint8_t			 iclass:4;	/* index horizon */
 	uint8_t			 multi:1;	/* ever held by two sensors */
 	uint8_t			 shown:1;	/* CORR_CREATED emitted */
+	uint8_t			 kept_ok:1;	/* keep.kept is the label now,
+						   see corr_emit */
 	uint32_t		 ncontrib;
 	int64_t			 t;
 	double			 x[6];
@@ -3480,6 +3482,7 @@ corr_attach(struct corr *c, struct corr_sys *t, struct corr_src *s)
 		t->csig = 0;		/* tend was there */
 	}
 	TAILQ_INSERT_TAIL(&t->contribs, s, centry);
+	t->kept_ok = 0;
 	t->ncontrib++;
 	if (t->ncontrib > 1)
 		t->multi = 1;
@@ -3495,6 +3498,7 @@ corr_detach(struct corr_src *s)
 	struct corr_sys	*t = s->sys;
 
 	TAILQ_REMOVE(&t->contribs, s, centry);
+	t->kept_ok = 0;
 	t->ncontrib--;
 	s->sys = NULL;
 	s->replaced = 0;
@@ -3727,7 +3731,9 @@ corr_ident_side(enum tf_identity id)
 
 /*
  * The picture fields a coasting track keeps showing; the label and the
- * nations, the bulk of them, interned (they seldom change).
+ * nations, the bulk of them, interned (they seldom change). Once saved
+ * they are also the label of t's next pictures until a contribution
+ * comes or goes or changes its label (kept_ok).
  */
 static void
 corr_keep_save(struct corr *c, struct corr_sys *t,
@@ -3739,6 +3745,9 @@ corr_keep_save(struct corr *c, struct corr_sys *t,
 	k->ident = pt->ident;
 	k->quality = pt->quality;
 	k->ident_conflict = pt->ident_conflict;
+	if (t->kept_ok)
+		return;
+	t->kept_ok = 1;
 	if (k->kept != NULL && k->kept->nnations == pt->nnations &&
 	    corr_label_same(&k->kept->klabel, &pt->label) &&
 	    memcmp(k->kept->nations, pt->nations,
@@ -3757,6 +3766,16 @@ corr_keep_save(struct corr *c, struct corr_sys *t,
 	if (k->kept != NULL)
 		corr_prof_put(c, k->kept);
 	k->kept = corr_prof_intern(c, &key);
+	t->kept_ok = k->kept != NULL;
+}
+
+/* The label and nations kept in k (not NULL) into pt. */
+static void
+corr_keep_label(const struct corr_keep *k, struct tf_picture_track *pt)
+{
+	pt->nnations = k->kept->nnations;
+	memcpy(pt->nations, k->kept->nations, sizeof(pt->nations));
+	pt->label = k->kept->klabel;
 }
 
 /* The picture of a coasting track from what it kept. */
@@ -3769,11 +3788,8 @@ corr_keep_load(const struct corr_sys *t, struct tf_picture_track *pt)
 	pt->ident = k->ident;
 	pt->quality = k->quality;
 	pt->ident_conflict = k->ident_conflict;
-	if (k->kept == NULL)
-		return;
-	pt->nnations = k->kept->nnations;
-	memcpy(pt->nations, k->kept->nations, sizeof(pt->nations));
-	pt->label = k->kept->klabel;
+	if (k->kept != NULL)
+		corr_keep_label(k, pt);
 }
 
 /* Build the picture of system track t. */
@@ -3809,7 +3825,10 @@ corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 	}
 	pt->ident_conflict = sides == 3;
 	pt->contributors = t->ncontrib;
-	corr_label(t, pt);
+	if (t->kept_ok)
+		corr_keep_label(&t->keep, pt);
+	else
+		corr_label(t, pt);
 }
 
 /*
@@ -4787,6 +4806,8 @@ corr_src_set(struct corr *c, struct corr_src *s, const struct tf_report *r,
 		p = corr_prof_get(c, s->prof->sensor, &r->label);
 		corr_prof_put(c, s->prof);
 		s->prof = p;
+		if (s->sys != NULL)
+			s->sys->kept_ok = 0;
 	}
 }
 

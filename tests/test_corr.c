@@ -833,12 +833,15 @@ test_reclaim(void **state)
 /*
  * Nations, label, identity and conflict of a fused track. Nations
  * compare as strncmp does: "U" with different bytes after its NUL is one
- * nation, and sorts before "USA".
+ * nation, and sorts before "USA". The label follows each change of the
+ * contributions (corr_emit reuses the kept one while nothing changed):
+ * one's narrower label, a report that changes nothing, a drop.
  */
 static void
 test_label(void **state)
 {
 	struct tf_report	 a, b;
+	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
 	struct tf_picture_track	*pt;
@@ -878,6 +881,29 @@ test_label(void **state)
 	assert_int_equal(pt->ident, TF_IDENT_FRIEND);
 	assert_int_equal(pt->ident_conflict, 1);
 	test_near(pt->quality, 0.9, 1e-6, "quality");
+	b.t_ns = T0 + SEC;
+	b.label.nrel = 1;
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(rec.n, 3);
+	assert_int_equal(rec.pt[2].label.nrel, 1);
+	assert_string_equal(rec.pt[2].label.rel[0], "USA");
+	a.t_ns = T0 + SEC;
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(rec.n, 4);
+	assert_int_equal(rec.pt[3].label.nrel, 1);
+	assert_int_equal(rec.pt[3].nnations, 2);
+	memset(&d, 0, sizeof(d));
+	snprintf(d.sensor, sizeof(d.sensor), "KOR-AEGIS-1");
+	d.local_track = 1;
+	d.t_ns = T0 + 2 * SEC;
+	corr_drop(c, &d);
+	a.t_ns = T0 + 2 * SEC;
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	pt = &rec.pt[rec.n - 1];
+	assert_string_equal(pt->label.owner, "USA");
+	assert_int_equal(pt->label.cls, TF_CLASS_CONFIDENTIAL);
+	assert_int_equal(pt->label.nrel, 4);
+	assert_int_equal(pt->nnations, 1);
 	corr_free(c);
 	test_rec_clear(&rec);
 }
