@@ -77,7 +77,8 @@
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
 #define CORR_HASH0	1024		/* hash buckets used at first */
 #define CORR_BQ		0.25		/* m, step of a stored bias */
-#define CORR_PROFB	1024		/* profile hash buckets */
+#define CORR_PROFB	128		/* profile hash buckets (a profile
+					   is looked up per new source) */
 #define CORR_PRESERVE	16		/* free profiles before a report */
 #define CORR_LEVELS	16		/* spatial index levels */
 #define CORR_CLASSES	12		/* spatial index horizons */
@@ -450,18 +451,35 @@ struct corr {
 	int64_t			 now;
 	int			 have_now;
 	struct corr_stats	 st;
-	struct corr_sensor	 sens[CORR_SENSORS];
+	/*
+	 * The bias tables, sized for CORR_SENSORS, are in barena (struct
+	 * corr_bias): the parts a few sensors use are a few pages.
+	 */
+	struct corr_sensor	*sens;		/* [CORR_SENSORS] */
+	struct corr_pair	*pair;		/* i < j at j (j - 1) / 2 + i */
+	double			*bN;		/* bias solve, n3 x n3 */
+	double			*br;		/* ... and its n3 */
+	struct corr_arena	 barena;
 	int			 nsens;
 	int64_t			 next_solve;
 	int64_t			 next_coast;	/* coasting tracks re-shown */
-	struct corr_pair	 pair[CORR_SENSORS * (CORR_SENSORS - 1) / 2];
-					/* i < j at j (j - 1) / 2 + i */
-	double			 bN[CORR_SENSORS * 3 * CORR_SENSORS * 3];
-	double			 br[CORR_SENSORS * 3];	/* bias solve */
 	struct corr_cl		 cl;		/* assignment scratch */
 	/* Scratch for fusion, kept here to stay off the stack and the heap. */
 	double			 fx[CORR_FUSE_MAX][6];
 	double			 fP[CORR_FUSE_MAX][36];
+};
+
+/*
+ * The bias tables (struct corr: sens, pair, bN, br), reserved as address
+ * space: a table is used from its start (sensor i, the pairs of sensors
+ * below j, the leading n3 x n3 of bN), so the kernel gives pages for the
+ * sensors in use only. Each of bN and the rest starts a page of its own.
+ */
+struct corr_bias {
+	double			 bN[CORR_SENSORS * 3 * CORR_SENSORS * 3];
+	struct corr_sensor	 sens[CORR_SENSORS];
+	double			 br[CORR_SENSORS * 3];
+	struct corr_pair	 pair[CORR_SENSORS * (CORR_SENSORS - 1) / 2];
 };
 
 /* ---- 6x6 linear algebra ------------------------------------------------ */
@@ -5108,9 +5126,10 @@ corr_pow2(size_t n)
 struct corr *
 corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 {
-	struct corr	*c;
-	size_t		 ns, nc;
-	int		 i;
+	struct corr		*c;
+	struct corr_bias	*b;
+	size_t			 ns, nc;
+	int			 i;
 
 	if (emit == NULL || !corr_params_ok(p))
 		return NULL;
@@ -5124,10 +5143,16 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	nc = corr_pow2(p->max_tracks);
 	corr_arena_init(&c->sbarena, ns, sizeof(*c->sbuckets));
 	corr_arena_init(&c->cbarena, nc + nc / 2, sizeof(*c->icells));
-	if (c->sbarena.base == NULL || c->cbarena.base == NULL) {
+	corr_arena_init(&c->barena, 1, sizeof(struct corr_bias));
+	if (c->sbarena.base == NULL || c->cbarena.base == NULL ||
+	    (b = corr_arena_take(&c->barena, sizeof(*b))) == NULL) {
 		corr_free(c);
 		return NULL;
 	}
+	c->sens = b->sens;
+	c->pair = b->pair;
+	c->bN = b->bN;
+	c->br = b->br;
 	c->sbuckets = c->sbarena.base;
 	c->icells = c->cbarena.base;
 	c->smax = c->sbarena.n;
@@ -5143,16 +5168,17 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 		    CORR_IBSIZE(i));
 	corr_arena_init(&c->parena, p->max_sources + p->max_tracks +
 	    CORR_PRESERVE, sizeof(struct corr_prof));
-	for (i = 0; i < CORR_ALEVELS * CORR_ASLOTS; i++)
-		LIST_INIT(&c->awheel[i / CORR_ASLOTS][i % CORR_ASLOTS]);
+	/*
+	 * The wheels' list heads (awheel, iwheel) are empty as calloc left
+	 * them (LIST_INIT is a NULL): a page of them is touched when a slot
+	 * is first used, not here.
+	 */
 	LIST_INIT(&c->aover);
 	c->aomin = INT64_MAX;
 	c->asorted = -1;
 	TAILQ_INIT(&c->tracks);
 	TAILQ_INIT(&c->coast);
 	LIST_INIT(&c->iglobal);
-	for (i = 0; i < CORR_LEVELS * CORR_WHEEL; i++)
-		LIST_INIT(&c->iwheel[i / CORR_WHEEL][i % CORR_WHEEL]);
 	c->next_id = 1;
 	return c;
 }
@@ -5176,6 +5202,7 @@ corr_free(struct corr *c)
 	corr_arena_free(&c->parena);
 	corr_arena_free(&c->sbarena);
 	corr_arena_free(&c->cbarena);
+	corr_arena_free(&c->barena);
 	free(c);
 }
 
