@@ -2360,6 +2360,45 @@ test_coast_show(void **state)
 }
 
 /*
+ * A track's update count saturates, it does not wrap: a one-sensor track
+ * updated 260 times (the count is a byte) is old enough to coast when
+ * its source goes, and it comes back when the sensor finds it again.
+ */
+static void
+test_coast_long(void **state)
+{
+	struct tf_report	 r;
+	struct tf_drop		 d;
+	struct rec		 rec;
+	struct corr		*c;
+	int			 i;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 260; i++) {
+		r = test_report("KOR-P8-1", 1, T0 + i * SEC, 0.0, 130.0,
+		    10000.0, 200.0 * i, 200.0, 100.0, 10.0, TF_CAT_AIR);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	memset(&d, 0, sizeof(d));
+	snprintf(d.sensor, sizeof(d.sensor), "KOR-P8-1");
+	d.local_track = 1;
+	d.t_ns = T0 + 260 * SEC;
+	corr_drop(c, &d);
+	assert_int_equal(rec.ch[rec.n - 1], CORR_UPDATED);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_COASTING);
+	assert_int_equal(corr_count(c), 1);
+	r = test_report("KOR-P8-1", 2, T0 + 262 * SEC, 0.0, 130.0, 10000.0,
+	    200.0 * 261, 200.0, 100.0, 10.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_FIRM);
+	assert_int_equal(rec.pt[rec.n - 1].contributors, 1);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
  * A falling ballistic track low down does not coast when its sensors
  * lose it (it landed); high up, it does.
  */
@@ -2663,6 +2702,7 @@ main(void)
 		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_slow_miss),
 		cmocka_unit_test(test_coast_show),
+		cmocka_unit_test(test_coast_long),
 		cmocka_unit_test(test_stale_reload),
 		cmocka_unit_test(test_age_wheel),
 		cmocka_unit_test(test_landed),
