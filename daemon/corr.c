@@ -473,7 +473,8 @@ struct corr {
  * The bias tables (struct corr: sens, pair, bN, br), reserved as address
  * space: a table is used from its start (sensor i, the pairs of sensors
  * below j, the leading n3 x n3 of bN), so the kernel gives pages for the
- * sensors in use only. Each of bN and the rest starts a page of its own.
+ * sensors in use only. bN comes first, and fills whole 4 KiB pages: the
+ * rest starts a page of its own.
  */
 struct corr_bias {
 	double			 bN[CORR_SENSORS * 3 * CORR_SENSORS * 3];
@@ -3515,7 +3516,7 @@ corr_attach(struct corr *c, struct corr_sys *t, struct corr_src *s)
 		t->status = TF_STATUS_FIRM;
 		t->csig = 0;		/* tend was there */
 	}
-	corr_contrib_append(t, s);	/* s->from goes */
+	corr_contrib_append(t, s);	/* over s->from, moot now */
 	t->ncontrib++;
 	if (t->ncontrib > 1)
 		t->multi = 1;
