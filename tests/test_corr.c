@@ -1804,6 +1804,59 @@ test_bias(void **state)
 	test_rec_clear(&rec);
 }
 
+/* corr_foreach_bias callback: count the sensors, and those with samples. */
+static void
+test_bias_count(void *arg, const char *id, const double b[3], uint64_t n)
+{
+	int	*cnt = arg;
+
+	(void)id;
+	(void)b;
+	cnt[0]++;
+	if (n > 0)
+		cnt[1]++;
+}
+
+/*
+ * A full bias table: 33 sensors (the last has no estimate), whose pairs
+ * reach the last pair (30, 31) and a solve over all 96 unknowns; the
+ * tables are reserved apart from the core, used from their start.
+ */
+static void
+test_bias_full(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	char			 id[8];
+	int			 i, k, cnt[2] = { 0, 0 };
+	static const int	 mixed[] = { 0, 15, 16, 31, 32 };
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 12; i++) {
+		for (k = 0; k < 32; k++) {
+			snprintf(id, sizeof(id), "S%02d", k);
+			r = test_report(id, 1, T0 + i * SEC, 0.0, 130.0,
+			    10000.0, k < 16 ? 0.0 : 1e6, 0.0, 50.0, 10.0,
+			    TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+		}
+		for (k = 0; k < 5; k++) {
+			snprintf(id, sizeof(id), "S%02d", mixed[k]);
+			r = test_report(id, 2, T0 + i * SEC, 0.0, 130.0,
+			    10000.0, 2e6, 0.0, 50.0, 10.0, TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+		}
+	}
+	assert_int_equal(corr_count(c), 3);
+	corr_foreach_bias(c, test_bias_count, cnt);
+	assert_int_equal(cnt[0], 32);
+	assert_int_equal(cnt[1], 32);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
 /*
  * Track status: tentative until CORR_FIRM updates (or a second sensor),
  * firm, coasting when its only sensor drops it, found again by the
@@ -2698,6 +2751,7 @@ main(void)
 		cmocka_unit_test(test_gnn),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_bias),
+		cmocka_unit_test(test_bias_full),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_slow_miss),
