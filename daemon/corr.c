@@ -77,7 +77,8 @@
 #define CORR_BUCKETS	(1U << 22)	/* cap on hash bucket counts */
 #define CORR_HASH0	1024		/* hash buckets used at first */
 #define CORR_BQ		0.25		/* m, step of a stored bias */
-#define CORR_PROFB	1024		/* profile hash buckets */
+#define CORR_PROFB	128		/* profile hash buckets (a profile
+					   is looked up per new source) */
 #define CORR_PRESERVE	16		/* free profiles before a report */
 #define CORR_LEVELS	16		/* spatial index levels */
 #define CORR_CLASSES	12		/* spatial index horizons */
@@ -169,9 +170,15 @@ struct corr_src {
 		struct corr_src	*fnext;		/* free list */
 	};
 	LIST_ENTRY(corr_src)	 aentry;	/* age wheel slot */
-	TAILQ_ENTRY(corr_src)	 centry;	/* contributions of sys */
+	/*
+	 * While it contributes to sys, the next contribution there; while
+	 * it does not, the track it was displaced from (0: none).
+	 */
+	union {
+		SLIST_ENTRY(corr_src) centry;
+		uint64_t	 from;
+	};
 	struct corr_sys		*sys;		/* NULL: not associated */
-	uint64_t		 from;		/* track it was displaced from */
 	struct corr_prof	*prof;		/* sensor and label */
 	uint32_t		 replaced_local;	/* took the place of ... */
 	uint32_t		 local;
@@ -193,19 +200,8 @@ struct corr_src {
 					   low bits (corr_age_update) */
 };
 
-TAILQ_HEAD(corr_srcq, corr_src);
+SLIST_HEAD(corr_srcq, corr_src);
 LIST_HEAD(corr_srcl, corr_src);
-
-/*
- * What a coasting track still shows once its last contribution is gone:
- * the picture fields that come from the contributions.
- */
-struct corr_keep {
-	struct corr_prof	*kept;		/* label, nations; or NULL */
-	float			 quality;
-	uint8_t			 ident;		/* enum tf_identity */
-	uint8_t			 ident_conflict;
-};
 
 /*
  * The spatial index's cells hold their tracks in blocks of compact
@@ -260,34 +256,45 @@ struct corr_sys {
 	uint8_t			 iclass:4;	/* index horizon */
 	uint8_t			 multi:1;	/* ever held by two sensors */
 	uint8_t			 shown:1;	/* CORR_CREATED emitted */
-	uint8_t			 kept_ok:1;	/* keep.kept is the label now,
-						   see corr_emit */
-	uint32_t		 ncontrib;
+	uint8_t			 kept_ok:1;	/* kept is the label now, see
+						   corr_keep_save */
+	uint8_t			 ncontrib;	/* at most CORR_FUSE_MAX */
+	uint8_t			 nupd;		/* updates, saturating (only
+					   a few are ever counted on) */
+	uint8_t			 kident;	/* kept: enum tf_identity */
+	uint8_t			 kconflict;	/* kept: ident_conflict */
 	int64_t			 t;
 	double			 x[6];
 	LIST_ENTRY(corr_sys)	 ientry;	/* index wheel slot, global list */
 	uint64_t		 id;
 	TAILQ_ENTRY(corr_sys)	 entry;		/* all tracks, ascending id */
-	union {
-		TAILQ_ENTRY(corr_sys) qentry;	/* coasting list, ascending t */
-		struct corr_sys	*fnext;		/* free list */
-	};
-	struct corr_srcq	 contribs;
+	struct corr_srcq	 contribs;	/* in the order they came */
 	/*
-	 * While it coasts: when it is dropped. While it has contributions:
-	 * the CI weights (x 255) of its last fusion and the signature of
-	 * those (corr_gather; 0: none), where the next fusion starts.
+	 * While it coasts: when it is dropped, and its place in the
+	 * coasting list (ascending tend). While it has contributions: the
+	 * CI weights (x 255) of its last fusion and the signature of those
+	 * (corr_gather; 0: none), where the next fusion starts. While it is
+	 * free: the free list.
 	 */
 	union {
-		int64_t		 tend;
+		struct {
+			int64_t	 tend;
+			TAILQ_ENTRY(corr_sys) qentry;
+		};
 		struct {
 			uint32_t csig;
 			uint8_t	 cw[CORR_WARM_MAX];
 		};
+		struct corr_sys	*fnext;
 	};
 	float			 Pt[TF_COV_N];	/* covariance, upper triangle */
-	uint32_t		 nupd;		/* updates, saturating */
-	struct corr_keep	 keep;		/* valid while coasting */
+	/*
+	 * What a coasting track still shows once its last contribution is
+	 * gone, the picture fields that come from the contributions (with
+	 * kident and kconflict): saved at each emission while it has them.
+	 */
+	float			 kquality;
+	struct corr_prof	*kept;		/* label, nations; or NULL */
 };
 
 /* An estimate to associate: a converted report, or a stored source. */
@@ -446,18 +453,36 @@ struct corr {
 	int64_t			 now;
 	int			 have_now;
 	struct corr_stats	 st;
-	struct corr_sensor	 sens[CORR_SENSORS];
+	/*
+	 * The bias tables, sized for CORR_SENSORS, are in barena (struct
+	 * corr_bias): the parts a few sensors use are a few pages.
+	 */
+	struct corr_sensor	*sens;		/* [CORR_SENSORS] */
+	struct corr_pair	*pair;		/* i < j at j (j - 1) / 2 + i */
+	double			*bN;		/* bias solve, n3 x n3 */
+	double			*br;		/* ... and its n3 */
+	struct corr_arena	 barena;
 	int			 nsens;
 	int64_t			 next_solve;
 	int64_t			 next_coast;	/* coasting tracks re-shown */
-	struct corr_pair	 pair[CORR_SENSORS * (CORR_SENSORS - 1) / 2];
-					/* i < j at j (j - 1) / 2 + i */
-	double			 bN[CORR_SENSORS * 3 * CORR_SENSORS * 3];
-	double			 br[CORR_SENSORS * 3];	/* bias solve */
 	struct corr_cl		 cl;		/* assignment scratch */
 	/* Scratch for fusion, kept here to stay off the stack and the heap. */
 	double			 fx[CORR_FUSE_MAX][6];
 	double			 fP[CORR_FUSE_MAX][36];
+};
+
+/*
+ * The bias tables (struct corr: sens, pair, bN, br), reserved as address
+ * space: a table is used from its start (sensor i, the pairs of sensors
+ * below j, the leading n3 x n3 of bN), so the kernel gives pages for the
+ * sensors in use only. bN comes first, and fills whole 4 KiB pages: the
+ * rest starts a page of its own.
+ */
+struct corr_bias {
+	double			 bN[CORR_SENSORS * 3 * CORR_SENSORS * 3];
+	struct corr_sensor	 sens[CORR_SENSORS];
+	double			 br[CORR_SENSORS * 3];
+	struct corr_pair	 pair[CORR_SENSORS * (CORR_SENSORS - 1) / 2];
 };
 
 /* ---- 6x6 linear algebra ------------------------------------------------ */
@@ -3364,7 +3389,7 @@ corr_best(const struct corr_sys *t)
 {
 	struct corr_src	*s, *best = NULL;
 
-	TAILQ_FOREACH(s, &t->contribs, centry)
+	SLIST_FOREACH(s, &t->contribs, centry)
 		if (best == NULL || corr_credible(s, best))
 			best = s;
 	return best;
@@ -3386,7 +3411,7 @@ corr_gather(struct corr *c, const struct corr_sys *t,
 	uint32_t	 h = 2166136261U;
 	size_t		 n = 0;
 
-	TAILQ_FOREACH(s, &t->contribs, centry) {
+	SLIST_FOREACH(s, &t->contribs, centry) {
 		if (s == skip)
 			continue;
 		if (s->t == tt) {
@@ -3424,8 +3449,8 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 	size_t		 n, j;
 	int		 how = 0;
 
-	t->t = TAILQ_FIRST(&t->contribs)->t;
-	TAILQ_FOREACH(s, &t->contribs, centry)
+	t->t = SLIST_FIRST(&t->contribs)->t;
+	SLIST_FOREACH(s, &t->contribs, centry)
 		if (s->t > t->t)
 			t->t = s->t;
 	best = corr_best(t);
@@ -3466,10 +3491,29 @@ corr_bump(struct corr_sys *t, int64_t when)
 
 	if (t->nupd > 0 && when - t->t > CORR_QUICK)
 		need += CORR_SLOW_LOOKS;
-	if (t->nupd < UINT32_MAX)
+	if (t->nupd < UINT8_MAX)
 		t->nupd++;
 	if (t->status == TF_STATUS_TENTATIVE && (t->nupd >= need || t->multi))
 		t->status = TF_STATUS_FIRM;
+}
+
+/*
+ * Append s to t's contributions. The list is singly linked (a track holds
+ * a few, CORR_FUSE_MAX at most, and every source saves a pointer): the
+ * walk to its end keeps them in the order they came, which the fusion
+ * and the picture follow.
+ */
+static void
+corr_contrib_append(struct corr_sys *t, struct corr_src *s)
+{
+	struct corr_src	*k, *last = NULL;
+
+	SLIST_FOREACH(k, &t->contribs, centry)
+		last = k;
+	if (last == NULL)
+		SLIST_INSERT_HEAD(&t->contribs, s, centry);
+	else
+		SLIST_INSERT_AFTER(last, s, centry);
 }
 
 /* Attach source s to system track t; a coasting track comes back. */
@@ -3481,14 +3525,13 @@ corr_attach(struct corr *c, struct corr_sys *t, struct corr_src *s)
 		t->status = TF_STATUS_FIRM;
 		t->csig = 0;		/* tend was there */
 	}
-	TAILQ_INSERT_TAIL(&t->contribs, s, centry);
+	corr_contrib_append(t, s);	/* over s->from, moot now */
 	t->kept_ok = 0;
 	t->ncontrib++;
 	if (t->ncontrib > 1)
 		t->multi = 1;
 	corr_bump(t, s->t);
 	s->sys = t;
-	s->from = 0;
 }
 
 /* Detach source s from its system track; returns that track. */
@@ -3497,10 +3540,11 @@ corr_detach(struct corr_src *s)
 {
 	struct corr_sys	*t = s->sys;
 
-	TAILQ_REMOVE(&t->contribs, s, centry);
+	SLIST_REMOVE(&t->contribs, s, corr_src, centry);
 	t->kept_ok = 0;
 	t->ncontrib--;
 	s->sys = NULL;
+	s->from = 0;
 	s->replaced = 0;
 	return t;
 }
@@ -3513,7 +3557,7 @@ corr_sys_new(struct corr *c)
 
 	c->tfree = t->fnext;
 	memset(t, 0, sizeof(*t));
-	TAILQ_INIT(&t->contribs);
+	SLIST_INIT(&t->contribs);
 	t->id = c->next_id++;
 	t->status = TF_STATUS_TENTATIVE;
 	TAILQ_INSERT_TAIL(&c->tracks, t, entry);
@@ -3533,8 +3577,8 @@ corr_sys_drop(struct corr *c, struct corr_sys *t)
 	if (t->status == TF_STATUS_COASTING)
 		TAILQ_REMOVE(&c->coast, t, qentry);
 	corr_unindex(c, t);
-	if (t->keep.kept != NULL)
-		corr_prof_put(c, t->keep.kept);
+	if (t->kept != NULL)
+		corr_prof_put(c, t->kept);
 	TAILQ_REMOVE(&c->tracks, t, entry);
 	t->fnext = c->tfree;
 	c->tfree = t;
@@ -3689,7 +3733,7 @@ corr_rel_has(const struct tf_label *l, const char *nation)
 static void
 corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 {
-	struct corr_src		*s, *s0 = TAILQ_FIRST(&t->contribs);
+	struct corr_src		*s, *s0 = SLIST_FIRST(&t->contribs);
 	const struct tf_label	*first = &s0->prof->label;
 	size_t			 i;
 	int			 all;
@@ -3697,8 +3741,8 @@ corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 	/* The first contribution's own list has its nations: not asked. */
 	for (i = 0; i < first->nrel && i < TF_MAX_REL; i++) {
 		all = 1;
-		for (s = TAILQ_NEXT(s0, centry); s != NULL && all;
-		    s = TAILQ_NEXT(s, centry))
+		for (s = SLIST_NEXT(s0, centry); s != NULL && all;
+		    s = SLIST_NEXT(s, centry))
 			if (!corr_rel_has(&s->prof->label, first->rel[i]))
 				all = 0;
 		if (all)
@@ -3707,7 +3751,7 @@ corr_label(const struct corr_sys *t, struct tf_picture_track *pt)
 	}
 	memcpy(pt->label.owner, first->owner, TF_NATION_LEN);
 	pt->label.owner[TF_NATION_LEN - 1] = '\0';
-	TAILQ_FOREACH(s, &t->contribs, centry) {
+	SLIST_FOREACH(s, &t->contribs, centry) {
 		if (corr_nation_cmp(s->prof->label.owner,
 		    pt->label.owner) != 0)
 			memset(pt->label.owner, 0, TF_NATION_LEN);
@@ -3739,18 +3783,17 @@ static void
 corr_keep_save(struct corr *c, struct corr_sys *t,
     const struct tf_picture_track *pt)
 {
-	struct corr_keep	*k = &t->keep;
 	struct corr_prof	 key;
 
-	k->ident = pt->ident;
-	k->quality = pt->quality;
-	k->ident_conflict = pt->ident_conflict;
+	t->kident = pt->ident;
+	t->kquality = pt->quality;
+	t->kconflict = pt->ident_conflict;
 	if (t->kept_ok)
 		return;
 	t->kept_ok = 1;
-	if (k->kept != NULL && k->kept->nnations == pt->nnations &&
-	    corr_label_same(&k->kept->klabel, &pt->label) &&
-	    memcmp(k->kept->nations, pt->nations,
+	if (t->kept != NULL && t->kept->nnations == pt->nnations &&
+	    corr_label_same(&t->kept->klabel, &pt->label) &&
+	    memcmp(t->kept->nations, pt->nations,
 	    pt->nnations * TF_NATION_LEN) == 0)
 		return;
 	memset(&key, 0, sizeof(key));
@@ -3759,37 +3802,35 @@ corr_keep_save(struct corr *c, struct corr_sys *t,
 	key.nnations = pt->nnations > TF_MAX_NATIONS ? TF_MAX_NATIONS :
 	    pt->nnations;
 	memcpy(key.nations, pt->nations, key.nnations * TF_NATION_LEN);
-	if (k->kept != NULL && memcmp(&k->kept->klabel, &key.klabel,
+	if (t->kept != NULL && memcmp(&t->kept->klabel, &key.klabel,
 	    offsetof(struct corr_prof, kind) + 1 -
 	    offsetof(struct corr_prof, klabel)) == 0)
 		return;
-	if (k->kept != NULL)
-		corr_prof_put(c, k->kept);
-	k->kept = corr_prof_intern(c, &key);
-	t->kept_ok = k->kept != NULL;
+	if (t->kept != NULL)
+		corr_prof_put(c, t->kept);
+	t->kept = corr_prof_intern(c, &key);
+	t->kept_ok = t->kept != NULL;
 }
 
-/* The label and nations kept in k (not NULL) into pt. */
+/* The label and nations t kept (t->kept not NULL) into pt. */
 static void
-corr_keep_label(const struct corr_keep *k, struct tf_picture_track *pt)
+corr_keep_label(const struct corr_sys *t, struct tf_picture_track *pt)
 {
-	pt->nnations = k->kept->nnations;
-	memcpy(pt->nations, k->kept->nations, sizeof(pt->nations));
-	pt->label = k->kept->klabel;
+	pt->nnations = t->kept->nnations;
+	memcpy(pt->nations, t->kept->nations, sizeof(pt->nations));
+	pt->label = t->kept->klabel;
 }
 
 /* The picture of a coasting track from what it kept. */
 static void
 corr_keep_load(const struct corr_sys *t, struct tf_picture_track *pt)
 {
-	const struct corr_keep	*k = &t->keep;
-
 	pt->cat = t->cat;
-	pt->ident = k->ident;
-	pt->quality = k->quality;
-	pt->ident_conflict = k->ident_conflict;
-	if (k->kept != NULL)
-		corr_keep_label(k, pt);
+	pt->ident = t->kident;
+	pt->quality = t->kquality;
+	pt->ident_conflict = t->kconflict;
+	if (t->kept != NULL)
+		corr_keep_label(t, pt);
 }
 
 /* Build the picture of system track t. */
@@ -3818,7 +3859,7 @@ corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 	best = corr_best(t);
 	pt->cat = best->cat;
 	pt->ident = best->ident;
-	TAILQ_FOREACH(s, &t->contribs, centry) {
+	SLIST_FOREACH(s, &t->contribs, centry) {
 		if (s->quality > pt->quality)
 			pt->quality = s->quality;
 		sides |= corr_ident_side(s->ident);
@@ -3826,7 +3867,7 @@ corr_picture(const struct corr_sys *t, struct tf_picture_track *pt)
 	pt->ident_conflict = sides == 3;
 	pt->contributors = t->ncontrib;
 	if (t->kept_ok)
-		corr_keep_label(&t->keep, pt);
+		corr_keep_label(t, pt);
 	else
 		corr_label(t, pt);
 }
@@ -4013,7 +4054,7 @@ corr_bias_sample(struct corr *c, const struct corr_src *s,
 	double			 d[3], e[3], W[9], dt, n2;
 	int			 i, a, b;
 
-	TAILQ_FOREACH(k, &s->sys->contribs, centry) {
+	SLIST_FOREACH(k, &s->sys->contribs, centry) {
 		if (k == s || k->sidx < 0 || s->sidx < 0 ||
 		    k->sidx == s->sidx || s->t - k->t > CORR_BIAS_DT ||
 		    k->t - s->t > CORR_BIAS_DT)
@@ -4317,7 +4358,7 @@ corr_gate_one(struct corr *c, struct corr_sys *t, const struct corr_obs *o,
 	    !(*d2 < c->p.gate_chi2))
 		return 0;
 	*rep = *blk = NULL;
-	TAILQ_FOREACH(s, &t->contribs, centry) {
+	SLIST_FOREACH(s, &t->contribs, centry) {
 		if (s == self || !corr_same_sensor(s, o))
 			continue;
 		if (corr_may_replace(c, t, s, o, self))
@@ -4469,7 +4510,7 @@ corr_cl_open(struct corr *c, struct corr_cl *cl, size_t r,
 
 	*holder = -1;
 	*rep = NULL;
-	TAILQ_FOREACH(k, &t->contribs, centry) {
+	SLIST_FOREACH(k, &t->contribs, centry) {
 		if (!corr_same_sensor(k, &cl->obs[r])) {
 			other = 1;
 			continue;
@@ -4628,7 +4669,7 @@ corr_hold(struct corr *c, const struct corr_src *s, const struct corr_obs *o,
 	*cost = 0.0;
 	if (s->sys->ncontrib < 2)
 		return 1;
-	TAILQ_FOREACH(k, &s->sys->contribs, centry)
+	SLIST_FOREACH(k, &s->sys->contribs, centry)
 		if (k != s && !corr_compatible(k->cat, o->cat))
 			return 0;
 	corr_predict_f(s->sys->cat, (o->t - s->sys->t) * CORR_NS, s->sys->x,
@@ -4902,7 +4943,7 @@ corr_anchor(const struct corr_src *s)
 	double			 v;
 
 	v = s->Pt[0] + s->Pt[tf_cov_idx(1, 1)] + s->Pt[tf_cov_idx(2, 2)];
-	TAILQ_FOREACH(k, &s->sys->contribs, centry)
+	SLIST_FOREACH(k, &s->sys->contribs, centry)
 		if (k != s && k->Pt[0] + k->Pt[tf_cov_idx(1, 1)] +
 		    k->Pt[tf_cov_idx(2, 2)] < v)
 			return 0;
@@ -5114,9 +5155,10 @@ corr_pow2(size_t n)
 struct corr *
 corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 {
-	struct corr	*c;
-	size_t		 ns, nc;
-	int		 i;
+	struct corr		*c;
+	struct corr_bias	*b;
+	size_t			 ns, nc;
+	int			 i;
 
 	if (emit == NULL || !corr_params_ok(p))
 		return NULL;
@@ -5130,10 +5172,16 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	nc = corr_pow2(p->max_tracks);
 	corr_arena_init(&c->sbarena, ns, sizeof(*c->sbuckets));
 	corr_arena_init(&c->cbarena, nc + nc / 2, sizeof(*c->icells));
-	if (c->sbarena.base == NULL || c->cbarena.base == NULL) {
+	corr_arena_init(&c->barena, 1, sizeof(struct corr_bias));
+	if (c->sbarena.base == NULL || c->cbarena.base == NULL ||
+	    (b = corr_arena_take(&c->barena, sizeof(*b))) == NULL) {
 		corr_free(c);
 		return NULL;
 	}
+	c->sens = b->sens;
+	c->pair = b->pair;
+	c->bN = b->bN;
+	c->br = b->br;
 	c->sbuckets = c->sbarena.base;
 	c->icells = c->cbarena.base;
 	c->smax = c->sbarena.n;
@@ -5149,16 +5197,17 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 		    CORR_IBSIZE(i));
 	corr_arena_init(&c->parena, p->max_sources + p->max_tracks +
 	    CORR_PRESERVE, sizeof(struct corr_prof));
-	for (i = 0; i < CORR_ALEVELS * CORR_ASLOTS; i++)
-		LIST_INIT(&c->awheel[i / CORR_ASLOTS][i % CORR_ASLOTS]);
+	/*
+	 * The wheels' list heads (awheel, iwheel) are empty as calloc left
+	 * them (LIST_INIT is a NULL): a page of them is touched when a slot
+	 * is first used, not here.
+	 */
 	LIST_INIT(&c->aover);
 	c->aomin = INT64_MAX;
 	c->asorted = -1;
 	TAILQ_INIT(&c->tracks);
 	TAILQ_INIT(&c->coast);
 	LIST_INIT(&c->iglobal);
-	for (i = 0; i < CORR_LEVELS * CORR_WHEEL; i++)
-		LIST_INIT(&c->iwheel[i / CORR_WHEEL][i % CORR_WHEEL]);
 	c->next_id = 1;
 	return c;
 }
@@ -5182,6 +5231,7 @@ corr_free(struct corr *c)
 	corr_arena_free(&c->parena);
 	corr_arena_free(&c->sbarena);
 	corr_arena_free(&c->cbarena);
+	corr_arena_free(&c->barena);
 	free(c);
 }
 

@@ -1830,6 +1830,59 @@ test_bias(void **state)
 	test_rec_clear(&rec);
 }
 
+/* corr_foreach_bias callback: count the sensors, and those with samples. */
+static void
+test_bias_count(void *arg, const char *id, const double b[3], uint64_t n)
+{
+	int	*cnt = arg;
+
+	(void)id;
+	(void)b;
+	cnt[0]++;
+	if (n > 0)
+		cnt[1]++;
+}
+
+/*
+ * A full bias table: 33 sensors (the last has no estimate), whose pairs
+ * reach the last pair (30, 31) and a solve over all 96 unknowns; the
+ * tables are reserved apart from the core, used from their start.
+ */
+static void
+test_bias_full(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	char			 id[8];
+	int			 i, k, cnt[2] = { 0, 0 };
+	static const int	 mixed[] = { 0, 15, 16, 31, 32 };
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 12; i++) {
+		for (k = 0; k < 32; k++) {
+			snprintf(id, sizeof(id), "S%02d", k);
+			r = test_report(id, 1, T0 + i * SEC, 0.0, 130.0,
+			    10000.0, k < 16 ? 0.0 : 1e6, 0.0, 50.0, 10.0,
+			    TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+		}
+		for (k = 0; k < 5; k++) {
+			snprintf(id, sizeof(id), "S%02d", mixed[k]);
+			r = test_report(id, 2, T0 + i * SEC, 0.0, 130.0,
+			    10000.0, 2e6, 0.0, 50.0, 10.0, TF_CAT_AIR);
+			assert_int_equal(corr_report(c, &r), CORR_OK);
+		}
+	}
+	assert_int_equal(corr_count(c), 3);
+	corr_foreach_bias(c, test_bias_count, cnt);
+	assert_int_equal(cnt[0], 32);
+	assert_int_equal(cnt[1], 32);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
 /*
  * Track status: tentative until CORR_FIRM updates (or a second sensor),
  * firm, coasting when its only sensor drops it, found again by the
@@ -2386,6 +2439,45 @@ test_coast_show(void **state)
 }
 
 /*
+ * A track's update count saturates, it does not wrap: a one-sensor track
+ * updated 260 times (the count is a byte) is old enough to coast when
+ * its source goes, and it comes back when the sensor finds it again.
+ */
+static void
+test_coast_long(void **state)
+{
+	struct tf_report	 r;
+	struct tf_drop		 d;
+	struct rec		 rec;
+	struct corr		*c;
+	int			 i;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	for (i = 0; i < 260; i++) {
+		r = test_report("KOR-P8-1", 1, T0 + i * SEC, 0.0, 130.0,
+		    10000.0, 200.0 * i, 200.0, 100.0, 10.0, TF_CAT_AIR);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	memset(&d, 0, sizeof(d));
+	snprintf(d.sensor, sizeof(d.sensor), "KOR-P8-1");
+	d.local_track = 1;
+	d.t_ns = T0 + 260 * SEC;
+	corr_drop(c, &d);
+	assert_int_equal(rec.ch[rec.n - 1], CORR_UPDATED);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_COASTING);
+	assert_int_equal(corr_count(c), 1);
+	r = test_report("KOR-P8-1", 2, T0 + 262 * SEC, 0.0, 130.0, 10000.0,
+	    200.0 * 261, 200.0, 100.0, 10.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
+	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_FIRM);
+	assert_int_equal(rec.pt[rec.n - 1].contributors, 1);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
  * A falling ballistic track low down does not coast when its sensors
  * lose it (it landed); high up, it does.
  */
@@ -2685,10 +2777,12 @@ main(void)
 		cmocka_unit_test(test_gnn),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_bias),
+		cmocka_unit_test(test_bias_full),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_slow_miss),
 		cmocka_unit_test(test_coast_show),
+		cmocka_unit_test(test_coast_long),
 		cmocka_unit_test(test_stale_reload),
 		cmocka_unit_test(test_age_wheel),
 		cmocka_unit_test(test_landed),
