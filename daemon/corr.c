@@ -33,8 +33,10 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "trackfuse/corr.h"
 #include "trackfuse/geo.h"
@@ -89,6 +91,10 @@
 #define CORR_IBLK	4		/* entries of a small index block */
 #define CORR_IBIG	16		/* entries of a big one */
 #define CORR_IBIGAFTER	3		/* full small blocks before big ones */
+#define CORR_ITINY	0		/* block classes: a cell's lone entry, */
+#define CORR_ISMALL	1		/* CORR_IBLK entries, */
+#define CORR_IBIGC	2		/* CORR_IBIG entries */
+#define CORR_ICLASSES	3
 #define CORR_IRESERVE	4		/* spare index blocks for a report */
 #define CORR_ICOARSE	4		/* a coarse cell is 2^this cells square */
 #define CORR_IMAPBITS	12		/* coarse cell counters: 2^this */
@@ -217,20 +223,24 @@ struct corr_ient {
 /*
  * A cell's blocks: its first CORR_IBIGAFTER hold CORR_IBLK entries, the
  * others (of the few crowded cells) CORR_IBIG, so that a query walks a
- * short chain there and a sparse picture wastes little room (a picture
- * of 10,000 objects stays within 1 KiB per track).
+ * short chain there and a sparse picture wastes little room. A cell of
+ * one entry, the rule in a sparse picture (most of 1,000 objects have a
+ * cell to themselves), has a block of one (CORR_ITINY), which gives way
+ * to a small one when a second entry comes: the chain is no longer, and
+ * a lone track costs 48 bytes of index instead of 120.
  */
 struct corr_iblk {
 	struct corr_iblk	*next;		/* the cell's next, free list */
 	uint64_t		 key;		/* level, face, cell */
 	uint32_t		 n;		/* entries used */
-	uint32_t		 big;		/* holds CORR_IBIG, else CORR_IBLK */
+	uint32_t		 cls;		/* CORR_ITINY, CORR_ISMALL, CORR_IBIGC */
 	struct corr_ient	 e[];
 };
 
-#define CORR_IBCAP(big)	((big) ? CORR_IBIG : CORR_IBLK)
-#define CORR_IBSIZE(big) (offsetof(struct corr_iblk, e) + \
-	CORR_IBCAP(big) * sizeof(struct corr_ient))
+#define CORR_IBCAP(cls)	((cls) == CORR_ITINY ? 1 : \
+	(cls) == CORR_ISMALL ? CORR_IBLK : CORR_IBIG)
+#define CORR_IBSIZE(cls) (offsetof(struct corr_iblk, e) + \
+	CORR_IBCAP(cls) * sizeof(struct corr_ient))
 
 /*
  * A slot of the index's cell table (open addressing, linear probing): a
@@ -425,9 +435,11 @@ struct corr {
 	TAILQ_HEAD(, corr_sys)	 tracks;
 	TAILQ_HEAD(corr_sysq, corr_sys) coast;
 	struct corr_sysl	 iglobal;	/* tracks of unbounded reach */
-	struct corr_iblk	*ifree[2];	/* free index blocks, by size */
-	struct corr_arena	 iarena[2];	/* index blocks, reserved */
-	size_t			 iblocks[2];	/* index blocks taken */
+	struct corr_iblk	*ifree[CORR_ICLASSES]; /* free index blocks,
+					   by class */
+	struct corr_arena	 iarena[CORR_ICLASSES]; /* index blocks,
+					   reserved */
+	size_t			 iblocks[CORR_ICLASSES]; /* taken */
 	struct corr_sysl	 iwheel[CORR_LEVELS][CORR_WHEEL]; /* by
 					   corr_until: see corr_index_age */
 	uint64_t		 iwbits[CORR_LEVELS]; /* slots that may
@@ -1788,6 +1800,23 @@ corr_arena_free(struct corr_arena *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/*
+ * Give the whole pages of [p, p + len) inside arena a back to the system;
+ * they read as zeros when next touched. Advice only: a failure changes
+ * nothing but the memory figure.
+ */
+static void
+corr_arena_drop(struct corr_arena *a, void *p, size_t len)
+{
+	uintptr_t	pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	lo = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+	uintptr_t	hi = ((uintptr_t)p + len) & ~(pg - 1);
+
+	if (a->base == NULL || hi <= lo)
+		return;
+	(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 /* The next unused record of an arena; NULL when it is used up. */
 static void *
 corr_arena_take(struct corr_arena *a, size_t sz)
@@ -1863,8 +1892,11 @@ corr_reserve(struct corr *c)
 		}
 		c->pfree_n += CORR_SLAB;
 	}
-	/* Index blocks: one per track at most is in use, of either size. */
-	for (k = 0; k < 2; k++) {
+	/*
+	 * Index blocks: one per track at most is in use, of any class (and
+	 * while a tiny one gives way, a small one more: CORR_IRESERVE).
+	 */
+	for (k = 0; k < CORR_ICLASSES; k++) {
 		if (c->iblocks[k] + c->iarena[k].n - c->iarena[k].used >=
 		    c->nsys + CORR_IRESERVE)
 			continue;
@@ -2716,7 +2748,10 @@ corr_reach(const struct corr *c, const struct corr_sys *t, double h)
 /*
  * Double the cell table. Its cells (at most a quarter of the slots
  * reserved) go out to the spare slots past cmax and back in, in slot
- * order: the slots past the old size were never used.
+ * order: the slots past the old size were never used. The spare pages
+ * then go back to the system (the table is mapped, corr_new): they would
+ * otherwise stay resident for nothing, a tenth of the index's memory in
+ * a small picture. (Growth is rare: it doubles.)
  */
 static void
 corr_cell_grow(struct corr *c)
@@ -2732,6 +2767,7 @@ corr_cell_grow(struct corr *c)
 	c->cmask = 2 * n - 1;
 	for (i = 0; i < m; i++)
 		c->icells[corr_cell_find(c, spare[i].key)] = spare[i];
+	corr_arena_drop(&c->cbarena, spare, m * sizeof(*spare));
 }
 
 /*
@@ -2766,17 +2802,46 @@ corr_cell_free(struct corr *c, size_t i)
  * in use, and a report adds few tracks).
  */
 static struct corr_iblk *
-corr_iblk_new(struct corr *c, int big)
+corr_iblk_new(struct corr *c, int cls)
 {
 	struct corr_iblk	*b;
 
-	if ((b = c->ifree[big]) != NULL)
-		c->ifree[big] = b->next;
-	else if ((b = corr_arena_take(&c->iarena[big], CORR_IBSIZE(big))) !=
+	if ((b = c->ifree[cls]) != NULL)
+		c->ifree[cls] = b->next;
+	else if ((b = corr_arena_take(&c->iarena[cls], CORR_IBSIZE(cls))) !=
 	    NULL)
-		c->iblocks[big]++;
+		c->iblocks[cls]++;
 	if (b != NULL)
-		b->big = big;
+		b->cls = cls;
+	return b;
+}
+
+/* Put block b on its class's free list. */
+static void
+corr_iblk_free(struct corr *c, struct corr_iblk *b)
+{
+	b->next = c->ifree[b->cls];
+	c->ifree[b->cls] = b;
+}
+
+/*
+ * The small block that takes the place of cell ce's lone tiny block (its
+ * entry moved, the tiny one freed); NULL (nothing changed) without one.
+ */
+static struct corr_iblk *
+corr_iblk_grow(struct corr *c, struct corr_icell *ce)
+{
+	struct corr_iblk	*b, *tiny = ce->b;
+
+	if ((b = corr_iblk_new(c, CORR_ISMALL)) == NULL)
+		return NULL;
+	b->key = tiny->key;
+	b->n = 1;
+	b->e[0] = tiny->e[0];
+	b->e[0].t->iblk = b;
+	b->next = tiny->next;
+	ce->b = b;
+	corr_iblk_free(c, tiny);
 	return b;
 }
 
@@ -2836,13 +2901,17 @@ corr_cell_add(struct corr *c, struct corr_sys *t, uint64_t key, double r)
 		i = corr_cell_find(c, key);
 	}
 	ce = &c->icells[i];
-	for (b = ce->b, nb = 0; b != NULL && b->n == CORR_IBCAP(b->big);
+	if (ce->b != NULL && ce->b->cls == CORR_ITINY &&
+	    corr_iblk_grow(c, ce) == NULL)
+		return -1;
+	for (b = ce->b, nb = 0; b != NULL && b->n == CORR_IBCAP(b->cls);
 	    b = b->next)
 		nb++;
 	if (b == NULL) {
 		if (ce->b == NULL && c->ncells + 2 > c->cmask + 1)
 			return -1;
-		if ((b = corr_iblk_new(c, nb >= CORR_IBIGAFTER)) == NULL)
+		if ((b = corr_iblk_new(c, ce->b == NULL ? CORR_ITINY :
+		    nb >= CORR_IBIGAFTER ? CORR_IBIGC : CORR_ISMALL)) == NULL)
 			return -1;
 		if (ce->b == NULL) {
 			ce->key = key;
@@ -2876,8 +2945,7 @@ corr_cell_del(struct corr *c, struct corr_sys *t)
 	*bp = b->next;
 	if (c->icells[i].b == NULL)
 		corr_cell_free(c, i);
-	b->next = c->ifree[b->big];
-	c->ifree[b->big] = b;
+	corr_iblk_free(c, b);
 }
 
 /* Take t out of the index. */
@@ -5192,7 +5260,7 @@ corr_new(const struct corr_params *p, corr_emit_fn emit, void *arg)
 	corr_arena_init(&c->sarena, p->max_sources + 1,
 	    sizeof(struct corr_src));
 	corr_arena_init(&c->tarena, p->max_tracks + 1, sizeof(struct corr_sys));
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < CORR_ICLASSES; i++)
 		corr_arena_init(&c->iarena[i], p->max_tracks + CORR_IRESERVE,
 		    CORR_IBSIZE(i));
 	corr_arena_init(&c->parena, p->max_sources + p->max_tracks +
@@ -5217,6 +5285,7 @@ void
 corr_free(struct corr *c)
 {
 	struct corr_slab	*sl, *next;
+	int			 i;
 
 	if (c == NULL)
 		return;
@@ -5226,8 +5295,8 @@ corr_free(struct corr *c)
 	}
 	corr_arena_free(&c->sarena);
 	corr_arena_free(&c->tarena);
-	corr_arena_free(&c->iarena[0]);
-	corr_arena_free(&c->iarena[1]);
+	for (i = 0; i < CORR_ICLASSES; i++)
+		corr_arena_free(&c->iarena[i]);
 	corr_arena_free(&c->parena);
 	corr_arena_free(&c->sbarena);
 	corr_arena_free(&c->cbarena);
