@@ -2523,8 +2523,10 @@ corr_age_expire(struct corr *c)
  * (A, C, V: position, cross and velocity diagonal sums of t's covariance,
  * dt = o's time - t's time), so every track that gates lies within
  * r_o + R_t(|dt|) of o, with r_o = sqrt(g tr Po) and the track's reach
- * R_t(h) = |v| h + sqrt(g) (sqrt(A) + m h + sqrt(q) h^1.5),
- * m = max(sqrt(V), |C| / sqrt(A)) (corr_reach).
+ * R_t(h) = |v| h + sqrt(g (A + 2 h |C| + h^2 V + q h^3)), |C| the sum of
+ * the moduli of C's terms (corr_reach; sqrt(a + b) <= sqrt(a) + sqrt(b)
+ * splits o's part off). R_t grows with h, and R_t(s H) <= s^1.5 R_t(H)
+ * for s >= 1, term by term.
  *
  * A track is filed with its reach over a horizon H (CORR_HORIZON x
  * 2^class) around its time, at the finest level whose cells (edge cell_m
@@ -2656,7 +2658,7 @@ corr_horizon(int k)
 static double
 corr_reach(const struct corr *c, const struct corr_sys *t, double h)
 {
-	double	A = 0.0, C = 0.0, V = 0.0, v2 = 0.0, m, r;
+	double	A = 0.0, C = 0.0, V = 0.0, v2 = 0.0, r;
 	int	i;
 
 	if (corr_ballistic(t->cat))
@@ -2669,11 +2671,8 @@ corr_reach(const struct corr *c, const struct corr_sys *t, double h)
 	}
 	if (!(A > 0.0) || !(V >= 0.0) || !(C >= 0.0))
 		return HUGE_VAL;
-	m = sqrt(V);
-	if (C / sqrt(A) > m)
-		m = C / sqrt(A);
-	r = sqrt(v2) * h + sqrt(c->p.gate_chi2) * (sqrt(A) + m * h +
-	    sqrt(corr_q(t->cat)) * h * sqrt(h));
+	r = sqrt(v2) * h + sqrt(c->p.gate_chi2 * (A + 2.0 * h * C + h * h * V +
+	    corr_q(t->cat) * h * h * h));
 	/* Margin for rounding in this bound and in the query's. */
 	r = r * (1.0 + 1e-9) + 1.0;
 	return isfinite(r) ? r : HUGE_VAL;
