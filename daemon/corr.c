@@ -93,7 +93,8 @@
 #define CORR_IMAPBITS	12		/* coarse cell counters: 2^this */
 #define CORR_WHEEL	64		/* index wheel slots ... */
 #define CORR_WSLOT	1000000000LL	/* ... of this many ns */
-#define CORR_NEAR_AHEAD	8		/* tracks a query finds ahead */
+#define CORR_NEAR_AHEAD	16		/* tracks a query finds ahead */
+#define CORR_NEAR_CELLS	16		/* cells a query looks up ahead */
 #define CORR_IPROBE	2		/* cells per track a query probes,
 					   else it scans the level's list */
 #define CORR_NS		1e-9
@@ -381,10 +382,13 @@ struct corr_near {
 	int			 face;		/* this one */
 	int64_t			 lo[2], hi[2], cur[2];
 	int64_t			 flo[6][2], fhi[6][2]; /* range per face */
-	uint64_t		 key;		/* of cell cur */
 	struct corr_sys		*t;		/* next in the chain */
 	struct corr_iblk	*b;		/* block of the cell scan */
 	uint32_t		 i;		/* next entry in it */
+	struct corr_iblk	*cb[CORR_NEAR_CELLS]; /* first blocks of the
+					   cells looked up (corr_near_fill) */
+	int			 icb, ncb;	/* next in cb, in cb */
+	int			 cdone;		/* the level's cells are in cb */
 	struct corr_sys		*buf[CORR_NEAR_AHEAD]; /* found ahead */
 	int			 ahead, nahead;	/* next in buf, in buf */
 };
@@ -2543,7 +2547,8 @@ corr_age_expire(struct corr *c)
  * each track's own sphere; a level whose cells there outnumber its
  * tracks (CORR_IPROBE) is scanned whole instead. A cell is found in an
  * open-addressed table (corr_cell_find) and its blocks are its own; a
- * cell of a coarse cell that holds none (corr_cell_map) is not probed.
+ * cell of a coarse cell that holds none (corr_cell_map) is not probed,
+ * and a level's cells are looked up a few at a time (corr_near_fill).
  * How the cells are kept never changes what a query finds, nor its
  * order: level, face, cell row by row, the cell's blocks newest first.
  *
@@ -3100,6 +3105,7 @@ corr_near_start(struct corr *c, struct corr_near *it, const double x[3],
 	it->level = -1;
 	it->list = 0;
 	it->ahead = it->nahead = 0;
+	it->icb = it->ncb = it->cdone = 0;
 }
 
 /* Ask for the lines of a system track that a gate reads first. */
@@ -3197,6 +3203,34 @@ corr_near_step(struct corr_near *it)
 	return -1;
 }
 
+/*
+ * Look up the level's next cells that hold tracks, CORR_NEAR_CELLS at
+ * most, into it->cb, and ask for their first blocks: in a large picture
+ * each cell's slot and block is a cache miss, and these come together
+ * instead of one after the other. The order is that of corr_near_step.
+ */
+static void
+corr_near_fill(struct corr_near *it)
+{
+	const struct corr	*c = it->c;
+	struct corr_iblk	*b;
+	uint64_t		 key;
+
+	it->icb = it->ncb = 0;
+	while (it->ncb < CORR_NEAR_CELLS && !it->cdone) {
+		if (corr_near_step(it) == -1) {
+			it->cdone = 1;
+			break;
+		}
+		key = corr_cell_key(it->level, it->face, it->cur);
+		if (c->icoarse[corr_cell_map(key)] == 0 ||
+		    (b = c->icells[corr_cell_find(c, key)].b) == NULL)
+			continue;
+		corr_prefetch_blk(b);
+		it->cb[it->ncb++] = b;
+	}
+}
+
 /* Step the query to its next cell or slot; -1 when there is none. */
 static int
 corr_near_cell(struct corr_near *it)
@@ -3209,19 +3243,21 @@ corr_near_cell(struct corr_near *it)
 		if (it->level >= 0 && it->list) {
 			if (corr_near_slot(it) == 0)
 				return 0;
-		} else if (it->level >= 0 && corr_near_step(it) == 0) {
-			it->key = corr_cell_key(it->level, it->face, it->cur);
-			if (c->icoarse[corr_cell_map(it->key)] == 0)
-				continue;
-			it->b = c->icells[corr_cell_find(c, it->key)].b;
-			it->i = 0;
-			return 0;
+		} else if (it->level >= 0) {
+			if (it->icb == it->ncb)
+				corr_near_fill(it);
+			if (it->icb < it->ncb) {
+				it->b = it->cb[it->icb++];
+				it->i = 0;
+				return 0;
+			}
 		}
 		do
 			it->level++;
 		while (it->level < CORR_LEVELS && (c->ilevel_n[it->level] ==
 		    0 || corr_near_level(c, it, it->level) == -1));
 		it->k = -1;
+		it->icb = it->ncb = it->cdone = 0;
 	}
 }
 
