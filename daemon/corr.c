@@ -100,7 +100,8 @@
 #define CORR_IMAPBITS	12		/* coarse cell counters: 2^this */
 #define CORR_WHEEL	64		/* index wheel slots ... */
 #define CORR_WSLOT	1000000000LL	/* ... of this many ns */
-#define CORR_NEAR_AHEAD	8		/* tracks a query finds ahead */
+#define CORR_NEAR_AHEAD	16		/* tracks a query finds ahead */
+#define CORR_NEAR_CELLS	16		/* cells a query looks up ahead */
 #define CORR_IPROBE	2		/* cells per track a query probes,
 					   else it scans the level's list */
 #define CORR_NS		1e-9
@@ -400,10 +401,13 @@ struct corr_near {
 	int			 face;		/* this one */
 	int64_t			 lo[2], hi[2], cur[2];
 	int64_t			 flo[6][2], fhi[6][2]; /* range per face */
-	uint64_t		 key;		/* of cell cur */
 	struct corr_sys		*t;		/* next in the chain */
 	struct corr_iblk	*b;		/* block of the cell scan */
 	uint32_t		 i;		/* next entry in it */
+	struct corr_iblk	*cb[CORR_NEAR_CELLS]; /* first blocks of the
+					   cells looked up (corr_near_fill) */
+	int			 icb, ncb;	/* next in cb, in cb */
+	int			 cdone;		/* the level's cells are in cb */
 	struct corr_sys		*buf[CORR_NEAR_AHEAD]; /* found ahead */
 	int			 ahead, nahead;	/* next in buf, in buf */
 };
@@ -2589,8 +2593,10 @@ corr_age_expire(struct corr *c)
  * (A, C, V: position, cross and velocity diagonal sums of t's covariance,
  * dt = o's time - t's time), so every track that gates lies within
  * r_o + R_t(|dt|) of o, with r_o = sqrt(g tr Po) and the track's reach
- * R_t(h) = |v| h + sqrt(g) (sqrt(A) + m h + sqrt(q) h^1.5),
- * m = max(sqrt(V), |C| / sqrt(A)) (corr_reach).
+ * R_t(h) = |v| h + sqrt(g (A + 2 h |C| + h^2 V + q h^3)), |C| the sum of
+ * the moduli of C's terms (corr_reach; sqrt(a + b) <= sqrt(a) + sqrt(b)
+ * splits o's part off). R_t grows with h, and R_t(s H) <= s^1.5 R_t(H)
+ * for s >= 1, term by term.
  *
  * A track is filed with its reach over a horizon H (CORR_HORIZON x
  * 2^class) around its time, at the finest level whose cells (edge cell_m
@@ -2607,7 +2613,8 @@ corr_age_expire(struct corr *c)
  * each track's own sphere; a level whose cells there outnumber its
  * tracks (CORR_IPROBE) is scanned whole instead. A cell is found in an
  * open-addressed table (corr_cell_find) and its blocks are its own; a
- * cell of a coarse cell that holds none (corr_cell_map) is not probed.
+ * cell of a coarse cell that holds none (corr_cell_map) is not probed,
+ * and a level's cells are looked up a few at a time (corr_near_fill).
  * How the cells are kept never changes what a query finds, nor its
  * order: level, face, cell row by row, the cell's blocks newest first.
  *
@@ -2722,7 +2729,7 @@ corr_horizon(int k)
 static double
 corr_reach(const struct corr *c, const struct corr_sys *t, double h)
 {
-	double	A = 0.0, C = 0.0, V = 0.0, v2 = 0.0, m, r;
+	double	A = 0.0, C = 0.0, V = 0.0, v2 = 0.0, r;
 	int	i;
 
 	if (corr_ballistic(t->cat))
@@ -2735,11 +2742,8 @@ corr_reach(const struct corr *c, const struct corr_sys *t, double h)
 	}
 	if (!(A > 0.0) || !(V >= 0.0) || !(C >= 0.0))
 		return HUGE_VAL;
-	m = sqrt(V);
-	if (C / sqrt(A) > m)
-		m = C / sqrt(A);
-	r = sqrt(v2) * h + sqrt(c->p.gate_chi2) * (sqrt(A) + m * h +
-	    sqrt(corr_q(t->cat)) * h * sqrt(h));
+	r = sqrt(v2) * h + sqrt(c->p.gate_chi2 * (A + 2.0 * h * C + h * h * V +
+	    corr_q(t->cat) * h * h * h));
 	/* Margin for rounding in this bound and in the query's. */
 	r = r * (1.0 + 1e-9) + 1.0;
 	return isfinite(r) ? r : HUGE_VAL;
@@ -3203,6 +3207,7 @@ corr_near_start(struct corr *c, struct corr_near *it, const double x[3],
 	it->level = -1;
 	it->list = 0;
 	it->ahead = it->nahead = 0;
+	it->icb = it->ncb = it->cdone = 0;
 }
 
 /* Ask for the lines of a system track that a gate reads first. */
@@ -3300,6 +3305,34 @@ corr_near_step(struct corr_near *it)
 	return -1;
 }
 
+/*
+ * Look up the level's next cells that hold tracks, CORR_NEAR_CELLS at
+ * most, into it->cb, and ask for their first blocks: in a large picture
+ * each cell's slot and block is a cache miss, and these come together
+ * instead of one after the other. The order is that of corr_near_step.
+ */
+static void
+corr_near_fill(struct corr_near *it)
+{
+	const struct corr	*c = it->c;
+	struct corr_iblk	*b;
+	uint64_t		 key;
+
+	it->icb = it->ncb = 0;
+	while (it->ncb < CORR_NEAR_CELLS && !it->cdone) {
+		if (corr_near_step(it) == -1) {
+			it->cdone = 1;
+			break;
+		}
+		key = corr_cell_key(it->level, it->face, it->cur);
+		if (c->icoarse[corr_cell_map(key)] == 0 ||
+		    (b = c->icells[corr_cell_find(c, key)].b) == NULL)
+			continue;
+		corr_prefetch_blk(b);
+		it->cb[it->ncb++] = b;
+	}
+}
+
 /* Step the query to its next cell or slot; -1 when there is none. */
 static int
 corr_near_cell(struct corr_near *it)
@@ -3312,19 +3345,21 @@ corr_near_cell(struct corr_near *it)
 		if (it->level >= 0 && it->list) {
 			if (corr_near_slot(it) == 0)
 				return 0;
-		} else if (it->level >= 0 && corr_near_step(it) == 0) {
-			it->key = corr_cell_key(it->level, it->face, it->cur);
-			if (c->icoarse[corr_cell_map(it->key)] == 0)
-				continue;
-			it->b = c->icells[corr_cell_find(c, it->key)].b;
-			it->i = 0;
-			return 0;
+		} else if (it->level >= 0) {
+			if (it->icb == it->ncb)
+				corr_near_fill(it);
+			if (it->icb < it->ncb) {
+				it->b = it->cb[it->icb++];
+				it->i = 0;
+				return 0;
+			}
 		}
 		do
 			it->level++;
 		while (it->level < CORR_LEVELS && (c->ilevel_n[it->level] ==
 		    0 || corr_near_level(c, it, it->level) == -1));
 		it->k = -1;
+		it->icb = it->ncb = it->cdone = 0;
 	}
 }
 

@@ -1560,6 +1560,48 @@ test_index_all(void **state)
 }
 
 /*
+ * The reach counts the position-velocity covariance: a track of 1 km
+ * sigma east, 10 m across, whose east position and velocity (50 m/s) are
+ * 0.99 correlated, is 3 s later where it may be 5.2 km east (d^2 = 0.9 x
+ * the gate, for a report of 10 m sigma and no velocity to speak of); its
+ * reach without the correlation (4.9 km with the report's) falls short.
+ * Event time moved on first, so the query is not widened.
+ */
+static void
+test_index_corr(void **state)
+{
+	struct tf_report	 r;
+	struct rec		 rec;
+	struct corr		*c;
+	double			 dt = 3.0, cv, spp, spv, svv, m;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	cv = 0.99 * 1000.0 * 50.0;
+	r = test_report("USA-E2D-1", 1, T0, 20.0, 130.0, 10000.0, 0.0, 0.0,
+	    10.0, 1.0, TF_CAT_AIR);
+	r.cov[tf_cov_idx(0, 0)] = 1000.0 * 1000.0;
+	r.cov[tf_cov_idx(3, 3)] = 50.0 * 50.0;
+	r.cov[tf_cov_idx(0, 3)] = cv;
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	corr_advance(c, T0 + 2900 * (SEC / 1000));
+	/* East axis: S_pp - S_pv^2 / S_vv of track predicted + report. */
+	spp = 1000.0 * 1000.0 + 2.0 * dt * cv + dt * dt * 2500.0 +
+	    Q_AIR * dt * dt * dt / 3.0 + 10.0 * 10.0;
+	spv = cv + dt * 2500.0 + Q_AIR * dt * dt / 2.0;
+	svv = 2500.0 + Q_AIR * dt + 1000.0 * 1000.0;
+	m = sqrt(0.9 * 22.46 * (spp - spv * spv / svv));
+	assert_true(m > 5100.0);
+	r = test_report("JPN-AEGIS-1", 1, T0 + 3 * SEC, 20.0, 130.0, 10000.0,
+	    m, 0.0, 10.0, 1000.0, TF_CAT_AIR);
+	assert_int_equal(corr_report(c, &r), CORR_OK);
+	assert_int_equal(corr_count(c), 1);
+	assert_int_equal(test_contributors(&rec, 1), 2);
+	corr_free(c);
+	test_rec_clear(&rec);
+}
+
+/*
  * Crowded cells and a cell table that grows and empties: 400 tracks of
  * 1 km sigma 16 km apart (up to sixteen to a 64 km cell, in blocks of
  * both sizes) are each found by a second sensor's report 0.9 x the gate
@@ -2772,6 +2814,7 @@ main(void)
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_index_far),
 		cmocka_unit_test(test_index_all),
+		cmocka_unit_test(test_index_corr),
 		cmocka_unit_test(test_index_crowd),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_gnn),
