@@ -500,6 +500,40 @@ test_chi2(void **state)
 }
 
 /*
+ * The NEES interval clustered by object. Objects with sums 2 and 4 over
+ * one sample each, one with none: mean 3, cluster deviations -1 and +1,
+ * variance 2/1 * 2 / 2^2 = 1, so 3 -+ 1.96. An object of ten samples
+ * weighs as one cluster, not ten: sums 10 (n 10), 50 (n 10) give mean 3,
+ * deviations -20, +20, se sqrt(2 * 800) / 20 = 2. One object: no
+ * interval.
+ */
+static void
+test_nees_interval(void **state)
+{
+	struct siap_object	o[3];
+	double			lo, hi;
+
+	(void)state;
+	memset(o, 0, sizeof(o));
+	o[0].nees_sum = 2.0;
+	o[0].nees_n = 1;
+	o[2].nees_sum = 4.0;
+	o[2].nees_n = 1;
+	siap_nees_interval(o, 3, &lo, &hi);
+	assert_float_equal(lo, 3.0 - 1.959964, 1e-9);
+	assert_float_equal(hi, 3.0 + 1.959964, 1e-9);
+	o[0].nees_sum = 10.0;
+	o[0].nees_n = 10;
+	o[2].nees_sum = 50.0;
+	o[2].nees_n = 10;
+	siap_nees_interval(o, 3, &lo, &hi);
+	assert_float_equal(lo, 3.0 - 1.959964 * 2.0, 1e-9);
+	assert_float_equal(hi, 3.0 + 1.959964 * 2.0, 1e-9);
+	siap_nees_interval(o, 1, &lo, &hi);
+	assert_true(isnan(lo) && isnan(hi));
+}
+
+/*
  * Fusion gain: one truth covered by two sensors over t = 0..3; the fused
  * track is 60 m off; sensor 0's track 100 m, sensor 1's 200 m (each
  * reported every second). Best single is 100: gain 0.6. Sensor 1's track
@@ -587,6 +621,7 @@ main(void)
 		cmocka_unit_test(test_ospa),
 		cmocka_unit_test(test_ospa_parts),
 		cmocka_unit_test(test_nees),
+		cmocka_unit_test(test_nees_interval),
 		cmocka_unit_test(test_chi2),
 		cmocka_unit_test(test_fusion_gain),
 		cmocka_unit_test(test_group),

@@ -941,6 +941,11 @@ score_json(const struct score *s, const struct siap_result *r)
 		printf("\"nees_band\":null,");
 	printf("\"nees_inside\":%s,\"nees_samples\":%zu,\"nees_skipped\":%zu,",
 	    r->nees_inside ? "true" : "false", r->nees_n, r->nees_skipped);
+	if (isfinite(r->nees_ci_lo))
+		printf("\"nees_ci_objects\":[%.6g,%.6g],", r->nees_ci_lo,
+		    r->nees_ci_hi);
+	else
+		printf("\"nees_ci_objects\":null,");
 	score_jnum("nees_single_mean", r->nees_single_mean, ",");
 	score_jnum("nees_fused_mean", r->nees_fused_mean, ",");
 	printf("\"nees_single_samples\":%zu,\"nees_fused_samples\":%zu,",
@@ -999,6 +1004,8 @@ score_table(const struct score *s, const struct siap_result *r)
 	    "inside its 95% band" : "OUTSIDE its 95% band");
 	printf("%-34s [%.4g, %.4g] over %zu samples\n", "nees_band",
 	    r->nees_lo, r->nees_hi, r->nees_n);
+	printf("%-34s [%.4g, %.4g] with samples clustered by object\n",
+	    "nees_ci_objects", r->nees_ci_lo, r->nees_ci_hi);
 	score_row("nees_single_mean", r->nees_single_mean,
 	    "one-sensor updates");
 	score_row("nees_fused_mean", r->nees_fused_mean,

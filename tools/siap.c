@@ -351,6 +351,40 @@ siap_nees_band(size_t n, int dof, double *lo, double *hi)
 }
 
 /*
+ * 95% interval of the mean NEES over objects o[0..n) whose samples are
+ * correlated within an object and independent across objects: the
+ * cluster-robust (sandwich) variance of a ratio mean, with the small-
+ * sample factor J / (J - 1) over the J objects that have samples, and a
+ * normal quantile. NaN with fewer than two such objects.
+ */
+void
+siap_nees_interval(const struct siap_object *o, uint32_t n, double *lo,
+    double *hi)
+{
+	double		s = 0.0, v = 0.0, m, d, ns = 0.0, se;
+	uint32_t	i, nj = 0;
+
+	for (i = 0; i < n; i++)
+		if (o[i].nees_n > 0) {
+			s += o[i].nees_sum;
+			ns += (double)o[i].nees_n;
+			nj++;
+		}
+	*lo = *hi = NAN;
+	if (nj < 2)
+		return;
+	m = s / ns;
+	for (i = 0; i < n; i++)
+		if (o[i].nees_n > 0) {
+			d = o[i].nees_sum - m * (double)o[i].nees_n;
+			v += d * d;
+		}
+	se = sqrt(v * nj / (nj - 1.0)) / ns;
+	*lo = m - 1.959964 * se;
+	*hi = m + 1.959964 * se;
+}
+
+/*
  * Minimum-cost assignment of m rows to n >= m columns (lib/lap.c); a is
  * m x n row major. Returns the cost.
  */
@@ -702,6 +736,10 @@ siap_sample_assoc(struct siap_work *w, const struct siap_truth *g, size_t ng,
 			w->nees_sum += nees;
 			r->nees_n++;
 			siap_nees_split(w, w->st[k].contributors, nees);
+			if (g[j].obj < in->nobj) {
+				r->obj[g[j].obj].nees_sum += nees;
+				r->obj[g[j].obj].nees_n++;
+			}
 		}
 	}
 }
@@ -866,6 +904,7 @@ siap_finish(struct siap_work *w)
 	    (double)r->nees_single_n);
 	r->nees_fused_mean = siap_ratio(w->nees_many, (double)r->nees_fused_n);
 	siap_nees_band(r->nees_n, 3, &r->nees_lo, &r->nees_hi);
+	siap_nees_interval(r->obj, r->nobj, &r->nees_ci_lo, &r->nees_ci_hi);
 	r->nees_inside = r->nees_n > 0 && r->nees_mean >= r->nees_lo &&
 	    r->nees_mean <= r->nees_hi;
 }

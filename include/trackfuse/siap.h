@@ -86,6 +86,8 @@ struct siap_object {
 	size_t			 nids;		/* distinct ids that held it */
 	uint64_t		 main_id;	/* the id that held it most */
 	size_t			 main_n;
+	double			 nees_sum;	/* NEES of the tracks on it */
+	size_t			 nees_n;
 	int64_t			*change_t;	/* sample times of changes */
 	struct siap_objid	*e;		/* every id associated with it */
 	size_t			 ne;
@@ -117,6 +119,12 @@ struct siap_result {
 	 */
 	double			 nees_single_mean, nees_fused_mean;
 	size_t			 nees_single_n, nees_fused_n;
+	/*
+	 * 95% interval of the NEES mean with the samples taken in clusters,
+	 * one per object (siap_nees_interval): its errors are correlated
+	 * from sample to sample, which the chi-square band ignores.
+	 */
+	double			 nees_ci_lo, nees_ci_hi;
 	double			 fused_rms_m;
 	double			 single_rms_m;
 	size_t			 samples;
@@ -151,6 +159,8 @@ double	siap_nees(const double[3], const double[36]);
 double	siap_chi2inv(double, double);
 /* 95% band of the mean of n NEES values of dof each. */
 void	siap_nees_band(size_t, int, double *, double *);
+void	siap_nees_interval(const struct siap_object *, uint32_t, double *,
+	    double *);
 /* OSPA between point sets x (m) and y (n), cut-off c, order p. */
 double	siap_ospa(const double (*)[3], size_t, const double (*)[3], size_t,
 	    double, double);

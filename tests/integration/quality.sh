@@ -130,6 +130,7 @@ for seed in $SEEDS; do
 	    "nees=$(jget "$js" nees_mean)" \
 	    "nees_band=$(echo "$js" | grep -o '"nees_band":[^]]*]' | cut -d: -f2)" \
 	    "nees_inside=$(jget "$js" nees_inside)" \
+	    "nees_ci_objects=$(echo "$js" | grep -o '"nees_ci_objects":[^]]*]' | cut -d: -f2)" \
 	    "nees_single=$(jget "$js" nees_single_mean)" \
 	    "nees_fused=$(jget "$js" nees_fused_mean)" \
 	    "tracks=$(jget "$js" tracks)"
