@@ -134,6 +134,19 @@ test_report(const char *sensor, uint32_t local, int64_t t, double lat,
 	return r;
 }
 
+/* Sensor's drop of its local track at t. */
+static void
+test_drop(struct corr *c, const char *sensor, uint32_t local, int64_t t)
+{
+	struct tf_drop	d;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.sensor, sizeof(d.sensor), "%s", sensor);
+	d.local_track = local;
+	d.t_ns = t;
+	corr_drop(c, &d);
+}
+
 /* A simple air report on the equator. */
 static struct tf_report
 test_air(const char *sensor, uint32_t local, int64_t t, double east)
@@ -596,7 +609,6 @@ test_lifecycle(void **state)
 {
 	struct corr_params	 p;
 	struct tf_report	 a, b;
-	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
 
@@ -616,11 +628,7 @@ test_lifecycle(void **state)
 	a.t_ns -= 2 * SEC;
 	assert_int_equal(corr_report(c, &a), CORR_OLD);
 	assert_int_equal(rec.n, 2);
-	memset(&d, 0, sizeof(d));
-	snprintf(d.sensor, sizeof(d.sensor), "USA-AEGIS-1");
-	d.local_track = 1;
-	d.t_ns = T0 + 2 * SEC;
-	corr_drop(c, &d);
+	test_drop(c, "USA-AEGIS-1", 1, T0 + 2 * SEC);
 	assert_int_equal(rec.n, 3);
 	assert_int_equal(rec.ch[2], CORR_DROPPED);
 	assert_int_equal(rec.pt[2].track_id, 1);
@@ -751,7 +759,6 @@ static void
 test_renumber(void **state)
 {
 	struct tf_report	 a, b;
-	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
 	size_t			 n;
@@ -771,11 +778,7 @@ test_renumber(void **state)
 	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
 	assert_int_equal(rec.pt[rec.n - 1].contributors, 2);
 	n = rec.n;
-	memset(&d, 0, sizeof(d));
-	snprintf(d.sensor, sizeof(d.sensor), "JPN-P1-1");
-	d.local_track = 11;
-	d.t_ns = T0 + 3 * SEC;
-	corr_drop(c, &d);
+	test_drop(c, "JPN-P1-1", 11, T0 + 3 * SEC);
 	assert_int_equal(rec.n, n);
 	assert_int_equal(corr_sources(c), 2);
 	a.t_ns += SEC;
@@ -841,7 +844,6 @@ static void
 test_label(void **state)
 {
 	struct tf_report	 a, b;
-	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
 	struct tf_picture_track	*pt;
@@ -892,11 +894,7 @@ test_label(void **state)
 	assert_int_equal(rec.n, 4);
 	assert_int_equal(rec.pt[3].label.nrel, 1);
 	assert_int_equal(rec.pt[3].nnations, 2);
-	memset(&d, 0, sizeof(d));
-	snprintf(d.sensor, sizeof(d.sensor), "KOR-AEGIS-1");
-	d.local_track = 1;
-	d.t_ns = T0 + 2 * SEC;
-	corr_drop(c, &d);
+	test_drop(c, "KOR-AEGIS-1", 1, T0 + 2 * SEC);
 	a.t_ns = T0 + 2 * SEC;
 	assert_int_equal(corr_report(c, &a), CORR_OK);
 	pt = &rec.pt[rec.n - 1];
@@ -1242,7 +1240,6 @@ test_feed_random(struct corr *c, int n)
 	    "USA-E2D-1", "KOR-AEGIS-1", "KOR-E7-1", "KOR-P8-1",
 	    "JPN-AEGIS-1", "JPN-E767-1", "JPN-P1-1" };
 	struct tf_report	 r;
-	struct tf_drop		 d;
 	uint64_t		 seed = 0x5eed1234abcdULL;
 	int			 i, obj, sn;
 	double			 noise;
@@ -1260,12 +1257,7 @@ test_feed_random(struct corr *c, int n)
 		r.ident = (enum tf_identity)(test_rand(&seed) % TF_IDENT_MAX);
 		(void)corr_report(c, &r);
 		if (i % 97 == 0) {
-			memset(&d, 0, sizeof(d));
-			snprintf(d.sensor, sizeof(d.sensor), "%s",
-			    sensors[i % 9]);
-			d.local_track = i % 40 + 1;
-			d.t_ns = r.t_ns;
-			corr_drop(c, &d);
+			test_drop(c, sensors[i % 9], i % 40 + 1, r.t_ns);
 		}
 		if (i % 1000 == 999)
 			corr_advance(c, r.t_ns + 14 * SEC);
@@ -1617,7 +1609,6 @@ test_index_crowd(void **state)
 		{ 35.0, 130.0 }, { 35.27, 130.33 }, { 0.5, 44.8 }
 	};
 	struct tf_report	 r;
-	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
 	double			 lat, east, m;
@@ -1645,12 +1636,8 @@ test_index_crowd(void **state)
 		assert_int_equal(corr_count(c), N);
 		for (s = 0; s < 2; s++)
 			for (i = 0; i < N; i++) {
-				memset(&d, 0, sizeof(d));
-				snprintf(d.sensor, sizeof(d.sensor), "%s",
-				    s ? "JPN-AEGIS-1" : "USA-E2D-1");
-				d.local_track = k * N + i + 1;
-				d.t_ns = tk + 5 * SEC;
-				corr_drop(c, &d);
+				test_drop(c, s ? "JPN-AEGIS-1" : "USA-E2D-1",
+				    k * N + i + 1, tk + 5 * SEC);
 			}
 		corr_advance(c, tk + 200 * SEC);
 		assert_int_equal(corr_count(c), 0);
@@ -1934,7 +1921,6 @@ static void
 test_status(void **state)
 {
 	struct tf_report	 r;
-	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
 	int			 i;
@@ -1947,11 +1933,7 @@ test_status(void **state)
 		assert_int_equal(rec.pt[i].status, i < CORR_TEST_FIRM ?
 		    TF_STATUS_TENTATIVE : TF_STATUS_FIRM);
 	}
-	memset(&d, 0, sizeof(d));
-	snprintf(d.sensor, sizeof(d.sensor), "KOR-P8-1");
-	d.local_track = 1;
-	d.t_ns = T0 + 8 * SEC;
-	corr_drop(c, &d);
+	test_drop(c, "KOR-P8-1", 1, T0 + 8 * SEC);
 	assert_int_equal(rec.ch[rec.n - 1], CORR_UPDATED);
 	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_COASTING);
 	assert_int_equal(rec.pt[rec.n - 1].contributors, 0);
@@ -1962,9 +1944,7 @@ test_status(void **state)
 	assert_int_equal(corr_report(c, &r), CORR_OK);
 	assert_int_equal(rec.pt[rec.n - 1].track_id, 1);
 	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_FIRM);
-	d.local_track = 2;
-	d.t_ns = T0 + 21 * SEC;
-	corr_drop(c, &d);
+	test_drop(c, "KOR-P8-1", 2, T0 + 21 * SEC);
 	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_COASTING);
 	corr_advance(c, T0 + 50 * SEC);
 	assert_int_equal(corr_count(c), 1);
@@ -1981,10 +1961,7 @@ test_status(void **state)
 	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_FIRM);
 	r = test_air("USA-E2D-1", 9, T0 + 60 * SEC, 1e6);
 	assert_int_equal(corr_report(c, &r), CORR_OK);
-	snprintf(d.sensor, sizeof(d.sensor), "USA-E2D-1");
-	d.local_track = 9;
-	d.t_ns = T0 + 61 * SEC;
-	corr_drop(c, &d);
+	test_drop(c, "USA-E2D-1", 9, T0 + 61 * SEC);
 	assert_int_equal(rec.ch[rec.n - 1], CORR_DROPPED);
 	corr_free(c);
 	test_rec_clear(&rec);
@@ -2179,7 +2156,6 @@ test_confirm(void **state)
 {
 	struct corr_params	 p;
 	struct tf_report	 r;
-	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
 	int			 i;
@@ -2199,11 +2175,7 @@ test_confirm(void **state)
 	/* A false track: one report, then its sensor drops it. */
 	r = test_air("USA-AEGIS-1", 2, T0 + 2 * SEC, 1e6);
 	assert_int_equal(corr_report(c, &r), CORR_OK);
-	memset(&d, 0, sizeof(d));
-	snprintf(d.sensor, sizeof(d.sensor), "USA-AEGIS-1");
-	d.local_track = 2;
-	d.t_ns = T0 + 3 * SEC;
-	corr_drop(c, &d);
+	test_drop(c, "USA-AEGIS-1", 2, T0 + 3 * SEC);
 	assert_int_equal(rec.n, 1);
 	assert_int_equal(corr_count(c), 1);
 	/* A slow sensor (10 s looks) needs a fourth update. */
@@ -2425,6 +2397,24 @@ test_stale_reload(void **state)
 }
 
 /*
+ * KOR-P8-1's track 1 of an aircraft flying east at 200 m/s, reported
+ * once a second n times from T0, then dropped at T0 + n s.
+ */
+static void
+test_p8_lost(struct corr *c, int n)
+{
+	struct tf_report	r;
+	int			i;
+
+	for (i = 0; i < n; i++) {
+		r = test_report("KOR-P8-1", 1, T0 + i * SEC, 0.0, 130.0,
+		    10000.0, 200.0 * i, 200.0, 100.0, 10.0, TF_CAT_AIR);
+		assert_int_equal(corr_report(c, &r), CORR_OK);
+	}
+	test_drop(c, "KOR-P8-1", 1, T0 + n * SEC);
+}
+
+/*
  * A coasting track is shown again every 5 s of event time, predicted to
  * the watermark (status coasting, covariance grown), while the track
  * itself stays where it was last fused: its sensor's new number finds it.
@@ -2433,24 +2423,13 @@ static void
 test_coast_show(void **state)
 {
 	struct tf_report	 r;
-	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
 	size_t			 n;
-	int			 i;
 
 	(void)state;
 	c = test_core(&rec, NULL);
-	for (i = 0; i < 8; i++) {
-		r = test_report("KOR-P8-1", 1, T0 + i * SEC, 0.0, 130.0,
-		    10000.0, 200.0 * i, 200.0, 100.0, 10.0, TF_CAT_AIR);
-		assert_int_equal(corr_report(c, &r), CORR_OK);
-	}
-	memset(&d, 0, sizeof(d));
-	snprintf(d.sensor, sizeof(d.sensor), "KOR-P8-1");
-	d.local_track = 1;
-	d.t_ns = T0 + 8 * SEC;
-	corr_drop(c, &d);
+	test_p8_lost(c, 8);
 	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_COASTING);
 	n = rec.n;
 	corr_advance(c, T0 + 17 * SEC);
@@ -2489,23 +2468,12 @@ static void
 test_coast_long(void **state)
 {
 	struct tf_report	 r;
-	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
-	int			 i;
 
 	(void)state;
 	c = test_core(&rec, NULL);
-	for (i = 0; i < 260; i++) {
-		r = test_report("KOR-P8-1", 1, T0 + i * SEC, 0.0, 130.0,
-		    10000.0, 200.0 * i, 200.0, 100.0, 10.0, TF_CAT_AIR);
-		assert_int_equal(corr_report(c, &r), CORR_OK);
-	}
-	memset(&d, 0, sizeof(d));
-	snprintf(d.sensor, sizeof(d.sensor), "KOR-P8-1");
-	d.local_track = 1;
-	d.t_ns = T0 + 260 * SEC;
-	corr_drop(c, &d);
+	test_p8_lost(c, 260);
 	assert_int_equal(rec.ch[rec.n - 1], CORR_UPDATED);
 	assert_int_equal(rec.pt[rec.n - 1].status, TF_STATUS_COASTING);
 	assert_int_equal(corr_count(c), 1);
@@ -2527,7 +2495,6 @@ static void
 test_landed(void **state)
 {
 	struct tf_report	 r;
-	struct tf_drop		 d;
 	struct rec		 rec;
 	struct corr		*c;
 	const char		*sn[2] = { "USA-AEGIS-1", "JPN-AEGIS-1" };
@@ -2547,11 +2514,8 @@ test_landed(void **state)
 				assert_int_equal(corr_report(c, &r), CORR_OK);
 			}
 		for (j = 0; j < 2; j++) {
-			memset(&d, 0, sizeof(d));
-			snprintf(d.sensor, sizeof(d.sensor), "%s", sn[j]);
-			d.local_track = (uint32_t)k + 1;
-			d.t_ns = T0 + (10 * k + 4) * SEC;
-			corr_drop(c, &d);
+			test_drop(c, sn[j], (uint32_t)k + 1,
+			    T0 + (10 * k + 4) * SEC);
 		}
 		assert_int_equal(rec.ch[rec.n - 1], k == 0 ? CORR_DROPPED :
 		    CORR_UPDATED);
