@@ -157,6 +157,7 @@ struct uplink_set {
 
 static void	uplink_connect(struct uplink *);
 static void	uplink_free_link(struct uplink *);
+static void	uplink_sync(struct uplink_set *, int);
 static void	uplink_flush(struct uplink *);
 
 /* The feed stage's tap: every accepted input comes through here. */
@@ -901,7 +902,7 @@ uplink_conf(const struct config *cfg, const struct config_uplink *cu)
 	return s;
 }
 
-/* Whether running link l has the settings of cu (under cfg). */
+/* Whether running link l (of cu's id) has the settings of cu under cfg. */
 static int
 uplink_same(const struct uplink *l, const struct config *cfg,
     const struct config_uplink *cu)
@@ -909,7 +910,7 @@ uplink_same(const struct uplink *l, const struct config *cfg,
 	char	*s = uplink_conf(cfg, cu);
 	int	 same;
 
-	same = strcmp(l->id, cu->id) == 0 && strcmp(l->conf, s) == 0 &&
+	same = strcmp(l->conf, s) == 0 &&
 	    (cu->secret == NULL ? !l->has_secret : l->has_secret &&
 	    l->keylen == cu->secretlen &&
 	    memcmp(l->key, cu->secret, cu->secretlen) == 0);
@@ -1009,50 +1010,28 @@ struct uplink_set *
 uplink_start(struct trackfused *env)
 {
 	struct uplink_set	*set;
-	unsigned		 i;
-	char			 why[256];
 
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("%s: calloc", __func__);
 	set->env = env;
 	snprintf(set->nation, sizeof(set->nation), "%s", env->cfg->nation);
 	feed_set_config(env->feed, (const struct config *const *)&env->cfg);
-	if (env->cfg->nuplinks == 0)
-		return set;
-	uplink_wire(set, env->cfg->nuplinks);
-	if ((set->links = calloc(env->cfg->nuplinks,
-	    sizeof(*set->links))) == NULL)
-		fatal("%s: calloc", __func__);
-	for (i = 0; i < env->cfg->nuplinks; i++) {
-		if ((set->links[i] = uplink_new(set, &env->cfg->uplinks[i], why,
-		    sizeof(why))) == NULL)
-			fatalx("uplink: id=%s tls: %s", env->cfg->uplinks[i].id,
-			    why);
-		set->nlinks++;
-		uplink_go(set->links[i]);
-	}
+	uplink_sync(set, 1);
 	return set;
 }
 
-/*
- * The running link of cu's id, taken out of the set (its slot NULL), or
- * NULL. With same, only if its settings are cu's.
- */
+/* The running link of that id, taken out of the set (slot NULL), or NULL. */
 static struct uplink *
-uplink_take(struct uplink_set *set, const struct config_uplink *cu,
-    int same)
+uplink_take(struct uplink_set *set, const char *id)
 {
 	struct uplink	*l;
 	unsigned	 i;
 
-	for (i = 0; i < set->nlinks; i++) {
-		if ((l = set->links[i]) == NULL || strcmp(l->id, cu->id) != 0)
-			continue;
-		if (same && !uplink_same(l, set->env->cfg, cu))
-			return NULL;
-		set->links[i] = NULL;
-		return l;
-	}
+	for (i = 0; i < set->nlinks; i++)
+		if ((l = set->links[i]) != NULL && strcmp(l->id, id) == 0) {
+			set->links[i] = NULL;
+			return l;
+		}
 	return NULL;
 }
 
@@ -1080,22 +1059,27 @@ uplink_renew_tls(struct uplink *l, const struct config_uplink *cu)
 }
 
 /*
- * The link of cu after a reload: the running one if its settings did not
- * change; else a new one, which replaces a running one of the same id only
- * once it could be built (else that one stays, and the reload says so).
+ * The link of cu under the running config: the running one if its
+ * settings did not change; else a new one, which replaces a running one
+ * of the same id only once it could be built (else that one stays, and
+ * the reload says so). At start-up (atstart) a link that cannot be built
+ * stops the daemon.
  */
 static struct uplink *
-uplink_reload_one(struct uplink_set *set, const struct config_uplink *cu)
+uplink_sync_one(struct uplink_set *set, const struct config_uplink *cu,
+    int atstart)
 {
 	struct uplink	*l, *old;
 	char		 why[256];
 
-	if ((l = uplink_take(set, cu, 1)) != NULL) {
-		uplink_renew_tls(l, cu);
-		return l;
+	old = uplink_take(set, cu->id);
+	if (old != NULL && uplink_same(old, set->env->cfg, cu)) {
+		uplink_renew_tls(old, cu);
+		return old;
 	}
-	old = uplink_take(set, cu, 0);
 	if ((l = uplink_new(set, cu, why, sizeof(why))) == NULL) {
+		if (atstart)
+			fatalx("uplink: id=%s tls: %s", cu->id, why);
 		log_warnx("uplink: reload id=%s tls: %s; %s", cu->id, why,
 		    old != NULL ? "keeping the running link" : "link not started");
 		return old;
@@ -1108,9 +1092,12 @@ uplink_reload_one(struct uplink_set *set, const struct config_uplink *cu)
 	return l;
 }
 
-/* See uplink.h. */
-void
-uplink_reload(struct uplink_set *set)
+/*
+ * Bring the links in line with the running config's uplinks (atstart:
+ * see uplink_sync_one); the links it no longer has close.
+ */
+static void
+uplink_sync(struct uplink_set *set, int atstart)
 {
 	const struct config	*cfg = set->env->cfg;
 	struct uplink		**links;
@@ -1119,8 +1106,8 @@ uplink_reload(struct uplink_set *set)
 	if ((links = calloc(cfg->nuplinks + 1, sizeof(*links))) == NULL)
 		fatal("%s: calloc", __func__);
 	for (i = 0; i < cfg->nuplinks; i++)
-		if ((links[n] = uplink_reload_one(set,
-		    &cfg->uplinks[i])) != NULL)
+		if ((links[n] = uplink_sync_one(set, &cfg->uplinks[i],
+		    atstart)) != NULL)
 			n++;
 	for (i = 0; i < set->nlinks; i++)
 		if (set->links[i] != NULL) {
@@ -1131,6 +1118,13 @@ uplink_reload(struct uplink_set *set)
 	set->links = links;
 	set->nlinks = n;
 	uplink_wire(set, n);
+}
+
+/* See uplink.h. */
+void
+uplink_reload(struct uplink_set *set)
+{
+	uplink_sync(set, 0);
 }
 
 /* See uplink.h. */
