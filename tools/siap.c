@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trackfuse/geo.h"
 #include "trackfuse/lap.h"
 #include "trackfuse/log.h"
 #include "trackfuse/siap.h"
@@ -72,14 +73,6 @@ siap_calloc(size_t n, size_t sz)
 	if ((p = calloc(n == 0 ? 1 : n, sz == 0 ? 1 : sz)) == NULL)
 		fatal("siap: out of memory");
 	return p;
-}
-
-/* Euclidean distance of two 3-vectors. */
-static double
-siap_dist(const double a[3], const double b[3])
-{
-	return sqrt((a[0] - b[0]) * (a[0] - b[0]) +
-	    (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
 }
 
 /* Cell coordinate of v (clamped: far points share the edge cells). */
@@ -430,7 +423,7 @@ siap_ospa_join(void *arg, int32_t j)
 	struct siap_ospa_join	*oj = arg;
 	size_t			 a, b;
 
-	if (!(siap_dist(oj->y[j], oj->q) < oj->c))
+	if (!(geo_dist(oj->y[j], oj->q) < oj->c))
 		return;
 	a = siap_uf_root(oj->up, oj->xi);
 	b = siap_uf_root(oj->up, oj->m + (size_t)j);
@@ -452,7 +445,7 @@ siap_ospa_part(const double (*x)[3], const size_t *xs, size_t ms,
 	a = siap_calloc(r * k, sizeof(*a));
 	for (i = 0; i < ms; i++)
 		for (j = 0; j < ns; j++) {
-			d = siap_dist(x[xs[i]], y[ys[j]]);
+			d = geo_dist(x[xs[i]], y[ys[j]]);
 			d = pow(d < c ? d : c, p);
 			if (ms <= ns)
 				a[i * k + j] = d;
@@ -581,7 +574,7 @@ siap_near_one(void *arg, int32_t i)
 
 	if (n->g[i].ncover == 0)
 		return;
-	d = siap_dist(n->g[i].pos, n->q);
+	d = geo_dist(n->g[i].pos, n->q);
 	if (d < n->bd || (d == n->bd && i > n->best)) {
 		n->bd = d;
 		n->best = i;
@@ -674,16 +667,29 @@ siap_obj_tracked(struct siap_object *o, uint64_t id, size_t k, int64_t t)
 	o->last_k = k;
 }
 
-/* Count a NEES by the number of sensor tracks the update fused. */
+/*
+ * Count the NEES of an update that fused this many sensor tracks, on
+ * truth object obj (o, or past the objects): in the mean, by one-sensor
+ * and fused updates, and by object.
+ */
 static void
-siap_nees_split(struct siap_work *w, uint32_t contributors, double nees)
+siap_nees_add(struct siap_work *w, uint32_t contributors, uint32_t obj,
+    double nees)
 {
+	struct siap_result	*r = w->r;
+
+	w->nees_sum += nees;
+	r->nees_n++;
 	if (contributors == 1) {
 		w->nees_one += nees;
-		w->r->nees_single_n++;
+		r->nees_single_n++;
 	} else if (contributors > 1) {
 		w->nees_many += nees;
-		w->r->nees_fused_n++;
+		r->nees_fused_n++;
+	}
+	if (obj < r->nobj) {
+		r->obj[obj].nees_sum += nees;
+		r->obj[obj].nees_n++;
 	}
 }
 
@@ -722,7 +728,7 @@ siap_sample_assoc(struct siap_work *w, const struct siap_truth *g, size_t ng,
 			siap_obj_assoc(&r->obj[g[j].obj], in->trk[k].id,
 			    w->sample);
 		w->pos_sum += d;
-		w->vel_sum += siap_dist(w->st[k].vel, g[j].vel);
+		w->vel_sum += geo_dist(w->st[k].vel, g[j].vel);
 		if (d < w->bestd[j]) {
 			w->bestd[j] = d;
 			w->best[j] = (int32_t)k;
@@ -732,15 +738,9 @@ siap_sample_assoc(struct siap_work *w, const struct siap_truth *g, size_t ng,
 		e[2] = w->st[k].pos[2] - g[j].pos[2];
 		if ((nees = siap_nees(e, w->st[k].cov)) < 0.0)
 			r->nees_skipped++;
-		else {
-			w->nees_sum += nees;
-			r->nees_n++;
-			siap_nees_split(w, w->st[k].contributors, nees);
-			if (g[j].obj < in->nobj) {
-				r->obj[g[j].obj].nees_sum += nees;
-				r->obj[g[j].obj].nees_n++;
-			}
-		}
+		else
+			siap_nees_add(w, w->st[k].contributors, g[j].obj,
+			    nees);
 	}
 }
 

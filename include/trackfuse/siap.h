@@ -159,6 +159,7 @@ double	siap_nees(const double[3], const double[36]);
 double	siap_chi2inv(double, double);
 /* 95% band of the mean of n NEES values of dof each. */
 void	siap_nees_band(size_t, int, double *, double *);
+/* 95% interval of the mean NEES with samples clustered by object. */
 void	siap_nees_interval(const struct siap_object *, uint32_t, double *,
 	    double *);
 /* OSPA between point sets x (m) and y (n), cut-off c, order p. */
