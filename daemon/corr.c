@@ -2314,9 +2314,11 @@ corr_age_place(struct corr *c, struct corr_src *s)
 	int64_t			 k = corr_src_deadline(c, s) >> CORR_ATICK;
 	int			 l;
 
+	if (k < c->atick)		/* past: the current tick's */
+		k = c->atick;
 	q = corr_age_slot(c, k, &l);
-	s->atk = (uint32_t)(k < c->atick ? c->atick : k);
-	if (l == 0 && c->asorted == (k < c->atick ? c->atick : k)) {
+	s->atk = (uint32_t)k;
+	if (l == 0 && c->asorted == k) {
 		LIST_FOREACH(p, q, aentry) {
 			if (corr_age_before(c, s, p))
 				break;
@@ -3403,30 +3405,14 @@ corr_near_in(const struct corr_near *it, const float x[3], double r)
 	return n2 <= w * w || !(n2 == n2);
 }
 
-/*
- * Index of the first entry of b from i on within the query's reach
- * (corr_near_in, its arithmetic kept in registers), else b->n.
- */
+/* Index of the first entry of b from i on within the query's reach. */
 static uint32_t
 corr_near_blk(const struct corr_near *it, const struct corr_iblk *b,
     uint32_t i)
 {
-	const struct corr_ient	*e;
-	double			 p0 = it->p[0], p1 = it->p[1], p2 = it->p[2];
-	double			 r = it->r, f = it->f, d, n2, w;
-
-	for (; i < b->n; i++) {
-		e = &b->e[i];
-		d = p0 - e->x[0];
-		n2 = d * d;
-		d = p1 - e->x[1];
-		n2 += d * d;
-		d = p2 - e->x[2];
-		n2 += d * d;
-		w = r + e->reach * f;
-		if (n2 <= w * w || !(n2 == n2))
+	for (; i < b->n; i++)
+		if (corr_near_in(it, b->e[i].x, b->e[i].reach))
 			break;
-	}
 	return i;
 }
 
