@@ -692,19 +692,27 @@ test_coarsen(void **state)
 	assert_true(la == 10.123 && lo == 20.456);
 }
 
-/* The matrix names owners, recipients, categories and sanitizers. */
-static void
-test_matrix(void **state)
+/* The release matrix of set under test_cfg, as text (the caller frees). */
+static char *
+test_matrix_text(const struct policy_set *set)
 {
-	struct policy_set	*set = *state;
-	char			*buf = NULL;
-	size_t			 len = 0;
-	FILE			*fp;
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
 
 	fp = open_memstream(&buf, &len);
 	assert_non_null(fp);
 	policy_print_matrix(set, test_cfg, fp);
 	fclose(fp);
+	return buf;
+}
+
+/* The matrix names owners, recipients, categories and sanitizers. */
+static void
+test_matrix(void **state)
+{
+	char	*buf = test_matrix_text(*state);
+
 	assert_non_null(strstr(buf, "policy KOR loaded version=3 rules=3 "
 	    "valid=2026-01-01T00:00:00Z..2027-12-31T23:59:59Z "
 	    "file=good/KOR.yaml sha256="));
@@ -739,21 +747,15 @@ test_matrix(void **state)
 static void
 test_matrix_uplink(void **state)
 {
-	struct policy_set	*set = *state;
 	struct config_uplink	 up;
-	char			*buf = NULL;
-	size_t			 len = 0;
-	FILE			*fp;
+	char			*buf;
 
 	memset(&up, 0, sizeof(up));
 	up.id = "TF-KOR-LINK";
 	up.recipient = "JPN";
 	test_cfg->uplinks = &up;
 	test_cfg->nuplinks = 1;
-	fp = open_memstream(&buf, &len);
-	assert_non_null(fp);
-	policy_print_matrix(set, test_cfg, fp);
-	fclose(fp);
+	buf = test_matrix_text(*state);
 	test_cfg->uplinks = NULL;
 	test_cfg->nuplinks = 0;
 	assert_non_null(strstr(buf, " uplinks=1\n"));
