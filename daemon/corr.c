@@ -5106,6 +5106,117 @@ corr_refuse(struct corr *c, enum corr_result res)
 }
 
 /*
+ * What a source gives the picture of its track besides its estimate
+ * (corr_picture): corr_sys_idle compares it before and after a report.
+ */
+struct corr_face {
+	const struct corr_prof	*prof;
+	float			 quality;
+	uint8_t			 cat;
+	uint8_t			 ident;
+};
+
+/* The picture fields of s, its estimate aside. */
+static void
+corr_face_get(const struct corr_src *s, struct corr_face *f)
+{
+	f->prof = s->prof;
+	f->quality = s->quality;
+	f->cat = s->cat;
+	f->ident = s->ident;
+}
+
+/*
+ * Whether the fields of s that the picture of t shows are as they were
+ * (was): the same category, identity and label, and a quality that
+ * stays below another contribution's, or the same (the picture shows
+ * the highest quality, and the category and identity of the most
+ * credible contribution, which quality ranks first).
+ */
+static int
+corr_face_same(const struct corr_sys *t, const struct corr_src *s,
+    const struct corr_face *was)
+{
+	const struct corr_src	*k;
+	float			 q = -HUGE_VALF;
+
+	if (s->prof != was->prof || s->cat != was->cat ||
+	    s->ident != was->ident)
+		return 0;
+	if (s->quality == was->quality)
+		return 1;
+	SLIST_FOREACH(k, &t->contribs, centry)
+		if (k != s && k->quality > q)
+			q = k->quality;
+	return s->quality < q && was->quality < q;
+}
+
+/*
+ * Whether a report of s, kept in t, can leave t's picture as it is (no
+ * fusion, no emission): s carried no weight in t's last fusion, and its
+ * new estimate would carry none either. Covariance intersection gives an
+ * input no weight when tr(P Y_i) <= 6 at the optimum (P the fused
+ * covariance, Y_i the input's information; the six active inputs'
+ * traces sum to tr(I) = 6), the condition corr_ci_kept tests with the
+ * same tolerance, CORR_CI_KEEP. Here P is t's fused covariance predicted
+ * to the report's time, exactly the fusion of the other inputs there
+ * when one of them carries all the weight, and within the tolerance's
+ * reach when more do. The weights depend on covariances alone, so the
+ * report's state, whatever it is, moves nothing; nor do the others,
+ * which did not report. The track keeps its last fused state and time,
+ * predicted by whoever reads it, as a coasting track's is.
+ *
+ * A poor sensor (a satellite's or a distant radar's track beside an
+ * AEGIS radar's) reports into many multi-sensor tracks it never shapes:
+ * those reports cost one factorisation here instead of a fusion of
+ * every contribution and an emission.
+ */
+static int
+corr_sys_idle(const struct corr_sys *t, const struct corr_src *s,
+    const struct corr_face *was)
+{
+	const struct corr_src	*k;
+	double			 P[36], Ps[36], L[36], Y[36], x[6];
+	size_t			 j = 0;
+
+	if (t->csig == 0 || t->ncontrib < 2 || t->ncontrib > CORR_WARM_MAX ||
+	    s->t < t->t || !corr_face_same(t, s, was))
+		return 0;
+	SLIST_FOREACH(k, &t->contribs, centry) {
+		if (k == s)
+			break;
+		j++;
+	}
+	if (t->cw[j] != 0)
+		return 0;
+	geo_cov_unpack(s->Pt, Ps);
+	if (corr_chol(Ps, L) == -1)
+		return 0;
+	corr_chol_inv(L, Y);
+	corr_predict_f(t->cat, (s->t - t->t) * CORR_NS, t->x, t->Pt, x, P);
+	return corr_ci_dot(P, Y) <= 6.0 + CORR_CI_KEEP;
+}
+
+/*
+ * Source s, kept in its track, reported: count the update, then fuse and
+ * show the track unless nothing it shows can change (corr_sys_idle).
+ */
+static void
+corr_keep(struct corr *c, struct corr_src *s, const struct corr_face *was)
+{
+	struct corr_sys	*t = s->sys;
+	uint8_t		 status = t->status;
+
+	corr_bump(t, s->t);
+	if (t->status == status && corr_sys_idle(t, s, was)) {
+		c->st.idle++;
+		return;
+	}
+	corr_sys_refresh(c, t, 1);
+	corr_emit(c, t, CORR_UPDATED);
+}
+
+/*
  * One sensor report. Every decision (and every refusal) is taken before
  * anything changes, so a refused report leaves the core as it was.
  */
@@ -5114,6 +5225,7 @@ corr_report(struct corr *c, const struct tf_report *r)
 {
 	struct corr_obs		 o;
 	struct corr_choice	 ch;
+	struct corr_face	 was = { 0 };
 	struct corr_src		*s;
 	uint32_t		 h;
 	int			 keep, sidx, i, fresh;
@@ -5151,7 +5263,8 @@ corr_report(struct corr *c, const struct tf_report *r)
 		s = corr_src_new(c, r, h);
 		if (sidx < 0)
 			sidx = corr_sensor_index(c, r->sensor);
-	}
+	} else
+		corr_face_get(s, &was);
 	corr_src_set(c, s, r, &o);
 	s->sidx = sidx;
 	corr_bapp_set(s, bapp);
@@ -5164,11 +5277,9 @@ corr_report(struct corr *c, const struct tf_report *r)
 		corr_age_insert(c, s);
 	else
 		corr_age_update(c, s);
-	if (keep) {
-		corr_bump(s->sys, s->t);
-		corr_sys_refresh(c, s->sys, 1);
-		corr_emit(c, s->sys, CORR_UPDATED);
-	} else
+	if (keep)
+		corr_keep(c, s, &was);
+	else
 		corr_apply(c, s, &ch);
 	c->st.reports++;
 	if (s->sys != NULL)

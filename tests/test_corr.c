@@ -889,7 +889,9 @@ test_label(void **state)
 	assert_int_equal(rec.n, 3);
 	assert_int_equal(rec.pt[2].label.nrel, 1);
 	assert_string_equal(rec.pt[2].label.rel[0], "USA");
+	/* Sharper than b now, so that it is fused (corr_sys_idle). */
 	a.t_ns = T0 + SEC;
+	a.cov[tf_cov_idx(0, 0)] = a.cov[tf_cov_idx(1, 1)] = 50.0 * 50.0;
 	assert_int_equal(corr_report(c, &a), CORR_OK);
 	assert_int_equal(rec.n, 4);
 	assert_int_equal(rec.pt[3].label.nrel, 1);
@@ -1415,6 +1417,86 @@ test_contributors(const struct rec *r, uint64_t id)
 		if (r->pt[i].track_id == id)
 			return r->pt[i].contributors;
 	return 0;
+}
+
+/* Longitude of a point east metres east of 130 E at latitude 30 N. */
+static double
+test_lon30(double east)
+{
+	return 130.0 + east / (GEO_A * cos(30.0 * GEO_DEG)) / GEO_DEG;
+}
+
+/*
+ * A report that can change nothing shown is neither fused nor emitted
+ * (corr_sys_idle): a coarse sensor beside a precise one carries no CI
+ * weight. One that would carry weight (a sharper covariance), a report
+ * of the precise sensor, or a change to a shown field (identity, the
+ * highest quality) is fused and emitted as ever. The object flies east
+ * at 200 m/s.
+ */
+static void
+test_idle(void **state)
+{
+	struct tf_report	 a, b;
+	struct rec		 rec;
+	struct corr_stats	 st;
+	struct corr		*c;
+	size_t			 n;
+
+	(void)state;
+	c = test_core(&rec, NULL);
+	a = test_report("USA-AEGIS-1", 1, T0, 30.0, 130.0, 10000.0, 0.0,
+	    200.0, 20.0, 2.0, TF_CAT_AIR);
+	a.ident = TF_IDENT_FRIEND;
+	b = test_report("JPN-SAT-1", 7, T0, 30.0, 130.0, 10000.0, 100.0,
+	    200.0, 300.0, 30.0, TF_CAT_AIR);
+	b.quality = 0.3f;
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(test_contributors(&rec, 1), 2);
+	/* The coarse one again, 1 s on, a little better: nothing to show. */
+	n = rec.n;
+	b.t_ns += SEC;
+	b.lon_deg = test_lon30(200.0 + 150.0);
+	b.quality = 0.35f;
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	corr_get_stats(c, &st);
+	assert_int_equal(st.idle, 1);
+	assert_int_equal(rec.n, n);
+	/* The precise one 2 s on: fused, shown there. */
+	a.t_ns += 2 * SEC;
+	a.lon_deg = test_lon30(400.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(rec.n, n + 1);
+	assert_int_equal(rec.pt[n].t_ns, a.t_ns);
+	test_near(rec.pt[n].lon_deg, a.lon_deg, 1e-9, "precise one shown");
+	/* The coarse one says hostile: a conflict to show. */
+	b.t_ns += 2 * SEC;
+	b.lon_deg = test_lon30(600.0 - 80.0);
+	b.ident = TF_IDENT_HOSTILE;
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(rec.n, n + 2);
+	assert_int_equal(rec.pt[n + 1].ident_conflict, 1);
+	/* Its quality rises above the precise one's: shown. */
+	b.t_ns += SEC;
+	b.lon_deg = test_lon30(800.0 + 60.0);
+	b.quality = 0.9f;
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(rec.n, n + 3);
+	test_near(rec.pt[n + 2].quality, 0.9, 1e-6, "quality shown");
+	/* It turns sharper than the precise one: it carries weight, fused. */
+	b.t_ns += SEC;
+	b.lon_deg = test_lon30(1000.0 + 5.0);
+	b.cov[tf_cov_idx(0, 0)] = b.cov[tf_cov_idx(1, 1)] =
+	    b.cov[tf_cov_idx(2, 2)] = 5.0 * 5.0;
+	assert_int_equal(corr_report(c, &b), CORR_OK);
+	assert_int_equal(rec.n, n + 4);
+	assert_int_equal(rec.pt[n + 3].t_ns, b.t_ns);
+	assert_int_equal(rec.pt[n + 3].contributors, 2);
+	corr_get_stats(c, &st);
+	assert_int_equal(st.idle, 1);
+	corr_free(c);
+	test_rec_clear(&rec);
 }
 
 /*
@@ -2638,6 +2720,7 @@ static void
 test_noalloc(void **state)
 {
 	struct corr_params	 p;
+	struct corr_stats	 st;
 	struct tf_report	 r;
 	struct corr		*c;
 	size_t			 n = 0;
@@ -2666,8 +2749,14 @@ test_noalloc(void **state)
 	/* ... and the warm core did not. */
 	assert_int_equal(test_allocs, 0);
 	assert_int_equal(corr_count(c), 100);
-	/* Every report shows, but each object's first (tentative) one. */
-	assert_true(n >= 12000 - 100);
+	/*
+	 * Every report shows, but each object's first (tentative) one and
+	 * those that could not change the picture (corr_sys_idle: the two
+	 * sensors are alike, so one of them carries all the weight).
+	 */
+	corr_get_stats(c, &st);
+	assert_true(n + st.idle >= 12000 - 100);
+	assert_true(n >= 12000 / 2);
 	corr_free(c);
 }
 
@@ -2767,6 +2856,7 @@ main(void)
 		cmocka_unit_test(test_fuse_warm),
 		cmocka_unit_test(test_cov_stored),
 		cmocka_unit_test(test_fuse_stored),
+		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_expiry_order),
 		cmocka_unit_test(test_detach),

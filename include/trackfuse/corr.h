@@ -90,6 +90,9 @@ struct corr_stats {
 	uint64_t	expired;	/* contributions aged out */
 	uint64_t	candidates;	/* system tracks examined while gating */
 	uint64_t	swapped;	/* sources moved out by an assignment */
+	uint64_t	idle;		/* kept reports that could not change
+					   their track's picture: not fused,
+					   not emitted (corr_sys_idle) */
 };
 
 /*
