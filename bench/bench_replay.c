@@ -566,10 +566,10 @@ bench_one(struct bench_rec *r, int runs, int nd)
 	    1e9 / med, m.max_tracks, m.max_tracks ? (double)m.rss_delta /
 	    (double)m.max_tracks : 0.0, (unsigned long long)m.allocs_steady);
 	printf("%-8s   drops=%zu heartbeats=%zu bad_frames=%zu refused: "
-	    "old=%llu limit=%llu invalid=%llu created=%llu\n", "", r->ndrop,
-	    r->nhb, r->bad, (unsigned long long)m.st.old,
+	    "old=%llu limit=%llu invalid=%llu created=%llu idle=%llu\n", "",
+	    r->ndrop, r->nhb, r->bad, (unsigned long long)m.st.old,
 	    (unsigned long long)m.st.limit, (unsigned long long)m.st.invalid,
-	    (unsigned long long)m.st.created);
+	    (unsigned long long)m.st.created, (unsigned long long)m.st.idle);
 	for (i = 0; i < nd; i++)
 		dec[i] = (double)r->nrep / bench_decode_core(r);
 	if (nd == 0)
