@@ -1470,6 +1470,15 @@ test_idle(void **state)
 	assert_int_equal(rec.n, n + 1);
 	assert_int_equal(rec.pt[n].t_ns, a.t_ns);
 	test_near(rec.pt[n].lon_deg, a.lon_deg, 1e-9, "precise one shown");
+	/*
+	 * Its correction at the same time: a source with weight is fused
+	 * however little its covariance says it adds (here nothing).
+	 */
+	a.lon_deg = test_lon30(430.0);
+	assert_int_equal(corr_report(c, &a), CORR_OK);
+	assert_int_equal(rec.n, n + 2);
+	test_near(rec.pt[n + 1].lon_deg, a.lon_deg, 1e-9, "correction shown");
+	n++;
 	/* The coarse one says hostile: a conflict to show. */
 	b.t_ns += 2 * SEC;
 	b.lon_deg = test_lon30(600.0 - 80.0);
