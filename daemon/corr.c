@@ -3558,7 +3558,8 @@ corr_sys_refresh(struct corr *c, struct corr_sys *t, int moved)
 		corr_predict(best->cat, (t->t - best->t) * CORR_NS, xb, Pb,
 		    t->x, P);
 	} else if (n <= CORR_WARM_MAX) {
-		for (j = 0; j < n; j++)
+		/* The second bound is the first, for gcc -O3 -fsanitize. */
+		for (j = 0; j < n && j < sizeof(t->cw); j++)
 			t->cw[j] = (uint8_t)lrint(w[j] * 255.0);
 		t->csig = sig;
 	}
