@@ -1,5 +1,5 @@
 /*
- * Unit tests of the correlation core (daemon/corr.c), linked for real with
+ * Unit tests of the correlation core (daemon/corr*.c), linked for real with
  * tfgeo. Expected values come from hand derivations or from independent
  * arithmetic in this file, never from the core's own output.
  */
