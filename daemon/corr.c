@@ -2194,9 +2194,9 @@ corr_face_same(const struct corr_sys *t, const struct corr_src *s,
  * fusion, no emission): s carried no weight in t's last fusion, and its
  * new estimate would carry none either. Covariance intersection gives an
  * input no weight when tr(P Y_i) <= 6 at the optimum (P the fused
- * covariance, Y_i the input's information; the six active inputs'
- * traces sum to tr(I) = 6), the condition corr_ci_kept tests with the
- * same tolerance, CORR_CI_KEEP. Here P is t's fused covariance predicted
+ * covariance, Y_i the input's information; the weighted inputs' traces
+ * sum to tr(I) = 6): corr_ci_idle tests that, with the tolerance
+ * corr_ci_kept allows every input. Here P is t's fused covariance predicted
  * to the report's time, exactly the fusion of the other inputs there
  * when one of them carries all the weight, and within the tolerance's
  * reach when more do. The weights depend on covariances alone, so the
@@ -2214,25 +2214,22 @@ corr_sys_idle(const struct corr_sys *t, const struct corr_src *s,
     const struct corr_face *was)
 {
 	const struct corr_src	*k;
-	double			 P[36], Ps[36], L[36], Y[36], x[6];
+	double			 P[36], Ps[36], x[6];
 	size_t			 j = 0;
 
 	if (t->csig == 0 || t->ncontrib < 2 || t->ncontrib > CORR_WARM_MAX ||
-	    s->t < t->t || !corr_face_same(t, s, was))
+	    s->t < t->t)
 		return 0;
 	SLIST_FOREACH(k, &t->contribs, centry) {
 		if (k == s)
 			break;
 		j++;
 	}
-	if (t->cw[j] != 0)
+	if (t->cw[j] != 0 || !corr_face_same(t, s, was))
 		return 0;
 	geo_cov_unpack(s->Pt, Ps);
-	if (corr_chol(Ps, L) == -1)
-		return 0;
-	corr_chol_inv(L, Y);
 	corr_predict_f(t->cat, (s->t - t->t) * CORR_NS, t->x, t->Pt, x, P);
-	return corr_ci_dot(P, Y) <= 6.0 + CORR_CI_KEEP;
+	return corr_ci_idle(P, Ps);
 }
 
 /*

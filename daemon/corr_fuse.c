@@ -312,7 +312,7 @@ corr_ci_xform(const double *restrict L, const double *restrict S,
  * triangles (the diagonal once, the rest twice): 21 products, not 36.
  * One partial sum per column.
  */
-double
+static double
 corr_ci_dot(const double a[36], const double b[36])
 {
 	double	s[6] = { 0 }, d = 0.0;
@@ -698,12 +698,24 @@ corr_ci_state(size_t n, const double (*x)[6], const double (*Y)[36],
 }
 
 /*
- * Whether warm weights w are optimal to within CORR_CI_KEEP in log det P.
+ * Whether an input of information Y asks for no more weight than it has
+ * in a fusion of covariance P: g = tr(P Y) <= 6 within CORR_CI_KEEP.
  * With g_i = tr(P Y_i) (minus the gradient of f = -log det Y(w)) and
  * sum w_i g_i = tr(I) = 6, convexity gives f(w) - f(w*) <= grad f .
- * (w - w*) = sum w*_i g_i - 6 <= max g_i - 6. The check costs P (which
- * the state needs anyway) and a dot product per input, where a Newton
- * step costs two triangular solves per input and a factorisation or two.
+ * (w - w*) = sum w*_i g_i - 6 <= max g_i - 6: when every input passes,
+ * the weights are optimal to within CORR_CI_KEEP in log det P.
+ */
+static int
+corr_ci_enough(const double P[36], const double Y[36])
+{
+	return corr_ci_dot(P, Y) <= 6.0 + CORR_CI_KEEP;
+}
+
+/*
+ * Whether warm weights w are optimal to within CORR_CI_KEEP in log det P
+ * (corr_ci_enough of every input). The check costs P (which the state
+ * needs anyway) and a dot product per input, where a Newton step costs
+ * two triangular solves per input and a factorisation or two.
  */
 static int
 corr_ci_kept(size_t n, const double (*Y)[36], const double L[36],
@@ -713,9 +725,22 @@ corr_ci_kept(size_t n, const double (*Y)[36], const double L[36],
 
 	corr_chol_inv(L, P);
 	for (i = 0; i < n; i++)
-		if (!(corr_ci_dot(P, Y[i]) <= 6.0 + CORR_CI_KEEP))
+		if (!corr_ci_enough(P, Y[i]))
 			return 0;
 	return 1;
+}
+
+/*
+ * Whether one more input, of covariance Pi, would carry no weight in a
+ * fusion whose result is P (weights within CORR_CI_KEEP of optimal, as
+ * corr_ci_kept): corr_ci_enough of its information.
+ */
+int
+corr_ci_idle(const double P[36], const double Pi[36])
+{
+	double	Y[36];
+
+	return corr_info(Pi, Y, NULL) == 0 && corr_ci_enough(P, Y);
 }
 
 /*

@@ -957,7 +957,7 @@ void		*corr_arena_take(struct corr_arena *, size_t);
 /* corr_fuse.c */
 int		 corr_mdist(const double [6], const double [36],
 		    const double [6], const double [36], double *, double *);
-double		 corr_ci_dot(const double [36], const double [36]);
+int		 corr_ci_idle(const double [36], const double [36]);
 int		 corr_fuse_how(size_t, const double (*)[6],
 		    const double (*)[36], double [6], double [36], double *,
 		    int);
